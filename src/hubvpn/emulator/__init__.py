@@ -1,0 +1,49 @@
+"""An emulator of Azure Resource Manager for the resource types hubvpn uses.
+
+It knows Azure, not hubvpn: it validates like Azure, takes (scaled) Azure
+time, and computes BGP and routes with ``hubvpn.routing``. Clients reach it
+in-process (``transport.WsgiAdapter``) or over loopback (``server``)::
+
+    app = open_app(Path(".hubvpn"))          # settings from HUBVPN_EMULATOR_*
+
+Modules: ``app`` (ARM paths), ``arm`` (ids, kinds, operations), ``store``
+(SQLite), ``errors`` (ARM codes), ``resources/`` (one module per area),
+``physics`` (routing model over the world), ``transport``, ``server``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hubvpn.emulator.app import EmulatorApp
+from hubvpn.emulator.arm import Faults, Settings
+from hubvpn.emulator.store import Store
+
+DEFAULT_SPEED = 180.0  # a 30-minute gateway takes 10 s
+
+
+class EmulatorSettingsError(ValueError):
+    """An HUBVPN_EMULATOR_* variable has a value the emulator cannot use."""
+
+
+def settings_from_env() -> Settings:
+    env = os.environ
+    try:
+        speed = float(env.get("HUBVPN_EMULATOR_SPEED", DEFAULT_SPEED))
+        latency = float(env.get("HUBVPN_EMULATOR_LATENCY_MS", 0))
+    except ValueError as err:
+        raise EmulatorSettingsError(f"HUBVPN_EMULATOR_SPEED/LATENCY_MS: {err}") from None
+    if speed <= 0:
+        raise EmulatorSettingsError("HUBVPN_EMULATOR_SPEED must be a positive number")
+    if latency < 0:
+        raise EmulatorSettingsError("HUBVPN_EMULATOR_LATENCY_MS must not be negative")
+    try:
+        faults = Faults.parse(env.get("HUBVPN_EMULATOR_FAULTS", ""))
+    except ValueError as err:
+        raise EmulatorSettingsError(str(err)) from None
+    return Settings(speed=speed, faults=faults, latency_ms=latency)
+
+
+def open_app(state_dir: Path, settings: Settings | None = None) -> EmulatorApp:
+    return EmulatorApp(Store(state_dir), settings or settings_from_env())

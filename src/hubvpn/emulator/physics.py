@@ -1,0 +1,255 @@
+"""The emulator's physics: the routing model applied to the resources it holds.
+
+Builds a ``routing.Network`` from the world (names are lower-cased ARM ids)
+and answers, in Azure's response shapes, connection status, BGP peer status,
+learned and advertised routes, NIC effective routes and connectivity checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hubvpn import routing
+from hubvpn.emulator.arm import World, provisioning_state
+from hubvpn.emulator.store import Record
+
+VNET = "Microsoft.Network/virtualNetworks"
+SUBNET = "Microsoft.Network/virtualNetworks/subnets"
+PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
+ROUTE_TABLE = "Microsoft.Network/routeTables"
+ROUTE = "Microsoft.Network/routeTables/routes"
+GATEWAY = "Microsoft.Network/virtualNetworkGateways"
+LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
+CONNECTION = "Microsoft.Network/connections"
+NIC = "Microsoft.Network/networkInterfaces"
+PUBLIC_IP = "Microsoft.Network/publicIPAddresses"
+VM = "Microsoft.Compute/virtualMachines"
+
+SSH_PORT = 22
+
+
+def _ready(rec: Record) -> bool:
+    return provisioning_state(rec) == "Succeeded"
+
+
+def _ref(value: Any) -> str:
+    return str(value["id"]).lower() if isinstance(value, dict) and "id" in value else ""
+
+
+def build_network(w: World) -> routing.Network:
+    """Everything the routing model needs, from what exists (ready or not)."""
+    vnets = []
+    for vnet in w.select(VNET):
+        subnets = tuple(
+            routing.Subnet(
+                name=s["name"],
+                prefix=s["body"]["properties"]["addressPrefix"],
+                route_table=_ref(s["body"]["properties"].get("routeTable")) or None,
+            )
+            for s in w.select(SUBNET, parent=vnet["id"])
+        )
+        prefixes = tuple(vnet["body"]["properties"]["addressSpace"]["addressPrefixes"])
+        vnets.append(routing.VirtualNetwork(vnet["id"].lower(), prefixes, subnets))
+    peerings = tuple(
+        routing.Peering(
+            name=p["id"].lower(),
+            vnet=p["parent"].lower(),
+            remote_vnet=_ref(p["body"]["properties"]["remoteVirtualNetwork"]),
+            allow_virtual_network_access=bool(p["body"]["properties"]["allowVirtualNetworkAccess"]),
+            allow_forwarded_traffic=bool(p["body"]["properties"]["allowForwardedTraffic"]),
+            allow_gateway_transit=bool(p["body"]["properties"]["allowGatewayTransit"]),
+            use_remote_gateways=bool(p["body"]["properties"]["useRemoteGateways"]),
+        )
+        for p in w.select(PEERING)
+        if _ready(p)
+    )
+    tables = tuple(
+        routing.RouteTable(
+            name=t["id"].lower(),
+            routes=tuple(
+                routing.Route(
+                    name=r["name"],
+                    address_prefix=r["body"]["properties"]["addressPrefix"],
+                    next_hop_type=r["body"]["properties"]["nextHopType"],
+                    next_hop_ip=r["body"]["properties"].get("nextHopIpAddress"),
+                )
+                for r in w.select(ROUTE, parent=t["id"])
+            ),
+            disable_bgp_route_propagation=bool(
+                t["body"]["properties"].get("disableBgpRoutePropagation", False)
+            ),
+        )
+        for t in w.select(ROUTE_TABLE)
+    )
+    return routing.Network(
+        vnets=tuple(vnets),
+        peerings=peerings,
+        route_tables=tables,
+        gateways=tuple(_gateway(w, g) for g in w.select(GATEWAY)),
+        local_network_gateways=tuple(_local_gateway(g) for g in w.select(LOCAL_GATEWAY)),
+        connections=tuple(_connection(w, c) for c in w.select(CONNECTION)),
+        nics=tuple(_nic(w, n) for n in w.select(NIC)),
+    )
+
+
+def _gateway(w: World, rec: Record) -> routing.VirtualNetworkGateway:
+    props = rec["body"]["properties"]
+    cfg = props["ipConfigurations"][0]["properties"]
+    subnet_id = _ref(cfg["subnet"])
+    pip = w.get(cfg["publicIPAddress"]["id"])
+    return routing.VirtualNetworkGateway(
+        name=rec["id"].lower(),
+        vnet=subnet_id.rsplit("/subnets/", 1)[0],
+        asn=int(props["bgpSettings"]["asn"]),
+        bgp_peering_address=props["bgpSettings"]["bgpPeeringAddress"],
+        instance_addresses=tuple(props.get("_instances", ())),
+        public_ip=None if pip is None else pip["body"]["properties"]["ipAddress"],
+        enable_bgp=bool(props.get("enableBgp")),
+        ready=_ready(rec),
+    )
+
+
+def _local_gateway(rec: Record) -> routing.LocalNetworkGateway:
+    props = rec["body"]["properties"]
+    bgp = props.get("bgpSettings") or {}
+    return routing.LocalNetworkGateway(
+        name=rec["id"].lower(),
+        gateway_ip=props.get("gatewayIpAddress") or "",
+        address_prefixes=tuple(props["localNetworkAddressSpace"]["addressPrefixes"]),
+        bgp_asn=bgp.get("asn"),
+        bgp_peering_address=bgp.get("bgpPeeringAddress"),
+    )
+
+
+def _connection(w: World, rec: Record) -> routing.Connection:
+    props = rec["body"]["properties"]
+    key = w.tx.get_secret(rec["id"]) or ""
+    return routing.Connection(
+        name=rec["id"].lower(),
+        gateway=_ref(props["virtualNetworkGateway1"]),
+        local_network_gateway=_ref(props["localNetworkGateway2"]),
+        enable_bgp=bool(props.get("enableBgp")),
+        shared_key_digest=hashlib.sha256(key.encode()).hexdigest(),
+        ready=_ready(rec),
+    )
+
+
+def _nic(w: World, rec: Record) -> routing.NetworkInterface:
+    cfg = rec["body"]["properties"]["ipConfigurations"][0]["properties"]
+    subnet_id = _ref(cfg["subnet"])
+    vnet_id, subnet_name = subnet_id.rsplit("/subnets/", 1)
+    vm = attached_vm(w, rec["id"])
+    listening = frozenset({SSH_PORT}) if vm is not None and _ready(vm) else frozenset()
+    return routing.NetworkInterface(
+        name=rec["id"].lower(),
+        vnet=vnet_id,
+        subnet=subnet_name,
+        private_ip=cfg["privateIPAddress"],
+        listening_ports=listening,
+    )
+
+
+def attached_vm(w: World, nic_id: str) -> Record | None:
+    for vm in w.select(VM):
+        for ref in vm["body"]["properties"].get("networkProfile", {}).get("networkInterfaces", []):
+            if str(ref.get("id", "")).lower() == nic_id.lower():
+                return vm
+    return None
+
+
+# ---------------------------------------------------------------- answers
+
+
+def connection_status(w: World, rec: Record) -> str:
+    return routing.connection_status(build_network(w), rec["id"].lower())
+
+
+def bgp_peer_status(w: World, rec: Record) -> list[dict[str, Any]]:
+    peers = routing.bgp_peer_status(build_network(w), rec["id"].lower())
+    return [
+        {
+            "localAddress": p.local_address,
+            "neighbor": p.neighbor,
+            "asn": p.asn,
+            "state": p.state,
+            "connectedDuration": "00:00:00" if p.state != "Connected" else "01:00:00.0000000",
+            "routesReceived": p.routes_received,
+            "messagesSent": 0,
+            "messagesReceived": 0,
+        }
+        for p in peers
+    ]
+
+
+def _gateway_routes(routes: tuple[routing.GatewayRoute, ...]) -> list[dict[str, Any]]:
+    out = []
+    for r in routes:
+        item: dict[str, Any] = {
+            "localAddress": r.local_address,
+            "network": r.network,
+            "origin": r.origin,
+            "asPath": r.as_path,
+            "weight": r.weight,
+        }
+        if r.next_hop:
+            item["nextHop"] = r.next_hop
+        if r.source_peer:
+            item["sourcePeer"] = r.source_peer
+        out.append(item)
+    return out
+
+
+def learned_routes(w: World, rec: Record) -> list[dict[str, Any]]:
+    return _gateway_routes(routing.learned_routes(build_network(w), rec["id"].lower()))
+
+
+def advertised_routes(w: World, rec: Record, peer: str) -> list[dict[str, Any]]:
+    return _gateway_routes(routing.advertised_routes(build_network(w), rec["id"].lower(), peer))
+
+
+def effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
+    routes = routing.effective_routes(build_network(w), nic["id"].lower())
+    return [
+        {
+            "source": r.source,
+            "state": r.state,
+            "addressPrefix": list(r.address_prefixes),
+            "nextHopIpAddress": list(r.next_hop_ips),
+            "nextHopType": r.next_hop_type,
+        }
+        for r in routes
+    ]
+
+
+def connectivity(w: World, source_nic: Record, address: str, port: int) -> dict[str, Any]:
+    """Network Watcher connectivityCheck: the routing model's trace, in Azure's shape."""
+    net = build_network(w)
+    result = routing.trace(net, source_nic["id"].lower(), address, port)
+    names = {rec["id"].lower(): rec["id"] for t in (NIC, GATEWAY, CONNECTION, PEERING)
+             for rec in w.select(t)}
+    hops = []
+    for i, hop in enumerate(result.hops):
+        hop_id = f"hop-{i}"
+        hops.append({
+            "type": hop.type,
+            "id": hop_id,
+            "address": hop.address,
+            "resourceId": names.get(hop.resource, hop.resource),
+            "nextHopIds": [f"hop-{i + 1}"] if i + 1 < len(result.hops) else [],
+            "issues": [],
+        })
+    if not result.reachable and hops:
+        hops[-1]["issues"] = [{"origin": "Local", "severity": "Error", "type": "NetworkSecurityRule"
+                               if "port" in result.reason else "UserDefinedRoute",
+                               "context": [{"reason": result.reason}]}]
+    reachable = result.reachable
+    return {
+        "hops": hops,
+        "connectionStatus": "Reachable" if reachable else "Unreachable",
+        "avgLatencyInMs": 2 if reachable else None,
+        "minLatencyInMs": 1 if reachable else None,
+        "maxLatencyInMs": 4 if reachable else None,
+        "probesSent": 66 if reachable else 30,
+        "probesFailed": 0 if reachable else 30,
+    }

@@ -1,0 +1,55 @@
+"""The resource types the emulator knows, by lower-cased ARM type."""
+
+from __future__ import annotations
+
+import copy
+
+from hubvpn.emulator.arm import Body, Kind, World, provisioning_state
+from hubvpn.emulator.resources import compute, network, vpn, watcher
+from hubvpn.emulator.store import Record
+
+KINDS: dict[str, Kind] = {
+    kind.type.lower(): kind
+    for kind in (
+        network.VirtualNetwork(),
+        network.Subnet(),
+        network.VirtualNetworkPeering(),
+        network.PublicIPAddress(),
+        network.NetworkSecurityGroup(),
+        network.RouteTable(),
+        network.Route(),
+        network.NetworkInterface(),
+        network.BastionHost(),
+        watcher.NetworkWatcherKind(),
+        vpn.VirtualNetworkGateway(),
+        vpn.LocalNetworkGateway(),
+        vpn.Connection(),
+        compute.VirtualMachine(),
+        compute.VirtualMachineExtension(),
+    )
+}
+
+NAMESPACES = {t.split("/")[0] for t in KINDS}
+
+
+def kind_of(rec: Record) -> Kind:
+    return KINDS[rec["type"].lower()]
+
+
+def render_resource(w: World, rec: Record) -> Body:
+    """A resource as ARM answers GET: identity, etag, location, tags, properties."""
+    kind = kind_of(rec)
+    out: Body = {"name": rec["name"], "id": rec["id"], "etag": rec["etag"], "type": rec["type"]}
+    if kind.has_location and rec.get("location") is not None:
+        out["location"] = rec["location"]
+    body = kind.render(w, rec) or copy.deepcopy(rec["body"])
+    tags = rec["body"].get("tags")
+    if tags is not None:
+        out["tags"] = copy.deepcopy(tags)
+    for field in ("sku", "zones"):
+        if field in body:
+            out[field] = body[field]
+    props = body.get("properties", {})
+    props["provisioningState"] = provisioning_state(rec)
+    out["properties"] = props
+    return out

@@ -1,0 +1,87 @@
+"""Diagnostics: network watchers (connectivityCheck) and NIC effective routes.
+
+Both are POST actions answered as ARM long-running operations (202 + Location).
+Azure's preconditions hold: one watcher per region and subscription; the source
+VM runs the Network Watcher agent extension and sits in the watcher's region;
+effective routes only for a NIC attached to a running VM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hubvpn.emulator import errors, physics
+from hubvpn.emulator.arm import Body, Kind, ResourceId, World, expect_type, provisioning_state
+from hubvpn.emulator.resources.compute import has_network_watcher_agent
+from hubvpn.emulator.resources.network import VM, WATCHER, NetworkInterface, props_of, vm_of_nic
+from hubvpn.emulator.store import Record
+
+CONNECTIVITY_CHECK_S = 30.0  # Azure runs probes for tens of seconds
+EFFECTIVE_ROUTES_S = 10.0
+
+
+class NetworkWatcherKind(Kind):
+    type = WATCHER
+
+    def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
+        if old is None:
+            for other in w.select(WATCHER):
+                if other.get("location") == body.get("location"):
+                    raise errors.NetworkWatcherCountLimitReached(str(body.get("location")))
+        props = props_of(body, self.type)
+        return {"properties": {k: v for k, v in props.items() if k != "provisioningState"}}
+
+
+def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, float]:
+    source = expect_type(body.get("source"), dict, "source") or {}
+    vm_id = expect_type(source.get("resourceId"), str, "source.resourceId")
+    destination = expect_type(body.get("destination"), dict, "destination") or {}
+    if not vm_id or not destination:
+        raise errors.InvalidRequestBody("source.resourceId and destination are required.")
+    vm = w.get(vm_id)
+    if vm is None or vm["type"].lower() != VM.lower():
+        raise errors.InvalidResourceReference(vm_id, watcher["id"])
+    if vm.get("location") != watcher.get("location"):
+        raise errors.NetworkWatcherNotInSourceRegion(watcher["id"], str(vm.get("location")))
+    w.succeeded(vm, watcher["id"])
+    if not has_network_watcher_agent(w, vm):
+        raise errors.NetworkWatcherExtensionNotInstalled(vm["id"])
+    port = expect_type(destination.get("port"), int, "destination.port")
+    if port is None or not 0 < port < 65536:
+        raise errors.InvalidRequestBody("destination.port must be 1-65535.", target="destination.port")
+    address = destination.get("address")
+    if not address and destination.get("resourceId"):
+        address = _primary_ip(w, str(destination["resourceId"]))
+    if not isinstance(address, str) or not address:
+        raise errors.InvalidRequestBody("destination.address or destination.resourceId is required.")
+    protocol = body.get("protocol", "Tcp")
+    if protocol not in ("Tcp", "Http", "Https", "Icmp"):
+        raise errors.InvalidRequestBody(f"protocol '{protocol}' is invalid.", target="protocol")
+    nic_ref = vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+    nic = w.get(nic_ref)
+    if nic is None:
+        raise errors.InvalidResourceReference(nic_ref, vm["id"])
+    return physics.connectivity(w, nic, address, port), CONNECTIVITY_CHECK_S
+
+
+def _primary_ip(w: World, vm_id: str) -> str | None:
+    vm = w.get(vm_id)
+    if vm is None:
+        return None
+    nic = w.get(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
+    if nic is None:
+        return None
+    address: Any = nic["body"]["properties"]["ipConfigurations"][0]["properties"].get(
+        "privateIPAddress")
+    return str(address) if address else None
+
+
+def effective_route_table(w: World, nic: Record, body: Body) -> tuple[Body, float]:
+    vm = vm_of_nic(w, nic["id"])
+    if vm is None or provisioning_state(vm) != "Succeeded":
+        raise errors.NicNotAttachedToRunningVm(nic["id"])
+    return {"value": physics.effective_routes(w, nic)}, EFFECTIVE_ROUTES_S
+
+
+NetworkWatcherKind.actions = {"connectivitycheck": connectivity_check}
+NetworkInterface.actions = {"effectiveroutetable": effective_route_table}

@@ -1,0 +1,3 @@
+from hubvpn.cli import main
+
+main()

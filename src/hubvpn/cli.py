@@ -1,0 +1,365 @@
+"""hubvpn's command line: parse, call one core function, map errors to exit codes.
+
+Exit codes: 0 success; 1 the operation failed or verification differs;
+2 bad input (command line or topology file); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from hubvpn.azure import Clients, Target
+    from hubvpn.config import Topology
+    from hubvpn.console import Console
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+app = typer.Typer(
+    help="Deploy, inspect, verify and destroy a multi-hub Azure VPN lab "
+    "(hub-and-spoke VNets whose hub VPN gateways are joined by IPsec with BGP).\n\n"
+    "Runs against Azure when a subscription is configured, else against the embedded "
+    "ARM emulator (state in HUBVPN_STATE_DIR, default .hubvpn/).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+emulator_app = typer.Typer(help="The embedded Azure Resource Manager emulator.",
+                           no_args_is_help=True)
+app.add_typer(emulator_app, name="emulator")
+
+
+class TargetChoice(str, Enum):
+    auto = "auto"
+    azure = "azure"
+    emulator = "emulator"
+
+
+class Output(str, Enum):
+    table = "table"
+    json = "json"
+
+
+ConfigOpt = Annotated[Path, typer.Option(
+    "--config", "-c", help="Topology file (TOML).", show_default=True)]
+TargetOpt = Annotated[TargetChoice, typer.Option(
+    "--target", envvar="HUBVPN_TARGET",
+    help="azure, emulator, or auto: Azure when a subscription is configured, else the emulator.")]
+SubscriptionOpt = Annotated[str | None, typer.Option(
+    "--subscription", help="Azure subscription id (else AZURE_SUBSCRIPTION_ID, else the Azure "
+    "CLI's default).")]
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table or json.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on Azure.")]
+
+DEFAULT_CONFIG = Path("config/topology.toml")
+
+
+def _fail(console: Console, message: str, code: int) -> NoReturn:
+    console.error(message)
+    raise typer.Exit(code=code)
+
+
+def _load(console: Console, config: Path) -> Topology:
+    from hubvpn.config import TopologyError, load_topology
+
+    try:
+        topology = load_topology(config)
+    except TopologyError as err:
+        for line in str(err).splitlines():
+            console.error(line)
+        raise typer.Exit(code=EXIT_BAD_INPUT) from None
+    for warning in topology.warnings:
+        console.warn(f"{config}: {warning}")
+    return topology
+
+
+def _target(console: Console, target: TargetChoice, subscription: str | None) -> Target:
+    from hubvpn.azure import TargetError, resolve_target
+
+    try:
+        return resolve_target(target.value, subscription)
+    except TargetError as err:
+        _fail(console, str(err), EXIT_BAD_INPUT)
+
+
+def _connect(console: Console, target: Target) -> Clients:
+    from hubvpn.azure import TargetError, connect
+    from hubvpn.emulator import EmulatorSettingsError
+
+    try:
+        return connect(target)
+    except (TargetError, EmulatorSettingsError) as err:
+        _fail(console, str(err), EXIT_BAD_INPUT)
+
+
+def _azure_error(console: Console, err: Exception) -> NoReturn:
+    from hubvpn.deploy import error_code, error_message
+
+    code = error_code(err)
+    _fail(console, f"{code + ': ' if code else ''}{error_message(err)}", EXIT_FAILED)
+
+
+def _confirm(console: Console, target: Target, yes: bool, question: str) -> None:
+    if target.is_emulator or yes:
+        return
+    if not typer.confirm(question, default=False, err=True):
+        _fail(console, "cancelled", EXIT_FAILED)
+
+
+@app.command()
+def deploy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
+           subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+    """Create or converge the lab: only what is missing or differs is written.
+
+    Independent resources are created in parallel; spoke peerings wait for their
+    hub's gateway, local network gateways for the remote gateway. Safe to re-run
+    after a failure or Ctrl-C: it attaches to what is still provisioning.
+    """
+    from hubvpn.console import Console
+    from hubvpn.deploy import OwnershipError
+    from hubvpn.deploy import deploy as run_deploy
+    from hubvpn.keys import KeyError_, shared_key_from_env, ssh_public_key
+    from hubvpn.plan import build_plan
+
+    console = Console()
+    topology = _load(console, config)
+    chosen = _target(console, target, subscription)
+    console.header("deploy", chosen.describe(), f"topology {topology.name} ({config})")
+    _confirm(console, chosen, yes,
+             f"Deploy {topology.name} into {topology.resource_group} on Azure? VPN gateways "
+             "take 30-45 minutes and are billed hourly.")
+    public_key = None
+    if topology.vm is not None:
+        from hubvpn.azure import state_dir
+
+        try:
+            public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
+        except (KeyError_, OSError) as err:
+            _fail(console, str(err), EXIT_BAD_INPUT)
+        if generated is not None:
+            console.info(f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
+                         f"{generated} (private key, mode 0600)")
+    plan = build_plan(topology)
+    cancel = threading.Event()
+    with _connect(console, chosen) as clients:
+        try:
+            report = run_deploy(plan, clients, console.deploy_progress(),
+                                ssh_public_key=public_key, shared_key=shared_key_from_env(),
+                                cancel=cancel)
+        except OwnershipError as err:
+            _fail(console, str(err), EXIT_FAILED)
+        except KeyboardInterrupt:
+            cancel.set()
+            console.error("interrupted")
+            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+        except Exception as err:
+            _azure_error(console, err)
+    console.deploy_summary(report)
+    if report.interrupted:
+        raise typer.Exit(code=EXIT_INTERRUPTED)
+    if not report.ok:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
+@app.command()
+def status(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
+           subscription: SubscriptionOpt = None, output: OutputOpt = Output.table) -> None:
+    """Show what exists: provisioning states, connections, BGP peers and learned
+    routes of each gateway, and the effective routes of each test VM."""
+    from hubvpn.console import Console
+    from hubvpn.inspect import status as read_status
+    from hubvpn.plan import build_plan
+
+    console = Console()
+    topology = _load(console, config)
+    chosen = _target(console, target, subscription)
+    console.header("status", chosen.describe(), f"topology {topology.name}")
+    with _connect(console, chosen) as clients:
+        try:
+            result = read_status(build_plan(topology), clients)
+        except Exception as err:
+            _azure_error(console, err)
+    if output is Output.json:
+        console.json(result.as_json())
+    else:
+        console.status(result)
+
+
+@app.command()
+def verify(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
+           subscription: SubscriptionOpt = None, output: OutputOpt = Output.table,
+           port: Annotated[int, typer.Option(min=1, max=65535,
+                                             help="TCP port to probe.")] = 22) -> None:
+    """Probe TCP reachability between every pair of test VMs (Network Watcher
+    connectivity checks) and compare with the reachability the topology predicts.
+    Exits 1 when any probe differs from the prediction."""
+    from hubvpn.console import Console
+    from hubvpn.inspect import verify as run_verify
+    from hubvpn.plan import build_plan
+
+    console = Console()
+    topology = _load(console, config)
+    if topology.vm is None:
+        _fail(console, f"{config}: no [vm] table: there are no test VMs to probe from",
+              EXIT_BAD_INPUT)
+    chosen = _target(console, target, subscription)
+    console.header("verify", chosen.describe(), f"topology {topology.name}, TCP {port}")
+    with _connect(console, chosen) as clients:
+        try:
+            probes = run_verify(build_plan(topology), clients, port)
+        except Exception as err:
+            _azure_error(console, err)
+    ok = all(p.reachable == p.expected for p in probes)
+    if output is Output.json:
+        console.json({"port": port, "ok": ok, "probes": [p.as_json() for p in probes]})
+    else:
+        names = list(dict.fromkeys(p.source for p in probes))
+        cells = {(p.source, p.destination): (bool(p.reachable), p.expected) for p in probes}
+        console.matrix(f"Measured TCP {port} (! = differs from prediction)", names, cells)
+        for p in probes:
+            if p.reachable != p.expected:
+                what = "unmeasured" if p.reachable is None else (
+                    "reachable" if p.reachable else "unreachable")
+                console.info(f"[red]✗[/] {p.source} → {p.destination} ({p.address}): {what}, "
+                             f"predicted {'reachable' if p.expected else 'unreachable'}"
+                             + (f" — {p.detail}" if p.detail else ""))
+        console.info("[green]verified:[/] measured matrix equals the prediction" if ok else
+                     "[bold red]verification failed[/]")
+    if not ok:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
+@app.command()
+def plan(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
+         subscription: SubscriptionOpt = None, output: OutputOpt = Output.table) -> None:
+    """Show, without writing anything, what deploy would create or change, how long
+    it should take on Azure, and the reachability the topology predicts."""
+    from hubvpn.console import Console
+    from hubvpn.planning import plan_against
+
+    console = Console()
+    topology = _load(console, config)
+    chosen = _target(console, target, subscription)
+    console.header("plan", chosen.describe(), f"topology {topology.name}")
+    with _connect(console, chosen) as clients:
+        try:
+            result = plan_against(topology, clients)
+        except Exception as err:
+            _azure_error(console, err)
+    if output is Output.json:
+        console.json(result.as_json())
+        return
+    console.plan(result.plan, result.actions, result.critical, result.remaining_s)
+    if result.reachability:
+        names = list(dict.fromkeys(a for a, _ in result.reachability))
+        cells = {k: (v, None) for k, v in result.reachability.items()}
+        console.out.print()
+        console.matrix("Predicted TCP 22 reachability", names, cells)
+
+
+@app.command()
+def destroy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
+            subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+    """Delete the topology's resource group, only if its tag names this topology.
+    Safe to re-run."""
+    from hubvpn.console import Console, duration
+    from hubvpn.deploy import OwnershipError
+    from hubvpn.destroy import destroy as run_destroy
+    from hubvpn.destroy import find_owned_group
+
+    console = Console()
+    topology = _load(console, config)
+    chosen = _target(console, target, subscription)
+    console.header("destroy", chosen.describe(), f"topology {topology.name}")
+    cancel = threading.Event()
+    with _connect(console, chosen) as clients:
+        try:
+            exists, count = find_owned_group(topology, clients)
+            if exists:
+                _confirm(console, chosen, yes, f"Delete resource group {topology.resource_group} "
+                         f"and its {count} resources?")
+                console.info(f"Deleting {topology.resource_group} ({count} resources)...")
+            result = run_destroy(topology, clients, cancel)
+        except OwnershipError as err:
+            _fail(console, str(err), EXIT_FAILED)
+        except KeyboardInterrupt:
+            console.error("interrupted: the deletion continues in Azure; re-run destroy to wait")
+            raise typer.Exit(code=EXIT_INTERRUPTED) from None
+        except Exception as err:
+            _azure_error(console, err)
+    if result.state == "absent":
+        console.info(f"Nothing to destroy: resource group {topology.resource_group} does not "
+                     "exist.")
+    else:
+        console.info(f"[green]Destroyed[/] {topology.resource_group} ({result.resources} "
+                     f"resources) in {duration(result.seconds)}.")
+
+
+@emulator_app.command("serve")
+def emulator_serve(port: Annotated[int, typer.Option(min=1, max=65535,
+                                                     help="Loopback port.")] = 8943) -> None:
+    """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops)."""
+    from hubvpn.azure import state_dir
+    from hubvpn.console import Console
+    from hubvpn.emulator import EmulatorSettingsError, open_app
+    from hubvpn.emulator.server import HOST, make
+
+    console = Console()
+    try:
+        server = make(open_app(state_dir()), port)
+    except EmulatorSettingsError as err:
+        _fail(console, str(err), EXIT_BAD_INPUT)
+    except OSError as err:
+        _fail(console, f"cannot listen on {HOST}:{port}: {err.strerror}", EXIT_FAILED)
+    console.info(f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); "
+                 "Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        raise typer.Exit(code=EXIT_OK) from None
+    finally:
+        server.server_close()
+
+
+@emulator_app.command("requests")
+def emulator_requests(output: OutputOpt = Output.table) -> None:
+    """List every request the emulator answered (method, path, status, time)."""
+    from hubvpn.azure import state_dir
+    from hubvpn.console import Console
+    from hubvpn.emulator.store import Store
+
+    console = Console()
+    rows = Store(state_dir()).requests()
+    if output is Output.json:
+        console.json({"requests": rows})
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("time", "method", "status", "ms", "path"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["time"], r["method"], str(r["status"]), f"{r['durationMs']:.0f}",
+                      r["path"])
+    console.out.print(table)
+    console.info(f"{len(rows)} requests")
+
+
+@emulator_app.command("reset")
+def emulator_reset() -> None:
+    """Empty the emulator: every resource, operation and logged request."""
+    from hubvpn.azure import state_dir
+    from hubvpn.console import Console
+    from hubvpn.emulator.store import Store
+
+    Store(state_dir()).reset()
+    Console().info(f"emulator state in {state_dir()} reset")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,288 @@
+"""The only module that knows rich: headers, live progress, tables, errors.
+
+Everything a user reads goes through one ``Console``; stdout carries results
+(tables, JSON), stderr carries progress and errors, so ``--output json`` pipes
+cleanly. On a terminal deploy shows a live table; elsewhere one line per change.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from rich.console import Console as RichConsole
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from hubvpn.plan import Plan, Step
+
+STATE_STYLE = {
+    "pending": "dim", "waiting": "yellow", "creating": "cyan", "updating": "cyan",
+    "retrying": "yellow", "created": "green", "updated": "green", "unchanged": "dim green",
+    "attached": "green", "failed": "bold red", "skipped": "red",
+    "Succeeded": "green", "Failed": "bold red", "Updating": "yellow", "Creating": "yellow",
+    "Deleting": "yellow", "Connected": "green", "Connecting": "yellow", "NotConnected": "red",
+    "Unknown": "dim",
+}
+KIND_LABEL = {
+    "resource_group": "resource group", "network_security_group": "NSG",
+    "route_table": "route table", "virtual_network": "VNet", "public_ip": "public IP",
+    "virtual_network_gateway": "VPN gateway", "local_network_gateway": "local gateway",
+    "connection": "connection", "peering": "peering", "network_interface": "NIC",
+    "virtual_machine": "VM", "vm_extension": "VM extension", "bastion": "Bastion",
+    "network_watcher": "network watcher",
+}
+DONE = ("created", "updated", "unchanged", "attached", "failed", "skipped")
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def label(step: Step) -> str:
+    name = f"{step.parent}/{step.name}" if step.kind == "peering" else step.name
+    if step.kind == "vm_extension":
+        name = f"{step.parent}/{step.name}"
+    return name
+
+
+class Console:
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.out = RichConsole(highlight=False, soft_wrap=False)
+        self.err = RichConsole(stderr=True, highlight=False)
+        self.quiet = quiet
+
+    # ------------------------------------------------------------ basics
+    def header(self, command: str, target: str, detail: str = "") -> None:
+        extra = f" · {detail}" if detail else ""
+        self.err.print(f"[bold]hubvpn {command}[/] · target: [bold]{target}[/]{extra}")
+
+    def info(self, message: str) -> None:
+        self.err.print(message)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/] {message}")
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[bold red]error:[/] {message}")
+
+    def json(self, data: Any) -> None:
+        self.out.print_json(json.dumps(data)) if self.out.is_terminal else print(
+            json.dumps(data, indent=2))
+
+    # --------------------------------------------------------- progress
+    def deploy_progress(self) -> DeployProgress:
+        return DeployProgress(self)
+
+    # ------------------------------------------------------------ deploy
+    def deploy_summary(self, report: Any) -> None:
+        counts = Counter(o.state for o in report.outcomes.values())
+        parts = [f"{counts[s]} {s}" for s in ("created", "updated", "attached", "unchanged",
+                                              "failed", "skipped") if counts[s]]
+        summary = ", ".join(parts) or "nothing to do"
+        if report.interrupted:
+            self.err.print(f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}. "
+                           "Operations already sent continue in Azure; run deploy again to "
+                           "attach to them and finish.")
+            return
+        if report.failed or report.skipped:
+            self.err.print(f"[bold red]Deploy failed[/] after {duration(report.seconds)}: "
+                           f"{summary}.")
+            table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+            table.add_column("resource")
+            table.add_column("type")
+            table.add_column("error")
+            for o in report.failed:
+                table.add_row(label(o.step), KIND_LABEL[o.step.kind], Text(o.detail, style="red"))
+            self.err.print(table)
+            if report.skipped:
+                self.err.print(f"{len(report.skipped)} dependent step(s) skipped. Fix the cause "
+                               "and run deploy again: it resumes from here.")
+            return
+        self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
+
+    # ------------------------------------------------------------ status
+    def status(self, status: Any) -> None:
+        if not status.deployed:
+            self.out.print(f"Topology [bold]{status.topology}[/] is not deployed "
+                           f"(resource group {status.resource_group} does not exist).")
+            return
+        states = Counter(r["provisioningState"] for r in status.resources)
+        line = ", ".join(f"{n} {s}" for s, n in states.most_common())
+        self.out.print(f"[bold]{status.topology}[/] in {status.resource_group}: "
+                       f"{len(status.resources)} resources ({line})")
+        odd = [r for r in status.resources if r["provisioningState"] != "Succeeded"]
+        if odd:
+            table = Table(box=None, header_style="bold", pad_edge=False)
+            for col in ("resource", "type", "state"):
+                table.add_column(col)
+            for r in odd:
+                table.add_row(r["name"], r["type"].split("/")[-1],
+                              Text(r["provisioningState"],
+                                   style=STATE_STYLE.get(r["provisioningState"], "")))
+            self.out.print(table)
+        if status.missing:
+            self.out.print(f"[yellow]{len(status.missing)} planned resource(s) missing[/]: "
+                           + ", ".join(k.split(":", 1)[1] for k in status.missing[:8])
+                           + (" ..." if len(status.missing) > 8 else ""))
+        if status.connections:
+            self.out.print()
+            table = Table(title="Connections", title_justify="left", box=None,
+                          header_style="bold", pad_edge=False)
+            table.add_column("connection")
+            table.add_column("status")
+            for c in status.connections:
+                table.add_row(c["name"], Text(c["connectionStatus"],
+                                              style=STATE_STYLE.get(c["connectionStatus"], "")))
+            self.out.print(table)
+        for gw in status.gateways:
+            self.out.print()
+            self.out.print(f"[bold]{gw['name']}[/]  AS {gw['asn']}  BGP {gw['bgpPeeringAddress']}")
+            for p in gw["peers"]:
+                self.out.print(f"  peer {p['neighbor']} AS {p['asn']}  "
+                               f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
+                               f"{p['routesReceived']} routes received")
+            learned = [r for r in gw["learnedRoutes"] if r["origin"] != "Network"]
+            if learned:
+                table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
+                for col in ("  learned", "next hop", "AS path"):
+                    table.add_column(col)
+                for r in learned:
+                    table.add_row(f"  {r['network']}", r["nextHop"] or "", r["asPath"])
+                self.out.print(table)
+        if status.effective_routes:
+            self.out.print()
+            table = Table(title="Effective routes (active, excluding Internet and None)",
+                          title_justify="left", box=None, header_style="bold", pad_edge=False)
+            table.add_column("VM")
+            table.add_column("next hop")
+            table.add_column("prefixes")
+            for vm, routes in status.effective_routes.items():
+                grouped: dict[str, list[str]] = {}
+                for r in routes:
+                    if r["state"] == "Active" and r["nextHopType"] not in ("Internet", "None"):
+                        grouped.setdefault(r["nextHopType"], []).extend(r["addressPrefix"])
+                first = True
+                for hop, prefixes in grouped.items():
+                    table.add_row(vm if first else "", hop, ", ".join(prefixes))
+                    first = False
+            self.out.print(table)
+
+    # ---------------------------------------------------------- matrices
+    def matrix(self, title: str, names: list[str], cells: dict[tuple[str, str], Any]) -> None:
+        """cells[(from, to)] = (reachable, expected) or (reachable, None)."""
+        table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False,
+                      box=None, padding=(0, 1))
+        table.add_column("from \\ to")
+        for name in names:
+            table.add_column(name.removeprefix("vm-"), justify="center")
+        for src in names:
+            row: list[Text | str] = [src.removeprefix("vm-")]
+            for dst in names:
+                if src == dst:
+                    row.append(Text("·", style="dim"))
+                    continue
+                reachable, expected = cells[(src, dst)]
+                mark = "✓" if reachable else "✗"
+                if expected is None or expected == reachable:
+                    row.append(Text(mark, style="green" if reachable else "dim"))
+                else:
+                    row.append(Text(f"{mark}!", style="bold white on red"))
+            table.add_row(*row)
+        self.out.print(table)
+
+    def plan(self, plan: Plan, actions: dict[str, str], critical: tuple[float, list[Step]],
+             remaining: float) -> None:
+        counts = Counter(actions.values())
+        summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
+        self.out.print(f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
+                       f"{len(plan.steps)} resources ({summary})")
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for col in ("action", "type", "resource", "after"):
+            table.add_column(col)
+        for step in plan.steps:
+            action = actions[step.key]
+            if action == "keep":
+                continue
+            after = ", ".join(d.split(":", 1)[1].rsplit("/", 1)[-1] for d in step.depends_on
+                              if not d.startswith("resource_group:"))
+            style = {"create": "green", "update": "yellow", "wait": "cyan"}.get(action, "")
+            table.add_row(Text(action, style=style), KIND_LABEL[step.kind], label(step), after)
+        if table.row_count:
+            self.out.print(table)
+        total, path = critical
+        chain = " → ".join(s.name for s in path if s.kind != "resource_group")
+        self.out.print(f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
+                       f"(a full deploy: {duration(total)}; critical path {chain})")
+
+
+class DeployProgress:
+    """Live per-resource state during deploy (a table on a terminal, lines elsewhere)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.rows: dict[str, list[Any]] = {}
+        self.lock = threading.Lock()
+        self.live: Live | None = None
+        self.started_at = time.monotonic()
+
+    def started(self, plan: Plan) -> None:
+        self.started_at = time.monotonic()
+        for step in plan.steps:
+            self.rows[step.key] = [step, "pending", "", None, None]
+        if self.console.err.is_terminal and not self.console.quiet:
+            self.live = Live(self._render(), console=self.console.err, refresh_per_second=4,
+                             transient=False, get_renderable=self._render)
+            self.live.start()
+
+    def step(self, step: Step, state: str, detail: str = "") -> None:
+        with self.lock:
+            row = self.rows[step.key]
+            now = time.monotonic()
+            if row[3] is None and state not in ("pending",):
+                row[3] = now
+            if state in DONE:
+                row[4] = now
+            row[1], row[2] = state, detail
+        if self.live is None and not self.console.quiet:
+            elapsed = time.monotonic() - self.started_at
+            text = f"[{elapsed:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
+            if detail:
+                text += f" ({detail})"
+            self.console.err.print(text, markup=False, highlight=False)
+
+    def finished(self) -> None:
+        if self.live is not None:
+            self.live.update(self._render())
+            self.live.stop()
+
+    def _render(self) -> Group:
+        with self.lock:
+            rows = list(self.rows.values())
+        now = time.monotonic()
+        active = [r for r in rows if r[1] not in DONE and r[1] != "pending"]
+        done = Counter(r[1] for r in rows if r[1] in DONE)
+        pending = sum(1 for r in rows if r[1] == "pending")
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for col in ("state", "type", "resource", "elapsed", ""):
+            table.add_column(col)
+        shown = [r for r in rows if r[1] in ("failed",)] + active
+        for step, state, detail, begun, ended in shown:
+            elapsed = (ended or now) - begun if begun else 0.0
+            table.add_row(Text(state, style=STATE_STYLE.get(state, "")), KIND_LABEL[step.kind],
+                          label(step), duration(elapsed), Text(detail, style="dim"))
+        done_text = ", ".join(f"{n} {s}" for s, n in done.most_common())
+        footer = Text(f"{duration(now - self.started_at)} · {done_text or 'starting'}"
+                      f"{f' · {pending} waiting on dependencies' if pending else ''}", style="dim")
+        return Group(table, footer)

@@ -1,0 +1,366 @@
+"""Reading what exists: one round of concurrent list calls, then the diagnostics.
+
+``observe`` lists every resource type of the group at once (plus the VM
+extensions), so the state of a whole lab costs two round trips, not one per
+resource. ``status`` adds BGP peers, learned routes and effective routes; and
+``probe`` runs the Network Watcher connectivity checks behind ``verify``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from hubvpn import naming
+from hubvpn.azure import Clients
+from hubvpn.plan import ARM_TYPES, Plan, VmSpec, step_key
+
+MAX_PARALLEL_READS = 32
+TRANSIENT_STATES = frozenset({"Updating", "Creating", "Deleting", "Provisioning", "Migrating"})
+
+
+def state_of(model: Any) -> str:
+    """provisioningState as text (the SDK gives enums that print as ProvisioningState.X)."""
+    value = getattr(model, "provisioning_state", None)
+    if value is None:
+        properties = getattr(model, "properties", None)
+        value = getattr(properties, "provisioning_state", None)
+    return str(getattr(value, "value", value or "Unknown"))
+
+
+def text(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def not_found(err: Exception) -> bool:
+    return getattr(err, "status_code", None) == 404
+
+
+@dataclass
+class Observed:
+    """What exists, by plan step key (kind:name or kind:parent/name)."""
+
+    group: Any | None
+    resources: dict[str, Any] = field(default_factory=dict)
+    watchers: list[Any] = field(default_factory=list)  # every watcher in the subscription
+
+    def get(self, key: str) -> Any | None:
+        return self.resources.get(key)
+
+
+def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run independent reads at once; results (or the exception raised) by name."""
+    if not calls:
+        return {}
+
+    def run(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as err:  # returned to the caller, which decides
+            return err
+
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_READS, len(calls))) as pool:
+        futures = {name: pool.submit(run, fn) for name, fn in calls.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:
+    net, compute = clients.network, clients.compute
+    return {
+        "network_security_group": lambda: list(net.network_security_groups.list(group)),
+        "route_table": lambda: list(net.route_tables.list(group)),
+        "virtual_network": lambda: list(net.virtual_networks.list(group)),
+        "public_ip": lambda: list(net.public_ip_addresses.list(group)),
+        "virtual_network_gateway": lambda: list(net.virtual_network_gateways.list(group)),
+        "local_network_gateway": lambda: list(net.local_network_gateways.list(group)),
+        "connection": lambda: list(net.virtual_network_gateway_connections.list(group)),
+        "network_interface": lambda: list(net.network_interfaces.list(group)),
+        "virtual_machine": lambda: list(compute.virtual_machines.list(group)),
+        "bastion": lambda: list(net.bastion_hosts.list_by_resource_group(group)),
+        "network_watcher": lambda: list(net.network_watchers.list_all()),
+    }
+
+
+def observe(clients: Clients, group: str) -> Observed:
+    """Everything in the resource group, in two rounds of concurrent reads."""
+    calls: dict[str, Callable[[], Any]] = {
+        "resource_group": lambda: clients.resource.resource_groups.get(group),
+        **_listers(clients, group),
+    }
+    results = parallel(calls)
+    rg = results.pop("resource_group")
+    if isinstance(rg, Exception):
+        if not_found(rg):
+            return Observed(None)
+        raise rg
+    observed = Observed(rg)
+    for kind, items in results.items():
+        if isinstance(items, Exception):
+            if not_found(items):
+                continue
+            raise items
+        if kind == "network_watcher":
+            observed.watchers = items
+            continue
+        for item in items:
+            observed.resources[step_key(kind, item.name)] = item
+            if kind == "virtual_network":
+                for peering in item.virtual_network_peerings or []:
+                    observed.resources[step_key("peering", peering.name, item.name)] = peering
+    vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
+    extensions = parallel({
+        vm: (lambda vm=vm: clients.compute.virtual_machine_extensions.list(group, vm))
+        for vm in vms
+    })
+    for vm, found in extensions.items():
+        if isinstance(found, Exception):
+            if not_found(found):
+                continue
+            raise found
+        for ext in getattr(found, "value", None) or []:
+            observed.resources[step_key("vm_extension", ext.name, vm)] = ext
+    return observed
+
+
+def owned_by(tags: dict[str, str] | None, topology: str) -> bool:
+    return (tags or {}).get(naming.TAG) == topology
+
+
+# ----------------------------------------------------------------- status
+
+
+@dataclass(frozen=True)
+class Status:
+    target: str
+    topology: str
+    resource_group: str
+    deployed: bool
+    resources: list[dict[str, Any]]
+    connections: list[dict[str, Any]]
+    gateways: list[dict[str, Any]]
+    effective_routes: dict[str, list[dict[str, Any]]]
+    missing: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "topology": self.topology,
+            "resource_group": self.resource_group,
+            "deployed": self.deployed,
+            "resources": self.resources,
+            "connections": self.connections,
+            "gateways": self.gateways,
+            "effectiveRoutes": self.effective_routes,
+            "missing": self.missing,
+        }
+
+
+def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, Any]]:
+    for step in plan.steps:
+        if step.kind in ("resource_group",):
+            continue
+        model = observed.get(step.key)
+        if model is not None:
+            yield step.key, model
+
+
+def status(plan: Plan, clients: Clients) -> Status:
+    topology = plan.topology
+    group = topology.resource_group
+    observed = observe(clients, group)
+    target = clients.target.name
+    if observed.group is None:
+        return Status(target, topology.name, group, False, [], [], [], {},
+                      [s.key for s in plan.steps])
+    resources = [
+        {"id": observed.group.id, "type": ARM_TYPES["resource_group"], "name": group,
+         "provisioningState": state_of(observed.group.properties)}
+    ]
+    for key, model in _ordered_resources(plan, observed):
+        kind = key.split(":", 1)[0]
+        resources.append({"id": model.id, "type": ARM_TYPES[kind], "name": model.name,
+                          "provisioningState": state_of(model)})
+    for key, model in observed.resources.items():
+        if key not in plan.by_key:
+            kind = key.split(":", 1)[0]
+            resources.append({"id": model.id, "type": ARM_TYPES[kind], "name": model.name,
+                              "provisioningState": state_of(model), "inTopology": False})
+    connections = []
+    for step in plan.steps:
+        if step.kind == "connection":
+            conn = observed.get(step.key)
+            if conn is not None:
+                connections.append({"name": conn.name,
+                                    "connectionStatus": text(conn.connection_status or "Unknown"),
+                                    "provisioningState": state_of(conn)})
+    gateways, routes = _diagnostics(plan, clients, observed)
+    missing = [s.key for s in plan.steps if s.kind != "resource_group" and
+               observed.get(s.key) is None and not _watcher_present(s, observed)]
+    return Status(target, topology.name, group, True, resources, connections, gateways, routes,
+                  missing)
+
+
+def _watcher_present(step: Any, observed: Observed) -> bool:
+    return step.kind == "network_watcher" and any(
+        w.location == step.location for w in observed.watchers)
+
+
+def _diagnostics(plan: Plan, clients: Clients, observed: Observed
+                 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """BGP peers, learned routes and effective routes, all requested at once."""
+    group = plan.topology.resource_group
+    net = clients.network
+    calls: dict[str, Callable[[], Any]] = {}
+    gateways = []
+    for step in plan.steps:
+        model = observed.get(step.key)
+        if model is None or state_of(model) != "Succeeded":
+            continue
+        if step.kind == "virtual_network_gateway":
+            gateways.append(model)
+            name = model.name
+            calls[f"peers:{name}"] = (
+                lambda name=name: net.virtual_network_gateways.begin_get_bgp_peer_status(
+                    group, name).result())
+            calls[f"learned:{name}"] = (
+                lambda name=name: net.virtual_network_gateways.begin_get_learned_routes(
+                    group, name).result())
+        elif step.kind == "virtual_machine" and isinstance(step.spec, VmSpec):
+            nic = observed.get(step_key("network_interface", step.spec.network_interface))
+            if nic is None:
+                continue
+            calls[f"routes:{model.name}"] = (
+                lambda name=nic.name: net.network_interfaces.begin_get_effective_route_table(
+                    group, name).result())
+    results = parallel(calls)
+    out_gateways = []
+    for gw in gateways:
+        peers = results.get(f"peers:{gw.name}")
+        learned = results.get(f"learned:{gw.name}")
+        bgp = gw.bgp_settings
+        out_gateways.append({
+            "name": gw.name,
+            "asn": bgp.asn if bgp else None,
+            "bgpPeeringAddress": bgp.bgp_peering_address if bgp else None,
+            "peers": [] if _failed(peers) else [
+                {"neighbor": p.neighbor, "asn": p.asn, "state": text(p.state),
+                 "routesReceived": p.routes_received} for p in peers.value or []],
+            "learnedRoutes": [] if _failed(learned) else [
+                {"network": r.network, "nextHop": r.next_hop, "origin": text(r.origin),
+                 "asPath": r.as_path or ""} for r in learned.value or []],
+        })
+    routes: dict[str, list[dict[str, Any]]] = {}
+    for key, value in results.items():
+        if key.startswith("routes:") and not _failed(value):
+            routes[key.split(":", 1)[1]] = [
+                {"addressPrefix": list(r.address_prefix or []),
+                 "nextHopType": text(r.next_hop_type), "source": text(r.source),
+                 "state": text(r.state), "nextHopIpAddress": list(r.next_hop_ip_address or [])}
+                for r in value.value or []]
+    return out_gateways, routes
+
+
+def _failed(value: Any) -> bool:
+    return value is None or isinstance(value, Exception)
+
+
+# ------------------------------------------------------------------ verify
+
+
+@dataclass(frozen=True)
+class Probe:
+    source: str  # VM name
+    destination: str
+    address: str
+    expected: bool
+    reachable: bool | None  # None: could not be measured
+    hops: tuple[str, ...]
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"from": self.source, "to": self.destination, "address": self.address,
+                "expected": self.expected, "reachable": self.reachable,
+                "hops": list(self.hops), **({"detail": self.detail} if self.detail else {})}
+
+
+def predicted(plan: Plan, port: int) -> dict[tuple[str, str], bool]:
+    """Reachability between test VMs that the routing model predicts from the topology."""
+    from hubvpn import routing
+    from hubvpn.plan import predicted_network
+
+    nic_to_vm = {s.spec.network_interface: s.name for s in plan.steps
+                 if isinstance(s.spec, VmSpec)}
+    traces = routing.reachability(predicted_network(plan), port)
+    return {(nic_to_vm[a], nic_to_vm[b]): t.reachable for (a, b), t in traces.items()
+            if a in nic_to_vm and b in nic_to_vm}
+
+
+def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
+    """All-pairs connectivity checks between the test VMs, beside the prediction."""
+    group = plan.topology.resource_group
+    observed = observe(clients, group)
+    expected = predicted(plan, port)
+    vms = [s for s in plan.steps if isinstance(s.spec, VmSpec)]
+    addresses: dict[str, str] = {}
+    for step in vms:
+        assert isinstance(step.spec, VmSpec)
+        nic = observed.get(step_key("network_interface", step.spec.network_interface))
+        if nic is not None and nic.ip_configurations:
+            addresses[step.name] = nic.ip_configurations[0].private_ip_address
+    watchers = {w.location: w for w in observed.watchers}
+    calls: dict[str, Callable[[], Any]] = {}
+    problems: dict[str, str] = {}
+    for src in vms:
+        vm = observed.get(src.key)
+        watcher = watchers.get(src.location)
+        for dst in vms:
+            if src is dst:
+                continue
+            pair = f"{src.name}>{dst.name}"
+            if vm is None or state_of(vm) != "Succeeded":
+                problems[pair] = f"{src.name} is not deployed"
+            elif dst.name not in addresses:
+                problems[pair] = f"{dst.name} has no address"
+            elif watcher is None:
+                problems[pair] = f"no network watcher in {src.location}"
+            else:
+                calls[pair] = _check(clients, watcher, vm.id, addresses[dst.name], port)
+    results = parallel(calls)
+    probes = []
+    for src in vms:
+        for dst in vms:
+            if src is dst:
+                continue
+            pair = f"{src.name}>{dst.name}"
+            want = expected.get((src.name, dst.name), False)
+            address = addresses.get(dst.name, "")
+            result = results.get(pair)
+            if pair in problems or isinstance(result, Exception) or result is None:
+                detail = problems.get(pair) or f"{type(result).__name__}: {result}"
+                probes.append(Probe(src.name, dst.name, address, want, None, (), detail))
+                continue
+            reachable = text(result.connection_status) in ("Reachable", "Connected")
+            hops = tuple(h.address for h in result.hops or [] if h.address)
+            issue = ""
+            for hop in result.hops or []:
+                for found in hop.issues or []:
+                    for ctx in found.context or []:
+                        issue = issue or "; ".join(f"{v}" for v in ctx.values())
+            probes.append(Probe(src.name, dst.name, address, want, reachable,
+                                hops if reachable else (), issue))
+    return probes
+
+
+def _check(clients: Clients, watcher: Any, vm_id: str, address: str, port: int
+           ) -> Callable[[], Any]:
+    from azure.mgmt.network import models as n
+
+    parts = watcher.id.split("/")
+    group, name = parts[4], parts[-1]
+    params = n.ConnectivityParameters(
+        source=n.ConnectivitySource(resource_id=vm_id),
+        destination=n.ConnectivityDestination(address=address, port=port), protocol="Tcp")
+    return lambda: clients.network.network_watchers.begin_check_connectivity(
+        group, name, params).result()

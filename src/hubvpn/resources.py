@@ -1,0 +1,426 @@
+"""Plan steps as Azure SDK calls: the desired model of each step, how it differs from
+what exists (only in the fields hubvpn owns), and the SDK call that writes it.
+
+``deploy`` decides when; this module decides what. Bodies are built with the
+SDK's model classes (a plain dict would send snake_case keys to the wire).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hubvpn import naming
+from hubvpn.azure import Clients
+from hubvpn.inspect import Observed, state_of, text
+from hubvpn.plan import (
+    UBUNTU_IMAGE,
+    BastionSpec,
+    ConnectionSpec,
+    ExtensionSpec,
+    GatewaySpec,
+    LocalGatewaySpec,
+    NicSpec,
+    PeeringSpec,
+    Plan,
+    PublicIpSpec,
+    RouteTableSpec,
+    Step,
+    VirtualNetworkSpec,
+    VmSpec,
+    step_key,
+)
+
+
+class SharedKeys:
+    """One pre-shared key per hub pair: HUBVPN_SHARED_KEY, else the key an existing
+    connection of the pair already has (read back from Azure), else a new random one."""
+
+    def __init__(self, clients: Clients, group: str, fixed: str | None) -> None:
+        self._clients = clients
+        self._group = group
+        self._fixed = fixed
+        self._keys: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def current(self, connection: str) -> str | None:
+        try:
+            found = self._clients.network.virtual_network_gateway_connections.get_shared_key(
+                self._group, connection)
+        except Exception as err:
+            if getattr(err, "status_code", None) == 404:
+                return None
+            raise
+        value = found.value
+        return str(value) if value else None
+
+    def for_pair(self, pair: tuple[str, str], existing: list[str]) -> str:
+        with self._lock:
+            if self._fixed:
+                return self._fixed
+            if pair not in self._keys:
+                for connection in existing:
+                    key = self.current(connection)
+                    if key:
+                        self._keys[pair] = key
+                        break
+                else:
+                    self._keys[pair] = secrets.token_urlsafe(32)
+            return self._keys[pair]
+
+
+@dataclass
+class Context:
+    clients: Clients
+    plan: Plan
+    observed: Observed
+    ssh_public_key: str | None
+    shared_keys: SharedKeys
+    results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def group(self) -> str:
+        return self.plan.topology.resource_group
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {naming.TAG: self.plan.topology.name}
+
+    def rid(self, type_: str, name: str) -> str:
+        return (f"/subscriptions/{self.clients.subscription_id}/resourceGroups/{self.group}"
+                f"/providers/{type_}/{name}")
+
+    def subnet_id(self, vnet: str, subnet: str) -> str:
+        return f"{self.rid('Microsoft.Network/virtualNetworks', vnet)}/subnets/{subnet}"
+
+    def model(self, kind: str, name: str, parent: str | None = None) -> Any | None:
+        """A resource as last written in this run, else as observed."""
+        key = step_key(kind, name, parent)
+        return self.results.get(key) or self.observed.get(key)
+
+
+# ------------------------------------------------------------------ desired
+
+
+def desired(step: Step, ctx: Context) -> Any:
+    """The SDK model to PUT for a step."""
+    from azure.mgmt.network import models as n
+
+    spec = step.spec
+    loc, tags = step.location, ctx.tags
+    if step.kind == "network_security_group":
+        return n.NetworkSecurityGroup(location=loc, tags=tags)
+    if isinstance(spec, RouteTableSpec):
+        return n.RouteTable(location=loc, tags=tags, disable_bgp_route_propagation=False, routes=[
+            n.Route(name=r.name, address_prefix=r.address_prefix, next_hop_type=r.next_hop_type)
+            for r in spec.routes])
+    if isinstance(spec, VirtualNetworkSpec):
+        subnets = []
+        for s in spec.subnets:
+            subnet = n.Subnet(name=s.name, address_prefix=s.prefix)
+            if s.network_security_group:
+                subnet.network_security_group = n.NetworkSecurityGroup(
+                    id=ctx.rid("Microsoft.Network/networkSecurityGroups", s.network_security_group))
+            if s.route_table:
+                subnet.route_table = n.RouteTable(
+                    id=ctx.rid("Microsoft.Network/routeTables", s.route_table))
+            subnets.append(subnet)
+        return n.VirtualNetwork(location=loc, tags=tags, subnets=subnets,
+                                address_space=n.AddressSpace(
+                                    address_prefixes=list(spec.address_space)))
+    if isinstance(spec, PublicIpSpec):
+        return n.PublicIPAddress(
+            location=loc, tags=tags, zones=list(spec.zones),
+            sku=n.PublicIPAddressSku(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static", public_ip_address_version="IPv4")
+    if isinstance(spec, GatewaySpec):
+        return n.VirtualNetworkGateway(
+            location=loc, tags=tags, gateway_type="Vpn", vpn_type="RouteBased",
+            sku=n.VirtualNetworkGatewaySku(name=spec.sku, tier=spec.sku),
+            enable_bgp=True, active_active=False, vpn_gateway_generation="Generation2",
+            bgp_settings=n.BgpSettings(asn=spec.asn),
+            ip_configurations=[n.VirtualNetworkGatewayIPConfiguration(
+                name="default", private_ip_allocation_method="Dynamic",
+                subnet=n.SubResource(id=ctx.subnet_id(spec.virtual_network,
+                                                      naming.GATEWAY_SUBNET)),
+                public_ip_address=n.SubResource(
+                    id=ctx.rid("Microsoft.Network/publicIPAddresses", spec.public_ip)))])
+    if isinstance(spec, LocalGatewaySpec):
+        address, asn, bgp_address = remote_gateway_facts(spec, ctx)
+        return n.LocalNetworkGateway(
+            location=loc, tags=tags, gateway_ip_address=address,
+            local_network_address_space=n.AddressSpace(address_prefixes=[]),
+            bgp_settings=n.BgpSettings(asn=asn, bgp_peering_address=bgp_address))
+    if isinstance(spec, ConnectionSpec):
+        return n.VirtualNetworkGatewayConnection(
+            location=loc, tags=tags, connection_type="IPsec", connection_protocol="IKEv2",
+            enable_bgp=True, shared_key=pair_key(spec, ctx),
+            virtual_network_gateway1=n.VirtualNetworkGateway(
+                id=ctx.rid("Microsoft.Network/virtualNetworkGateways", spec.gateway)),
+            local_network_gateway2=n.LocalNetworkGateway(
+                id=ctx.rid("Microsoft.Network/localNetworkGateways", spec.local_network_gateway)))
+    if isinstance(spec, PeeringSpec):
+        return n.VirtualNetworkPeering(
+            remote_virtual_network=n.SubResource(
+                id=ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network)),
+            allow_virtual_network_access=True, allow_forwarded_traffic=True,
+            allow_gateway_transit=spec.allow_gateway_transit,
+            use_remote_gateways=spec.use_remote_gateways)
+    if isinstance(spec, NicSpec):
+        return n.NetworkInterface(location=loc, tags=tags, ip_configurations=[
+            n.NetworkInterfaceIPConfiguration(
+                name="ipconfig1", private_ip_allocation_method="Dynamic",
+                subnet=n.Subnet(id=ctx.subnet_id(spec.virtual_network, spec.subnet)))])
+    if isinstance(spec, BastionSpec):
+        return n.BastionHost(location=loc, tags=tags, sku=n.Sku(name="Standard"),
+                             ip_configurations=[n.BastionHostIPConfiguration(
+                                 name="IpConf",
+                                 subnet=n.SubResource(id=ctx.subnet_id(spec.virtual_network,
+                                                                       naming.BASTION_SUBNET)),
+                                 public_ip_address=n.SubResource(id=ctx.rid(
+                                     "Microsoft.Network/publicIPAddresses", spec.public_ip)))])
+    if step.kind == "network_watcher":
+        return n.NetworkWatcher(location=loc, tags=tags)
+    if isinstance(spec, VmSpec):
+        return desired_vm(step, spec, ctx)
+    if isinstance(spec, ExtensionSpec):
+        from azure.mgmt.compute import models as c
+
+        return c.VirtualMachineExtension(location=loc, tags=tags,
+                                         properties=c.VirtualMachineExtensionProperties(
+                                             publisher=spec.publisher, type=spec.type,
+                                             type_handler_version=spec.version,
+                                             auto_upgrade_minor_version=True))
+    raise ValueError(f"no desired model for {step.key}")
+
+
+def desired_vm(step: Step, spec: VmSpec, ctx: Context) -> Any:
+    from azure.mgmt.compute import models as c
+
+    publisher, offer, sku, version = UBUNTU_IMAGE
+    user = spec.admin_username
+    return c.VirtualMachine(
+        location=step.location, tags=ctx.tags,
+        properties=c.VirtualMachineProperties(
+            hardware_profile=c.HardwareProfile(vm_size=spec.size),
+            storage_profile=c.StorageProfile(
+                image_reference=c.ImageReference(publisher=publisher, offer=offer, sku=sku,
+                                                 version=version),
+                os_disk=c.OSDisk(create_option="FromImage", delete_option="Delete",
+                                 managed_disk=c.ManagedDiskParameters(
+                                     storage_account_type="StandardSSD_LRS"))),
+            os_profile=c.OSProfile(
+                computer_name=step.name, admin_username=user,
+                linux_configuration=c.LinuxConfiguration(
+                    disable_password_authentication=True,
+                    ssh=c.SshConfiguration(public_keys=[c.SshPublicKey(
+                        path=f"/home/{user}/.ssh/authorized_keys",
+                        key_data=ctx.ssh_public_key)]))),
+            network_profile=c.NetworkProfile(network_interfaces=[c.NetworkInterfaceReference(
+                id=ctx.rid("Microsoft.Network/networkInterfaces", spec.network_interface),
+                properties=c.NetworkInterfaceReferenceProperties(primary=True))])))
+
+
+def remote_gateway_facts(spec: LocalGatewaySpec, ctx: Context) -> tuple[str, int, str]:
+    """(public IP, ASN, BGP peering address) of the remote gateway, as Azure assigned them."""
+    gateway = ctx.model("virtual_network_gateway", spec.remote_gateway)
+    pip = ctx.model("public_ip", spec.remote_public_ip)
+    if gateway is None or pip is None or not pip.ip_address:
+        raise LookupError(f"remote gateway {spec.remote_gateway} or its public IP is missing")
+    return str(pip.ip_address), int(gateway.bgp_settings.asn), str(
+        gateway.bgp_settings.bgp_peering_address)
+
+
+def pair_key(spec: ConnectionSpec, ctx: Context) -> str:
+    local, remote = spec.gateway, spec.remote_gateway
+    existing = [name for name in (naming.connection(local, remote), naming.connection(remote, local))
+                if ctx.observed.get(step_key("connection", name)) is not None]
+    return ctx.shared_keys.for_pair(spec.pair, existing)
+
+
+# -------------------------------------------------------------- differences
+
+
+def _ids_equal(a: Any, b: str | None) -> bool:
+    return (getattr(a, "id", None) or "").lower() == (b or "").lower()
+
+
+def differences(step: Step, existing: Any, ctx: Context) -> list[str]:
+    """The owned fields where what exists differs from the plan (empty: leave it)."""
+    spec = step.spec
+    found: list[str] = []
+    tags = getattr(existing, "tags", None)
+    if step.kind not in ("peering", "vm_extension", "network_watcher") and (
+            (tags or {}).get(naming.TAG) != ctx.plan.topology.name):
+        found.append("tags")
+    if isinstance(spec, VirtualNetworkSpec):
+        prefixes = list(existing.address_space.address_prefixes or [])
+        if sorted(prefixes) != sorted(spec.address_space):
+            found.append("address space")
+        have = {s.name.lower(): s for s in existing.subnets or []}
+        for s in spec.subnets:
+            sub = have.pop(s.name.lower(), None)
+            if sub is None or sub.address_prefix != s.prefix:
+                found.append(f"subnet {s.name}")
+                continue
+            nsg = s.network_security_group and ctx.rid("Microsoft.Network/networkSecurityGroups",
+                                                       s.network_security_group)
+            table = s.route_table and ctx.rid("Microsoft.Network/routeTables", s.route_table)
+            if not _ids_equal(sub.network_security_group, nsg or None) or not _ids_equal(
+                    sub.route_table, table or None):
+                found.append(f"subnet {s.name} associations")
+    elif isinstance(spec, RouteTableSpec):
+        have_routes = {(r.name, r.address_prefix, text(r.next_hop_type))
+                       for r in existing.routes or []}
+        want = {(r.name, r.address_prefix, r.next_hop_type) for r in spec.routes}
+        if have_routes != want:
+            found.append("routes")
+    elif isinstance(spec, GatewaySpec):
+        if text(existing.sku.name) != spec.sku:
+            found.append(f"sku {text(existing.sku.name)} -> {spec.sku}")
+        if not existing.enable_bgp:
+            found.append("enableBgp")
+        if existing.bgp_settings is None or existing.bgp_settings.asn != spec.asn:
+            found.append("asn")
+    elif isinstance(spec, LocalGatewaySpec):
+        address, asn, bgp_address = remote_gateway_facts(spec, ctx)
+        bgp = existing.bgp_settings
+        if existing.gateway_ip_address != address:
+            found.append("gatewayIpAddress")
+        if bgp is None or bgp.asn != asn or bgp.bgp_peering_address != bgp_address:
+            found.append("bgpSettings")
+    elif isinstance(spec, ConnectionSpec):
+        if not existing.enable_bgp:
+            found.append("enableBgp")
+        if not _ids_equal(existing.local_network_gateway2,
+                          ctx.rid("Microsoft.Network/localNetworkGateways",
+                                  spec.local_network_gateway)):
+            found.append("localNetworkGateway2")
+    elif isinstance(spec, PeeringSpec):
+        if not _ids_equal(existing.remote_virtual_network,
+                          ctx.rid("Microsoft.Network/virtualNetworks",
+                                  spec.remote_virtual_network)):
+            found.append("remoteVirtualNetwork")
+        for attr, want_flag in (("allow_gateway_transit", spec.allow_gateway_transit),
+                                ("use_remote_gateways", spec.use_remote_gateways),
+                                ("allow_virtual_network_access", True),
+                                ("allow_forwarded_traffic", True)):
+            if bool(getattr(existing, attr)) != want_flag:
+                found.append(attr)
+    elif isinstance(spec, NicSpec):
+        configs = existing.ip_configurations or []
+        if not configs or not _ids_equal(configs[0].subnet,
+                                          ctx.subnet_id(spec.virtual_network, spec.subnet)):
+            found.append("subnet")
+    elif isinstance(spec, VmSpec):
+        size = existing.properties.hardware_profile.vm_size
+        if text(size) != spec.size:
+            found.append(f"size {text(size)} -> {spec.size}")
+    return found
+
+
+def updated(step: Step, existing: Any, ctx: Context) -> Any:
+    """The model to PUT over an existing resource: what exists, with owned fields set.
+
+    A gateway is never re-sent from scratch: its Azure-computed BGP fields and
+    IP configurations stay as Azure returned them.
+    """
+    spec = step.spec
+    if isinstance(spec, GatewaySpec):
+        from azure.mgmt.network import models as n
+
+        existing.tags = {**(existing.tags or {}), **ctx.tags}
+        existing.sku = n.VirtualNetworkGatewaySku(name=spec.sku, tier=spec.sku)
+        existing.enable_bgp = True
+        existing.bgp_settings.asn = spec.asn
+        return existing
+    if isinstance(spec, VmSpec):
+        existing.tags = {**(existing.tags or {}), **ctx.tags}
+        existing.properties.hardware_profile.vm_size = spec.size
+        return existing
+    model = desired(step, ctx)
+    if step.kind not in ("peering", "vm_extension") and getattr(existing, "tags", None):
+        model.tags = {**existing.tags, **ctx.tags}
+    if isinstance(spec, VirtualNetworkSpec):
+        # A VNet PUT replaces the whole VNet: keep its peerings and foreign subnets.
+        model.virtual_network_peerings = existing.virtual_network_peerings
+        if isinstance(spec, VirtualNetworkSpec):
+            ours = {s.name.lower() for s in spec.subnets}
+            model.subnets += [s for s in existing.subnets or [] if s.name.lower() not in ours]
+    if isinstance(spec, ConnectionSpec):
+        model.shared_key = None  # the key is converged separately (sharedkey)
+    return model
+
+
+# ------------------------------------------------------------------- writing
+
+
+def begin_put(step: Step, model: Any, ctx: Context) -> Callable[[], Any]:
+    """Start the write; returns the wait (the poller's result)."""
+    net, compute, group = ctx.clients.network, ctx.clients.compute, ctx.group
+    kind, name = step.kind, step.name
+    if kind == "resource_group":
+        result = ctx.clients.resource.resource_groups.create_or_update(group, model)
+        return lambda: result
+    if kind == "network_watcher":
+        result = net.network_watchers.create_or_update(group, name, model)
+        return lambda: result
+    operations: dict[str, Callable[[], Any]] = {
+        "network_security_group": lambda: net.network_security_groups.begin_create_or_update(
+            group, name, model),
+        "route_table": lambda: net.route_tables.begin_create_or_update(group, name, model),
+        "virtual_network": lambda: net.virtual_networks.begin_create_or_update(group, name, model),
+        "public_ip": lambda: net.public_ip_addresses.begin_create_or_update(group, name, model),
+        "virtual_network_gateway": lambda: net.virtual_network_gateways.begin_create_or_update(
+            group, name, model),
+        "local_network_gateway": lambda: net.local_network_gateways.begin_create_or_update(
+            group, name, model),
+        "connection": lambda: net.virtual_network_gateway_connections.begin_create_or_update(
+            group, name, model),
+        "peering": lambda: net.virtual_network_peerings.begin_create_or_update(
+            group, step.parent, name, model),
+        "network_interface": lambda: net.network_interfaces.begin_create_or_update(
+            group, name, model),
+        "bastion": lambda: net.bastion_hosts.begin_create_or_update(group, name, model),
+        "virtual_machine": lambda: compute.virtual_machines.begin_create_or_update(
+            group, name, model),
+        "vm_extension": lambda: compute.virtual_machine_extensions.begin_create_or_update(
+            group, step.parent, name, model),
+    }
+    poller = operations[kind]()
+    return poller.result  # type: ignore[no-any-return]
+
+
+def read(step: Step, ctx: Context) -> Any | None:
+    """GET one resource (None when it does not exist)."""
+    net, compute, group = ctx.clients.network, ctx.clients.compute, ctx.group
+    name = step.name
+    readers: dict[str, Callable[[], Any]] = {
+        "resource_group": lambda: ctx.clients.resource.resource_groups.get(group),
+        "network_security_group": lambda: net.network_security_groups.get(group, name),
+        "route_table": lambda: net.route_tables.get(group, name),
+        "virtual_network": lambda: net.virtual_networks.get(group, name),
+        "public_ip": lambda: net.public_ip_addresses.get(group, name),
+        "virtual_network_gateway": lambda: net.virtual_network_gateways.get(group, name),
+        "local_network_gateway": lambda: net.local_network_gateways.get(group, name),
+        "connection": lambda: net.virtual_network_gateway_connections.get(group, name),
+        "peering": lambda: net.virtual_network_peerings.get(group, step.parent, name),
+        "network_interface": lambda: net.network_interfaces.get(group, name),
+        "bastion": lambda: net.bastion_hosts.get(group, name),
+        "network_watcher": lambda: net.network_watchers.get(group, name),
+        "virtual_machine": lambda: compute.virtual_machines.get(group, name),
+        "vm_extension": lambda: compute.virtual_machine_extensions.get(group, step.parent, name),
+    }
+    try:
+        return readers[step.kind]()
+    except Exception as err:
+        if getattr(err, "status_code", None) == 404:
+            return None
+        raise
+
+
+def provisioning(model: Any) -> str:
+    return state_of(model)

@@ -7,7 +7,7 @@ Exit codes: 0 success; 1 the operation failed or verification differs;
 from __future__ import annotations
 
 import threading
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -29,30 +29,42 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-emulator_app = typer.Typer(help="The embedded Azure Resource Manager emulator.",
-                           no_args_is_help=True)
+emulator_app = typer.Typer(
+    help="The embedded Azure Resource Manager emulator.", no_args_is_help=True
+)
 app.add_typer(emulator_app, name="emulator")
 
 
-class TargetChoice(str, Enum):
+class TargetChoice(StrEnum):
     auto = "auto"
     azure = "azure"
     emulator = "emulator"
 
 
-class Output(str, Enum):
+class Output(StrEnum):
     table = "table"
     json = "json"
 
 
-ConfigOpt = Annotated[Path, typer.Option(
-    "--config", "-c", help="Topology file (TOML).", show_default=True)]
-TargetOpt = Annotated[TargetChoice, typer.Option(
-    "--target", envvar="HUBVPN_TARGET",
-    help="azure, emulator, or auto: Azure when a subscription is configured, else the emulator.")]
-SubscriptionOpt = Annotated[str | None, typer.Option(
-    "--subscription", help="Azure subscription id (else AZURE_SUBSCRIPTION_ID, else the Azure "
-    "CLI's default).")]
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Topology file (TOML).", show_default=True)
+]
+TargetOpt = Annotated[
+    TargetChoice,
+    typer.Option(
+        "--target",
+        envvar="HUBVPN_TARGET",
+        help="azure, emulator, or auto: Azure when a subscription is configured, "
+        "else the emulator.",
+    ),
+]
+SubscriptionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--subscription",
+        help="Azure subscription id (else AZURE_SUBSCRIPTION_ID, else the Azure CLI's default).",
+    ),
+]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table or json.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on Azure.")]
 
@@ -112,8 +124,12 @@ def _confirm(console: Console, target: Target, yes: bool, question: str) -> None
 
 
 @app.command()
-def deploy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
-           subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+def deploy(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    yes: YesOpt = False,
+) -> None:
     """Create or converge the lab: only what is missing or differs is written.
 
     Independent resources are created in parallel; spoke peerings wait for their
@@ -130,9 +146,13 @@ def deploy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.
     topology = _load(console, config)
     chosen = _target(console, target, subscription)
     console.header("deploy", chosen.describe(), f"topology {topology.name} ({config})")
-    _confirm(console, chosen, yes,
-             f"Deploy {topology.name} into {topology.resource_group} on Azure? VPN gateways "
-             "take 30-45 minutes and are billed hourly.")
+    _confirm(
+        console,
+        chosen,
+        yes,
+        f"Deploy {topology.name} into {topology.resource_group} on Azure? VPN gateways "
+        "take 30-45 minutes and are billed hourly.",
+    )
     public_key = None
     if topology.vm is not None:
         from hubvpn.azure import state_dir
@@ -142,15 +162,22 @@ def deploy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.
         except (KeyError_, OSError) as err:
             _fail(console, str(err), EXIT_BAD_INPUT)
         if generated is not None:
-            console.info(f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
-                         f"{generated} (private key, mode 0600)")
+            console.info(
+                f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
+                f"{generated} (private key, mode 0600)"
+            )
     plan = build_plan(topology)
     cancel = threading.Event()
     with _connect(console, chosen) as clients:
         try:
-            report = run_deploy(plan, clients, console.deploy_progress(),
-                                ssh_public_key=public_key, shared_key=shared_key_from_env(),
-                                cancel=cancel)
+            report = run_deploy(
+                plan,
+                clients,
+                console.deploy_progress(),
+                ssh_public_key=public_key,
+                shared_key=shared_key_from_env(),
+                cancel=cancel,
+            )
         except OwnershipError as err:
             _fail(console, str(err), EXIT_FAILED)
         except KeyboardInterrupt:
@@ -167,8 +194,12 @@ def deploy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.
 
 
 @app.command()
-def status(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
-           subscription: SubscriptionOpt = None, output: OutputOpt = Output.table) -> None:
+def status(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
     routes of each gateway, and the effective routes of each test VM."""
     from hubvpn.console import Console
@@ -191,10 +222,13 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.
 
 
 @app.command()
-def verify(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
-           subscription: SubscriptionOpt = None, output: OutputOpt = Output.table,
-           port: Annotated[int, typer.Option(min=1, max=65535,
-                                             help="TCP port to probe.")] = 22) -> None:
+def verify(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    output: OutputOpt = Output.table,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to probe.")] = 22,
+) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
     Exits 1 when any probe differs from the prediction."""
@@ -205,8 +239,9 @@ def verify(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.
     console = Console()
     topology = _load(console, config)
     if topology.vm is None:
-        _fail(console, f"{config}: no [vm] table: there are no test VMs to probe from",
-              EXIT_BAD_INPUT)
+        _fail(
+            console, f"{config}: no [vm] table: there are no test VMs to probe from", EXIT_BAD_INPUT
+        )
     chosen = _target(console, target, subscription)
     console.header("verify", chosen.describe(), f"topology {topology.name}, TCP {port}")
     with _connect(console, chosen) as clients:
@@ -223,20 +258,32 @@ def verify(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.
         console.matrix(f"Measured TCP {port} (! = differs from prediction)", names, cells)
         for p in probes:
             if p.reachable != p.expected:
-                what = "unmeasured" if p.reachable is None else (
-                    "reachable" if p.reachable else "unreachable")
-                console.info(f"[red]✗[/] {p.source} → {p.destination} ({p.address}): {what}, "
-                             f"predicted {'reachable' if p.expected else 'unreachable'}"
-                             + (f" — {p.detail}" if p.detail else ""))
-        console.info("[green]verified:[/] measured matrix equals the prediction" if ok else
-                     "[bold red]verification failed[/]")
+                what = (
+                    "unmeasured"
+                    if p.reachable is None
+                    else ("reachable" if p.reachable else "unreachable")
+                )
+                console.info(
+                    f"[red]✗[/] {p.source} → {p.destination} ({p.address}): {what}, "
+                    f"predicted {'reachable' if p.expected else 'unreachable'}"
+                    + (f" — {p.detail}" if p.detail else "")
+                )
+        console.info(
+            "[green]verified:[/] measured matrix equals the prediction"
+            if ok
+            else "[bold red]verification failed[/]"
+        )
     if not ok:
         raise typer.Exit(code=EXIT_FAILED)
 
 
 @app.command()
-def plan(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
-         subscription: SubscriptionOpt = None, output: OutputOpt = Output.table) -> None:
+def plan(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    output: OutputOpt = Output.table,
+) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
     from hubvpn.console import Console
@@ -263,8 +310,12 @@ def plan(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.au
 
 
 @app.command()
-def destroy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice.auto,
-            subscription: SubscriptionOpt = None, yes: YesOpt = False) -> None:
+def destroy(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    yes: YesOpt = False,
+) -> None:
     """Delete the topology's resource group, only if its tag names this topology.
     Safe to re-run."""
     from hubvpn.console import Console, duration
@@ -281,8 +332,12 @@ def destroy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice
         try:
             exists, count = find_owned_group(topology, clients)
             if exists:
-                _confirm(console, chosen, yes, f"Delete resource group {topology.resource_group} "
-                         f"and its {count} resources?")
+                _confirm(
+                    console,
+                    chosen,
+                    yes,
+                    f"Delete resource group {topology.resource_group} and its {count} resources?",
+                )
                 console.info(f"Deleting {topology.resource_group} ({count} resources)...")
             result = run_destroy(topology, clients, cancel)
         except OwnershipError as err:
@@ -293,16 +348,20 @@ def destroy(config: ConfigOpt = DEFAULT_CONFIG, target: TargetOpt = TargetChoice
         except Exception as err:
             _azure_error(console, err)
     if result.state == "absent":
-        console.info(f"Nothing to destroy: resource group {topology.resource_group} does not "
-                     "exist.")
+        console.info(
+            f"Nothing to destroy: resource group {topology.resource_group} does not exist."
+        )
     else:
-        console.info(f"[green]Destroyed[/] {topology.resource_group} ({result.resources} "
-                     f"resources) in {duration(result.seconds)}.")
+        console.info(
+            f"[green]Destroyed[/] {topology.resource_group} ({result.resources} "
+            f"resources) in {duration(result.seconds)}."
+        )
 
 
 @emulator_app.command("serve")
-def emulator_serve(port: Annotated[int, typer.Option(min=1, max=65535,
-                                                     help="Loopback port.")] = 8943) -> None:
+def emulator_serve(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Loopback port.")] = 8943,
+) -> None:
     """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops)."""
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
@@ -316,8 +375,9 @@ def emulator_serve(port: Annotated[int, typer.Option(min=1, max=65535,
         _fail(console, str(err), EXIT_BAD_INPUT)
     except OSError as err:
         _fail(console, f"cannot listen on {HOST}:{port}: {err.strerror}", EXIT_FAILED)
-    console.info(f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); "
-                 "Ctrl-C stops")
+    console.info(
+        f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); Ctrl-C stops"
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -338,16 +398,7 @@ def emulator_requests(output: OutputOpt = Output.table) -> None:
     if output is Output.json:
         console.json({"requests": rows})
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("time", "method", "status", "ms", "path"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["time"], r["method"], str(r["status"]), f"{r['durationMs']:.0f}",
-                      r["path"])
-    console.out.print(table)
-    console.info(f"{len(rows)} requests")
+    console.requests(rows)
 
 
 @emulator_app.command("reset")

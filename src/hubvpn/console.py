@@ -22,19 +22,41 @@ from rich.text import Text
 from hubvpn.plan import Plan, Step
 
 STATE_STYLE = {
-    "pending": "dim", "waiting": "yellow", "creating": "cyan", "updating": "cyan",
-    "retrying": "yellow", "created": "green", "updated": "green", "unchanged": "dim green",
-    "attached": "green", "failed": "bold red", "skipped": "red",
-    "Succeeded": "green", "Failed": "bold red", "Updating": "yellow", "Creating": "yellow",
-    "Deleting": "yellow", "Connected": "green", "Connecting": "yellow", "NotConnected": "red",
+    "pending": "dim",
+    "waiting": "yellow",
+    "creating": "cyan",
+    "updating": "cyan",
+    "retrying": "yellow",
+    "created": "green",
+    "updated": "green",
+    "unchanged": "dim green",
+    "attached": "green",
+    "failed": "bold red",
+    "skipped": "red",
+    "Succeeded": "green",
+    "Failed": "bold red",
+    "Updating": "yellow",
+    "Creating": "yellow",
+    "Deleting": "yellow",
+    "Connected": "green",
+    "Connecting": "yellow",
+    "NotConnected": "red",
     "Unknown": "dim",
 }
 KIND_LABEL = {
-    "resource_group": "resource group", "network_security_group": "NSG",
-    "route_table": "route table", "virtual_network": "VNet", "public_ip": "public IP",
-    "virtual_network_gateway": "VPN gateway", "local_network_gateway": "local gateway",
-    "connection": "connection", "peering": "peering", "network_interface": "NIC",
-    "virtual_machine": "VM", "vm_extension": "VM extension", "bastion": "Bastion",
+    "resource_group": "resource group",
+    "network_security_group": "NSG",
+    "route_table": "route table",
+    "virtual_network": "VNet",
+    "public_ip": "public IP",
+    "virtual_network_gateway": "VPN gateway",
+    "local_network_gateway": "local gateway",
+    "connection": "connection",
+    "peering": "peering",
+    "network_interface": "NIC",
+    "virtual_machine": "VM",
+    "vm_extension": "VM extension",
+    "bastion": "Bastion",
     "network_watcher": "network watcher",
 }
 DONE = ("created", "updated", "unchanged", "attached", "failed", "skipped")
@@ -43,7 +65,7 @@ DONE = ("created", "updated", "unchanged", "attached", "failed", "skipped")
 def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
         return f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
@@ -79,7 +101,19 @@ class Console:
 
     def json(self, data: Any) -> None:
         self.out.print_json(json.dumps(data)) if self.out.is_terminal else print(
-            json.dumps(data, indent=2))
+            json.dumps(data, indent=2)
+        )
+
+    def requests(self, rows: list[dict[str, Any]]) -> None:
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for col in ("time", "method", "status", "ms", "path"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                r["time"], r["method"], str(r["status"]), f"{r['durationMs']:.0f}", r["path"]
+            )
+        self.out.print(table)
+        self.info(f"{len(rows)} requests")
 
     # --------------------------------------------------------- progress
     def deploy_progress(self) -> DeployProgress:
@@ -88,17 +122,23 @@ class Console:
     # ------------------------------------------------------------ deploy
     def deploy_summary(self, report: Any) -> None:
         counts = Counter(o.state for o in report.outcomes.values())
-        parts = [f"{counts[s]} {s}" for s in ("created", "updated", "attached", "unchanged",
-                                              "failed", "skipped") if counts[s]]
+        parts = [
+            f"{counts[s]} {s}"
+            for s in ("created", "updated", "attached", "unchanged", "failed", "skipped")
+            if counts[s]
+        ]
         summary = ", ".join(parts) or "nothing to do"
         if report.interrupted:
-            self.err.print(f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}. "
-                           "Operations already sent continue in Azure; run deploy again to "
-                           "attach to them and finish.")
+            self.err.print(
+                f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}. "
+                "Operations already sent continue in Azure; run deploy again to "
+                "attach to them and finish."
+            )
             return
         if report.failed or report.skipped:
-            self.err.print(f"[bold red]Deploy failed[/] after {duration(report.seconds)}: "
-                           f"{summary}.")
+            self.err.print(
+                f"[bold red]Deploy failed[/] after {duration(report.seconds)}: {summary}."
+            )
             table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
             table.add_column("resource")
             table.add_column("type")
@@ -107,52 +147,71 @@ class Console:
                 table.add_row(label(o.step), KIND_LABEL[o.step.kind], Text(o.detail, style="red"))
             self.err.print(table)
             if report.skipped:
-                self.err.print(f"{len(report.skipped)} dependent step(s) skipped. Fix the cause "
-                               "and run deploy again: it resumes from here.")
+                self.err.print(
+                    f"{len(report.skipped)} dependent step(s) skipped. Fix the cause "
+                    "and run deploy again: it resumes from here."
+                )
             return
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
 
     # ------------------------------------------------------------ status
     def status(self, status: Any) -> None:
         if not status.deployed:
-            self.out.print(f"Topology [bold]{status.topology}[/] is not deployed "
-                           f"(resource group {status.resource_group} does not exist).")
+            self.out.print(
+                f"Topology [bold]{status.topology}[/] is not deployed "
+                f"(resource group {status.resource_group} does not exist)."
+            )
             return
         states = Counter(r["provisioningState"] for r in status.resources)
         line = ", ".join(f"{n} {s}" for s, n in states.most_common())
-        self.out.print(f"[bold]{status.topology}[/] in {status.resource_group}: "
-                       f"{len(status.resources)} resources ({line})")
+        self.out.print(
+            f"[bold]{status.topology}[/] in {status.resource_group}: "
+            f"{len(status.resources)} resources ({line})"
+        )
         odd = [r for r in status.resources if r["provisioningState"] != "Succeeded"]
         if odd:
             table = Table(box=None, header_style="bold", pad_edge=False)
             for col in ("resource", "type", "state"):
                 table.add_column(col)
             for r in odd:
-                table.add_row(r["name"], r["type"].split("/")[-1],
-                              Text(r["provisioningState"],
-                                   style=STATE_STYLE.get(r["provisioningState"], "")))
+                table.add_row(
+                    r["name"],
+                    r["type"].split("/")[-1],
+                    Text(r["provisioningState"], style=STATE_STYLE.get(r["provisioningState"], "")),
+                )
             self.out.print(table)
         if status.missing:
-            self.out.print(f"[yellow]{len(status.missing)} planned resource(s) missing[/]: "
-                           + ", ".join(k.split(":", 1)[1] for k in status.missing[:8])
-                           + (" ..." if len(status.missing) > 8 else ""))
+            self.out.print(
+                f"[yellow]{len(status.missing)} planned resource(s) missing[/]: "
+                + ", ".join(k.split(":", 1)[1] for k in status.missing[:8])
+                + (" ..." if len(status.missing) > 8 else "")
+            )
         if status.connections:
             self.out.print()
-            table = Table(title="Connections", title_justify="left", box=None,
-                          header_style="bold", pad_edge=False)
+            table = Table(
+                title="Connections",
+                title_justify="left",
+                box=None,
+                header_style="bold",
+                pad_edge=False,
+            )
             table.add_column("connection")
             table.add_column("status")
             for c in status.connections:
-                table.add_row(c["name"], Text(c["connectionStatus"],
-                                              style=STATE_STYLE.get(c["connectionStatus"], "")))
+                table.add_row(
+                    c["name"],
+                    Text(c["connectionStatus"], style=STATE_STYLE.get(c["connectionStatus"], "")),
+                )
             self.out.print(table)
         for gw in status.gateways:
             self.out.print()
             self.out.print(f"[bold]{gw['name']}[/]  AS {gw['asn']}  BGP {gw['bgpPeeringAddress']}")
             for p in gw["peers"]:
-                self.out.print(f"  peer {p['neighbor']} AS {p['asn']}  "
-                               f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
-                               f"{p['routesReceived']} routes received")
+                self.out.print(
+                    f"  peer {p['neighbor']} AS {p['asn']}  "
+                    f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
+                    f"{p['routesReceived']} routes received"
+                )
             learned = [r for r in gw["learnedRoutes"] if r["origin"] != "Network"]
             if learned:
                 table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
@@ -163,8 +222,13 @@ class Console:
                 self.out.print(table)
         if status.effective_routes:
             self.out.print()
-            table = Table(title="Effective routes (active, excluding Internet and None)",
-                          title_justify="left", box=None, header_style="bold", pad_edge=False)
+            table = Table(
+                title="Effective routes (active, excluding Internet and None)",
+                title_justify="left",
+                box=None,
+                header_style="bold",
+                pad_edge=False,
+            )
             table.add_column("VM")
             table.add_column("next hop")
             table.add_column("prefixes")
@@ -182,8 +246,14 @@ class Console:
     # ---------------------------------------------------------- matrices
     def matrix(self, title: str, names: list[str], cells: dict[tuple[str, str], Any]) -> None:
         """cells[(from, to)] = (reachable, expected) or (reachable, None)."""
-        table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False,
-                      box=None, padding=(0, 1))
+        table = Table(
+            title=title,
+            title_justify="left",
+            header_style="bold",
+            pad_edge=False,
+            box=None,
+            padding=(0, 1),
+        )
         table.add_column("from \\ to")
         for name in names:
             table.add_column(name.removeprefix("vm-"), justify="center")
@@ -202,12 +272,19 @@ class Console:
             table.add_row(*row)
         self.out.print(table)
 
-    def plan(self, plan: Plan, actions: dict[str, str], critical: tuple[float, list[Step]],
-             remaining: float) -> None:
+    def plan(
+        self,
+        plan: Plan,
+        actions: dict[str, str],
+        critical: tuple[float, list[Step]],
+        remaining: float,
+    ) -> None:
         counts = Counter(actions.values())
         summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
-        self.out.print(f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
-                       f"{len(plan.steps)} resources ({summary})")
+        self.out.print(
+            f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
+            f"{len(plan.steps)} resources ({summary})"
+        )
         table = Table(box=None, header_style="bold", pad_edge=False)
         for col in ("action", "type", "resource", "after"):
             table.add_column(col)
@@ -215,16 +292,21 @@ class Console:
             action = actions[step.key]
             if action == "keep":
                 continue
-            after = ", ".join(d.split(":", 1)[1].rsplit("/", 1)[-1] for d in step.depends_on
-                              if not d.startswith("resource_group:"))
+            after = ", ".join(
+                d.split(":", 1)[1].rsplit("/", 1)[-1]
+                for d in step.depends_on
+                if not d.startswith("resource_group:")
+            )
             style = {"create": "green", "update": "yellow", "wait": "cyan"}.get(action, "")
             table.add_row(Text(action, style=style), KIND_LABEL[step.kind], label(step), after)
         if table.row_count:
             self.out.print(table)
         total, path = critical
         chain = " → ".join(s.name for s in path if s.kind != "resource_group")
-        self.out.print(f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
-                       f"(a full deploy: {duration(total)}; critical path {chain})")
+        self.out.print(
+            f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
+            f"(a full deploy: {duration(total)}; critical path {chain})"
+        )
 
 
 class DeployProgress:
@@ -242,8 +324,13 @@ class DeployProgress:
         for step in plan.steps:
             self.rows[step.key] = [step, "pending", "", None, None]
         if self.console.err.is_terminal and not self.console.quiet:
-            self.live = Live(self._render(), console=self.console.err, refresh_per_second=4,
-                             transient=False, get_renderable=self._render)
+            self.live = Live(
+                self._render(),
+                console=self.console.err,
+                refresh_per_second=4,
+                transient=False,
+                get_renderable=self._render,
+            )
             self.live.start()
 
     def step(self, step: Step, state: str, detail: str = "") -> None:
@@ -280,9 +367,17 @@ class DeployProgress:
         shown = [r for r in rows if r[1] in ("failed",)] + active
         for step, state, detail, begun, ended in shown:
             elapsed = (ended or now) - begun if begun else 0.0
-            table.add_row(Text(state, style=STATE_STYLE.get(state, "")), KIND_LABEL[step.kind],
-                          label(step), duration(elapsed), Text(detail, style="dim"))
+            table.add_row(
+                Text(state, style=STATE_STYLE.get(state, "")),
+                KIND_LABEL[step.kind],
+                label(step),
+                duration(elapsed),
+                Text(detail, style="dim"),
+            )
         done_text = ", ".join(f"{n} {s}" for s, n in done.most_common())
-        footer = Text(f"{duration(now - self.started_at)} · {done_text or 'starting'}"
-                      f"{f' · {pending} waiting on dependencies' if pending else ''}", style="dim")
+        footer = Text(
+            f"{duration(now - self.started_at)} · {done_text or 'starting'}"
+            f"{f' · {pending} waiting on dependencies' if pending else ''}",
+            style="dim",
+        )
         return Group(table, footer)

@@ -39,11 +39,13 @@ from hubvpn.resources import (
 
 # Azure codes that mean "try again": another operation holds the resource, or a
 # referenced resource is still provisioning (azure-facts.md).
-RETRYABLE_CODES = frozenset({
-    "AnotherOperationInProgress",
-    "RetryableErrorDueToAnotherOperation",
-    "ReferencedResourceNotProvisioned",
-})
+RETRYABLE_CODES = frozenset(
+    {
+        "AnotherOperationInProgress",
+        "RetryableErrorDueToAnotherOperation",
+        "ReferencedResourceNotProvisioned",
+    }
+)
 MAX_ATTEMPTS = 5
 AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisioning
 
@@ -120,15 +122,22 @@ def check_ownership(plan: Plan, observed: Observed) -> None:
         whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
         raise OwnershipError(
             f"resource group '{plan.topology.resource_group}' exists and belongs to {whose}; "
-            f"hubvpn writes only into a group tagged {naming.TAG}={plan.topology.name}")
+            f"hubvpn writes only into a group tagged {naming.TAG}={plan.topology.name}"
+        )
 
 
 class Engine:
     """Runs one deploy."""
 
-    def __init__(self, plan: Plan, clients: Clients, reporter: Reporter,
-                 ssh_public_key: str | None, shared_key: str | None,
-                 cancel: threading.Event) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        clients: Clients,
+        reporter: Reporter,
+        ssh_public_key: str | None,
+        shared_key: str | None,
+        cancel: threading.Event,
+    ) -> None:
         self.plan = plan
         self.clients = clients
         self.reporter = reporter
@@ -136,8 +145,13 @@ class Engine:
         self.report = Report()
         self.observed = observe(clients, plan.topology.resource_group)
         check_ownership(plan, self.observed)
-        self.ctx = Context(clients, plan, self.observed, ssh_public_key,
-                           SharedKeys(clients, plan.topology.resource_group, shared_key))
+        self.ctx = Context(
+            clients,
+            plan,
+            self.observed,
+            ssh_public_key,
+            SharedKeys(clients, plan.topology.resource_group, shared_key),
+        )
         self.events: queue.Queue[tuple[str, Outcome]] = queue.Queue()
         emulator = clients.emulator
         # Re-reading a resource left provisioning: ARM's usual 10 s, on the emulator's clock.
@@ -181,8 +195,9 @@ class Engine:
             del waiting[key]
             running.add(key)
             step = self.plan.step(key)
-            thread = threading.Thread(target=self._work, args=(step,), daemon=True,
-                                      name=f"hubvpn-{key}")
+            thread = threading.Thread(
+                target=self._work, args=(step,), daemon=True, name=f"hubvpn-{key}"
+            )
             thread.start()
 
     def _skip_dependents(self, key: str, waiting: dict[str, set[str]]) -> None:
@@ -203,8 +218,12 @@ class Engine:
         except StepFailed as err:
             outcome = Outcome(step, "failed", str(err), code=err.code)
         except Exception as err:  # every failure is reported, none kills the run
-            outcome = Outcome(step, "failed", f"{error_code(err) or type(err).__name__}: "
-                              f"{error_message(err)}", code=error_code(err))
+            outcome = Outcome(
+                step,
+                "failed",
+                f"{error_code(err) or type(err).__name__}: {error_message(err)}",
+                code=error_code(err),
+            )
         outcome.seconds = time.monotonic() - started
         self.events.put((step.key, outcome))
 
@@ -262,8 +281,9 @@ class Engine:
                     self._wait_terminal(step)
                     time.sleep(self.poll_s * attempt)
                     continue
-                raise StepFailed(f"{code or type(err).__name__}: {error_message(err)}",
-                                 code) from None
+                raise StepFailed(
+                    f"{code or type(err).__name__}: {error_message(err)}", code
+                ) from None
         raise AssertionError("unreachable")
 
     def _wait_terminal(self, step: Step) -> Any | None:
@@ -297,8 +317,15 @@ class Engine:
         ops.begin_set_shared_key(self.plan.topology.resource_group, step.name, key).result()
 
 
-def deploy(plan: Plan, clients: Clients, reporter: Reporter, *, ssh_public_key: str | None,
-           shared_key: str | None, cancel: threading.Event) -> Report:
+def deploy(
+    plan: Plan,
+    clients: Clients,
+    reporter: Reporter,
+    *,
+    ssh_public_key: str | None,
+    shared_key: str | None,
+    cancel: threading.Event,
+) -> Report:
     engine = Engine(plan, clients, reporter, ssh_public_key, shared_key, cancel)
     return engine.run()
 

@@ -39,13 +39,15 @@ def find_owned_group(topology: Topology, clients: Clients) -> tuple[bool, int]:
         whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
         raise OwnershipError(
             f"resource group '{group}' belongs to {whose}, not '{topology.name}': "
-            "refusing to delete it")
+            "refusing to delete it"
+        )
     count = sum(1 for _ in clients.resource.resources.list_by_resource_group(group))
     return True, count
 
 
-def destroy(topology: Topology, clients: Clients, cancel: threading.Event,
-            on_wait: object = None) -> DestroyResult:
+def destroy(
+    topology: Topology, clients: Clients, cancel: threading.Event, on_wait: object = None
+) -> DestroyResult:
     started = time.monotonic()
     exists, count = find_owned_group(topology, clients)
     if not exists:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from hubvpn import naming
@@ -110,10 +111,9 @@ def observe(clients: Clients, group: str) -> Observed:
                 for peering in item.virtual_network_peerings or []:
                     observed.resources[step_key("peering", peering.name, item.name)] = peering
     vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
-    extensions = parallel({
-        vm: (lambda vm=vm: clients.compute.virtual_machine_extensions.list(group, vm))
-        for vm in vms
-    })
+    extensions = parallel(
+        {vm: partial(clients.compute.virtual_machine_extensions.list, group, vm) for vm in vms}
+    )
     for vm, found in extensions.items():
         if isinstance(found, Exception):
             if not_found(found):
@@ -172,43 +172,73 @@ def status(plan: Plan, clients: Clients) -> Status:
     observed = observe(clients, group)
     target = clients.target.name
     if observed.group is None:
-        return Status(target, topology.name, group, False, [], [], [], {},
-                      [s.key for s in plan.steps])
+        return Status(
+            target, topology.name, group, False, [], [], [], {}, [s.key for s in plan.steps]
+        )
     resources = [
-        {"id": observed.group.id, "type": ARM_TYPES["resource_group"], "name": group,
-         "provisioningState": state_of(observed.group.properties)}
+        {
+            "id": observed.group.id,
+            "type": ARM_TYPES["resource_group"],
+            "name": group,
+            "provisioningState": state_of(observed.group.properties),
+        }
     ]
     for key, model in _ordered_resources(plan, observed):
         kind = key.split(":", 1)[0]
-        resources.append({"id": model.id, "type": ARM_TYPES[kind], "name": model.name,
-                          "provisioningState": state_of(model)})
+        resources.append(
+            {
+                "id": model.id,
+                "type": ARM_TYPES[kind],
+                "name": model.name,
+                "provisioningState": state_of(model),
+            }
+        )
     for key, model in observed.resources.items():
         if key not in plan.by_key:
             kind = key.split(":", 1)[0]
-            resources.append({"id": model.id, "type": ARM_TYPES[kind], "name": model.name,
-                              "provisioningState": state_of(model), "inTopology": False})
+            resources.append(
+                {
+                    "id": model.id,
+                    "type": ARM_TYPES[kind],
+                    "name": model.name,
+                    "provisioningState": state_of(model),
+                    "inTopology": False,
+                }
+            )
     connections = []
     for step in plan.steps:
         if step.kind == "connection":
             conn = observed.get(step.key)
             if conn is not None:
-                connections.append({"name": conn.name,
-                                    "connectionStatus": text(conn.connection_status or "Unknown"),
-                                    "provisioningState": state_of(conn)})
+                connections.append(
+                    {
+                        "name": conn.name,
+                        "connectionStatus": text(conn.connection_status or "Unknown"),
+                        "provisioningState": state_of(conn),
+                    }
+                )
     gateways, routes = _diagnostics(plan, clients, observed)
-    missing = [s.key for s in plan.steps if s.kind != "resource_group" and
-               observed.get(s.key) is None and not _watcher_present(s, observed)]
-    return Status(target, topology.name, group, True, resources, connections, gateways, routes,
-                  missing)
+    missing = [
+        s.key
+        for s in plan.steps
+        if s.kind != "resource_group"
+        and observed.get(s.key) is None
+        and not _watcher_present(s, observed)
+    ]
+    return Status(
+        target, topology.name, group, True, resources, connections, gateways, routes, missing
+    )
 
 
 def _watcher_present(step: Any, observed: Observed) -> bool:
     return step.kind == "network_watcher" and any(
-        w.location == step.location for w in observed.watchers)
+        w.location == step.location for w in observed.watchers
+    )
 
 
-def _diagnostics(plan: Plan, clients: Clients, observed: Observed
-                 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+def _diagnostics(
+    plan: Plan, clients: Clients, observed: Observed
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """BGP peers, learned routes and effective routes, all requested at once."""
     group = plan.topology.resource_group
     net = clients.network
@@ -221,45 +251,78 @@ def _diagnostics(plan: Plan, clients: Clients, observed: Observed
         if step.kind == "virtual_network_gateway":
             gateways.append(model)
             name = model.name
-            calls[f"peers:{name}"] = (
-                lambda name=name: net.virtual_network_gateways.begin_get_bgp_peer_status(
-                    group, name).result())
-            calls[f"learned:{name}"] = (
-                lambda name=name: net.virtual_network_gateways.begin_get_learned_routes(
-                    group, name).result())
+            gateway_ops = net.virtual_network_gateways
+            calls[f"peers:{name}"] = partial(
+                _lro, gateway_ops.begin_get_bgp_peer_status, group, name
+            )
+            calls[f"learned:{name}"] = partial(
+                _lro, gateway_ops.begin_get_learned_routes, group, name
+            )
         elif step.kind == "virtual_machine" and isinstance(step.spec, VmSpec):
             nic = observed.get(step_key("network_interface", step.spec.network_interface))
             if nic is None:
                 continue
-            calls[f"routes:{model.name}"] = (
-                lambda name=nic.name: net.network_interfaces.begin_get_effective_route_table(
-                    group, name).result())
+            calls[f"routes:{model.name}"] = partial(
+                _lro, net.network_interfaces.begin_get_effective_route_table, group, nic.name
+            )
     results = parallel(calls)
     out_gateways = []
     for gw in gateways:
         peers = results.get(f"peers:{gw.name}")
         learned = results.get(f"learned:{gw.name}")
         bgp = gw.bgp_settings
-        out_gateways.append({
-            "name": gw.name,
-            "asn": bgp.asn if bgp else None,
-            "bgpPeeringAddress": bgp.bgp_peering_address if bgp else None,
-            "peers": [] if _failed(peers) else [
-                {"neighbor": p.neighbor, "asn": p.asn, "state": text(p.state),
-                 "routesReceived": p.routes_received} for p in peers.value or []],
-            "learnedRoutes": [] if _failed(learned) else [
-                {"network": r.network, "nextHop": r.next_hop, "origin": text(r.origin),
-                 "asPath": r.as_path or ""} for r in learned.value or []],
-        })
+        out_gateways.append(
+            {
+                "name": gw.name,
+                "asn": bgp.asn if bgp else None,
+                "bgpPeeringAddress": bgp.bgp_peering_address if bgp else None,
+                "peers": []
+                if _failed(peers)
+                else [
+                    {
+                        "neighbor": p.neighbor,
+                        "asn": p.asn,
+                        "state": text(p.state),
+                        "routesReceived": p.routes_received,
+                    }
+                    for p in _values(peers)
+                ],
+                "learnedRoutes": []
+                if _failed(learned)
+                else [
+                    {
+                        "network": r.network,
+                        "nextHop": r.next_hop,
+                        "origin": text(r.origin),
+                        "asPath": r.as_path or "",
+                    }
+                    for r in _values(learned)
+                ],
+            }
+        )
     routes: dict[str, list[dict[str, Any]]] = {}
     for key, value in results.items():
         if key.startswith("routes:") and not _failed(value):
             routes[key.split(":", 1)[1]] = [
-                {"addressPrefix": list(r.address_prefix or []),
-                 "nextHopType": text(r.next_hop_type), "source": text(r.source),
-                 "state": text(r.state), "nextHopIpAddress": list(r.next_hop_ip_address or [])}
-                for r in value.value or []]
+                {
+                    "addressPrefix": list(r.address_prefix or []),
+                    "nextHopType": text(r.next_hop_type),
+                    "source": text(r.source),
+                    "state": text(r.state),
+                    "nextHopIpAddress": list(r.next_hop_ip_address or []),
+                }
+                for r in value.value or []
+            ]
     return out_gateways, routes
+
+
+def _lro(begin: Callable[..., Any], *args: Any) -> Any:
+    """Start a POST action and wait for its result (ARM answers it as an LRO)."""
+    return begin(*args).result()
+
+
+def _values(result: Any) -> list[Any]:
+    return [] if _failed(result) else list(result.value or [])
 
 
 def _failed(value: Any) -> bool:
@@ -280,9 +343,15 @@ class Probe:
     detail: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"from": self.source, "to": self.destination, "address": self.address,
-                "expected": self.expected, "reachable": self.reachable,
-                "hops": list(self.hops), **({"detail": self.detail} if self.detail else {})}
+        return {
+            "from": self.source,
+            "to": self.destination,
+            "address": self.address,
+            "expected": self.expected,
+            "reachable": self.reachable,
+            "hops": list(self.hops),
+            **({"detail": self.detail} if self.detail else {}),
+        }
 
 
 def predicted(plan: Plan, port: int) -> dict[tuple[str, str], bool]:
@@ -290,11 +359,13 @@ def predicted(plan: Plan, port: int) -> dict[tuple[str, str], bool]:
     from hubvpn import routing
     from hubvpn.plan import predicted_network
 
-    nic_to_vm = {s.spec.network_interface: s.name for s in plan.steps
-                 if isinstance(s.spec, VmSpec)}
+    nic_to_vm = {s.spec.network_interface: s.name for s in plan.steps if isinstance(s.spec, VmSpec)}
     traces = routing.reachability(predicted_network(plan), port)
-    return {(nic_to_vm[a], nic_to_vm[b]): t.reachable for (a, b), t in traces.items()
-            if a in nic_to_vm and b in nic_to_vm}
+    return {
+        (nic_to_vm[a], nic_to_vm[b]): t.reachable
+        for (a, b), t in traces.items()
+        if a in nic_to_vm and b in nic_to_vm
+    }
 
 
 def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
@@ -348,19 +419,26 @@ def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
                 for found in hop.issues or []:
                     for ctx in found.context or []:
                         issue = issue or "; ".join(f"{v}" for v in ctx.values())
-            probes.append(Probe(src.name, dst.name, address, want, reachable,
-                                hops if reachable else (), issue))
+            probes.append(
+                Probe(
+                    src.name, dst.name, address, want, reachable, hops if reachable else (), issue
+                )
+            )
     return probes
 
 
-def _check(clients: Clients, watcher: Any, vm_id: str, address: str, port: int
-           ) -> Callable[[], Any]:
+def _check(
+    clients: Clients, watcher: Any, vm_id: str, address: str, port: int
+) -> Callable[[], Any]:
     from azure.mgmt.network import models as n
 
     parts = watcher.id.split("/")
     group, name = parts[4], parts[-1]
     params = n.ConnectivityParameters(
         source=n.ConnectivitySource(resource_id=vm_id),
-        destination=n.ConnectivityDestination(address=address, port=port), protocol="Tcp")
+        destination=n.ConnectivityDestination(address=address, port=port),
+        protocol="Tcp",
+    )
     return lambda: clients.network.network_watchers.begin_check_connectivity(
-        group, name, params).result()
+        group, name, params
+    ).result()

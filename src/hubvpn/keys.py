@@ -24,7 +24,7 @@ def shared_key_from_env() -> str | None:
 
 
 def ssh_public_key(configured: str, state_dir: Path) -> tuple[str, Path | None]:
-    """(public key, path of a key pair generated now or earlier, if the configured one is absent)."""
+    """(public key, path of the generated key pair when the configured file is absent)."""
     path = Path(configured).expanduser()
     if path.is_file():
         key = path.read_text(encoding="utf-8").strip()
@@ -45,11 +45,15 @@ def _generate(private: Path, public: Path) -> None:
     private.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(private.parent, 0o700)
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                            serialization.NoEncryption())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    )
     fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
-    openssh = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                            serialization.PublicFormat.OpenSSH)
+    openssh = key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
     public.write_bytes(openssh + b" hubvpn\n")

@@ -165,9 +165,19 @@ class NoSpec:
 
 
 Spec = (
-    SubnetSpec | VirtualNetworkSpec | PublicIpSpec | GatewaySpec | LocalGatewaySpec
-    | ConnectionSpec | PeeringSpec | RouteTableSpec | NicSpec | VmSpec | ExtensionSpec
-    | BastionSpec | NoSpec
+    SubnetSpec
+    | VirtualNetworkSpec
+    | PublicIpSpec
+    | GatewaySpec
+    | LocalGatewaySpec
+    | ConnectionSpec
+    | PeeringSpec
+    | RouteTableSpec
+    | NicSpec
+    | VmSpec
+    | ExtensionSpec
+    | BastionSpec
+    | NoSpec
 )
 
 
@@ -219,8 +229,9 @@ class Plan:
                 found[dep].append(s.key)
         return {k: tuple(v) for k, v in found.items()}
 
-    def critical_path(self, durations: dict[str, float] | None = None
-                      ) -> tuple[float, tuple[Step, ...]]:
+    def critical_path(
+        self, durations: dict[str, float] | None = None
+    ) -> tuple[float, tuple[Step, ...]]:
         """Longest chain of Azure durations: the least time any deploy can take."""
         cost = durations or {s.key: s.azure_s for s in self.steps}
         finish: dict[str, float] = {}
@@ -279,40 +290,75 @@ def build_plan(topology: Topology) -> Plan:
     for name, space, default_subnet, hub, is_hub in _networks(topology):
         location = hub.location
         deps = [group]
-        nsg = add(Step("network_security_group", naming.network_security_group(name), location,
-                       NoSpec(), (group,)))
+        nsg = add(
+            Step(
+                "network_security_group",
+                naming.network_security_group(name),
+                location,
+                NoSpec(),
+                (group,),
+            )
+        )
         deps.append(nsg)
         table_name = None
         if topology.spoke_to_spoke and not is_hub and len(hub.spokes) > 1:
             table_name = naming.route_table(name)
             routes = tuple(
                 RouteSpec(f"to-{other.name}", other.address_space, "VirtualNetworkGateway")
-                for other in hub.spokes if other.name != name
+                for other in hub.spokes
+                if other.name != name
             )
-            deps.append(add(Step("route_table", table_name, location, RouteTableSpec(routes),
-                                 (group,))))
-        subnets = [SubnetSpec(naming.DEFAULT_SUBNET, default_subnet,
-                              naming.network_security_group(name), table_name)]
+            deps.append(
+                add(Step("route_table", table_name, location, RouteTableSpec(routes), (group,)))
+            )
+        subnets = [
+            SubnetSpec(
+                naming.DEFAULT_SUBNET,
+                default_subnet,
+                naming.network_security_group(name),
+                table_name,
+            )
+        ]
         if is_hub:
             if hub.bastion_subnet:
                 subnets.append(SubnetSpec(naming.BASTION_SUBNET, hub.bastion_subnet))
             subnets.append(SubnetSpec(naming.GATEWAY_SUBNET, hub.gateway_subnet))
-        add(Step("virtual_network", naming.vnet(name), location,
-                 VirtualNetworkSpec((space,), tuple(subnets)), tuple(deps)))
+        add(
+            Step(
+                "virtual_network",
+                naming.vnet(name),
+                location,
+                VirtualNetworkSpec((space,), tuple(subnets)),
+                tuple(deps),
+            )
+        )
 
     for hub in topology.hubs:
         vnet_key = step_key("virtual_network", naming.vnet(hub.name))
         pip = naming.public_ip(hub.gateway_name)
         pip_key = add(Step("public_ip", pip, hub.location, PublicIpSpec(), (group,)))
         bgp_address, _ = gateway_addresses(hub.gateway_subnet)
-        add(Step("virtual_network_gateway", hub.gateway_name, hub.location,
-                 GatewaySpec(naming.vnet(hub.name), pip, hub.gateway_sku, hub.asn, bgp_address),
-                 (vnet_key, pip_key)))
+        add(
+            Step(
+                "virtual_network_gateway",
+                hub.gateway_name,
+                hub.location,
+                GatewaySpec(naming.vnet(hub.name), pip, hub.gateway_sku, hub.asn, bgp_address),
+                (vnet_key, pip_key),
+            )
+        )
         if hub.bastion_subnet:
             bas_pip = naming.public_ip(naming.bastion(hub.name))
             bas_pip_key = add(Step("public_ip", bas_pip, hub.location, PublicIpSpec(), (group,)))
-            add(Step("bastion", naming.bastion(hub.name), hub.location,
-                     BastionSpec(naming.vnet(hub.name), bas_pip), (vnet_key, bas_pip_key)))
+            add(
+                Step(
+                    "bastion",
+                    naming.bastion(hub.name),
+                    hub.location,
+                    BastionSpec(naming.vnet(hub.name), bas_pip),
+                    (vnet_key, bas_pip_key),
+                )
+            )
 
     for link in topology.links:
         a, b = (topology.hub(n) for n in link.hubs)
@@ -320,16 +366,29 @@ def build_plan(topology: Topology) -> Plan:
             remote_gw = step_key("virtual_network_gateway", remote.gateway_name)
             local_gw = step_key("virtual_network_gateway", local.gateway_name)
             lng_name = naming.local_network_gateway(remote.gateway_name)
-            lng = add(Step("local_network_gateway", lng_name, local.location,
-                           LocalGatewaySpec(remote.gateway_name,
-                                            naming.public_ip(remote.gateway_name), remote.asn),
-                           (group, remote_gw)))
+            lng = add(
+                Step(
+                    "local_network_gateway",
+                    lng_name,
+                    local.location,
+                    LocalGatewaySpec(
+                        remote.gateway_name, naming.public_ip(remote.gateway_name), remote.asn
+                    ),
+                    (group, remote_gw),
+                )
+            )
             pair = tuple(sorted((local.gateway_name, remote.gateway_name)))
-            add(Step("connection", naming.connection(local.gateway_name, remote.gateway_name),
-                     local.location,
-                     ConnectionSpec(local.gateway_name, lng_name, remote.gateway_name,
-                                    (pair[0], pair[1])),
-                     (local_gw, lng)))
+            add(
+                Step(
+                    "connection",
+                    naming.connection(local.gateway_name, remote.gateway_name),
+                    local.location,
+                    ConnectionSpec(
+                        local.gateway_name, lng_name, remote.gateway_name, (pair[0], pair[1])
+                    ),
+                    (local_gw, lng),
+                )
+            )
 
     for hub in topology.hubs:
         hub_vnet = naming.vnet(hub.name)
@@ -337,31 +396,72 @@ def build_plan(topology: Topology) -> Plan:
         for spoke in hub.spokes:
             spoke_vnet = naming.vnet(spoke.name)
             vnets = (step_key("virtual_network", hub_vnet), step_key("virtual_network", spoke_vnet))
-            hub_side = add(Step("peering", naming.peering(hub.name, spoke.name), hub.location,
-                                PeeringSpec(hub_vnet, spoke_vnet, True, False), vnets,
-                                parent=hub_vnet))
+            hub_side = add(
+                Step(
+                    "peering",
+                    naming.peering(hub.name, spoke.name),
+                    hub.location,
+                    PeeringSpec(hub_vnet, spoke_vnet, True, False),
+                    vnets,
+                    parent=hub_vnet,
+                )
+            )
             # Azure refuses useRemoteGateways until the hub's gateway has Succeeded.
-            add(Step("peering", naming.peering(spoke.name, hub.name), spoke.location,
-                     PeeringSpec(spoke_vnet, hub_vnet, False, True), (*vnets, gateway, hub_side),
-                     parent=spoke_vnet))
+            add(
+                Step(
+                    "peering",
+                    naming.peering(spoke.name, hub.name),
+                    spoke.location,
+                    PeeringSpec(spoke_vnet, hub_vnet, False, True),
+                    (*vnets, gateway, hub_side),
+                    parent=spoke_vnet,
+                )
+            )
 
     if topology.vm is not None:
         vm = topology.vm
         for location in dict.fromkeys(h.location for h in topology.hubs):
-            add(Step("network_watcher", naming.network_watcher(location), location, NoSpec(),
-                     (group,)))
+            add(
+                Step(
+                    "network_watcher",
+                    naming.network_watcher(location),
+                    location,
+                    NoSpec(),
+                    (group,),
+                )
+            )
         for name, _space, default_subnet, hub, _is_hub in _networks(topology):
-            nic = add(Step("network_interface", naming.nic(name), hub.location,
-                           NicSpec(naming.vnet(name), naming.DEFAULT_SUBNET,
-                                   first_private_ip(default_subnet)),
-                           (step_key("virtual_network", naming.vnet(name)),)))
-            vm_key = add(Step("virtual_machine", naming.vm(name), hub.location,
-                              VmSpec(naming.nic(name), vm.size, vm.admin_username,
-                                     vm.ssh_public_key_file), (nic,)))
+            nic = add(
+                Step(
+                    "network_interface",
+                    naming.nic(name),
+                    hub.location,
+                    NicSpec(
+                        naming.vnet(name), naming.DEFAULT_SUBNET, first_private_ip(default_subnet)
+                    ),
+                    (step_key("virtual_network", naming.vnet(name)),),
+                )
+            )
+            vm_key = add(
+                Step(
+                    "virtual_machine",
+                    naming.vm(name),
+                    hub.location,
+                    VmSpec(naming.nic(name), vm.size, vm.admin_username, vm.ssh_public_key_file),
+                    (nic,),
+                )
+            )
             publisher, type_, version = WATCHER_AGENT
-            add(Step("vm_extension", naming.NETWORK_WATCHER_EXTENSION, hub.location,
-                     ExtensionSpec(naming.vm(name), publisher, type_, version), (vm_key,),
-                     parent=naming.vm(name)))
+            add(
+                Step(
+                    "vm_extension",
+                    naming.NETWORK_WATCHER_EXTENSION,
+                    hub.location,
+                    ExtensionSpec(naming.vm(name), publisher, type_, version),
+                    (vm_key,),
+                    parent=naming.vm(name),
+                )
+            )
     return Plan(topology, _ordered(steps))
 
 
@@ -397,33 +497,78 @@ def predicted_network(plan: Plan) -> routing.Network:
     for step in plan.steps:
         spec = step.spec
         if isinstance(spec, VirtualNetworkSpec):
-            vnets.append(routing.VirtualNetwork(step.name, spec.address_space, tuple(
-                routing.Subnet(s.name, s.prefix, s.route_table) for s in spec.subnets)))
+            vnets.append(
+                routing.VirtualNetwork(
+                    step.name,
+                    spec.address_space,
+                    tuple(routing.Subnet(s.name, s.prefix, s.route_table) for s in spec.subnets),
+                )
+            )
         elif isinstance(spec, RouteTableSpec):
-            tables.append(routing.RouteTable(step.name, tuple(
-                routing.Route(r.name, r.address_prefix, r.next_hop_type) for r in spec.routes)))
+            tables.append(
+                routing.RouteTable(
+                    step.name,
+                    tuple(
+                        routing.Route(r.name, r.address_prefix, r.next_hop_type)
+                        for r in spec.routes
+                    ),
+                )
+            )
         elif isinstance(spec, PeeringSpec):
-            peerings.append(routing.Peering(
-                step.name, spec.virtual_network, spec.remote_virtual_network,
-                allow_virtual_network_access=True, allow_forwarded_traffic=True,
-                allow_gateway_transit=spec.allow_gateway_transit,
-                use_remote_gateways=spec.use_remote_gateways))
+            peerings.append(
+                routing.Peering(
+                    step.name,
+                    spec.virtual_network,
+                    spec.remote_virtual_network,
+                    allow_virtual_network_access=True,
+                    allow_forwarded_traffic=True,
+                    allow_gateway_transit=spec.allow_gateway_transit,
+                    use_remote_gateways=spec.use_remote_gateways,
+                )
+            )
         elif isinstance(spec, GatewaySpec):
             hub = next(h for h in plan.topology.hubs if h.gateway_name == step.name)
             _, instances = gateway_addresses(hub.gateway_subnet)
-            gateways.append(routing.VirtualNetworkGateway(
-                step.name, spec.virtual_network, spec.asn, spec.bgp_peering_address, instances,
-                public_ip=spec.public_ip))
+            gateways.append(
+                routing.VirtualNetworkGateway(
+                    step.name,
+                    spec.virtual_network,
+                    spec.asn,
+                    spec.bgp_peering_address,
+                    instances,
+                    public_ip=spec.public_ip,
+                )
+            )
         elif isinstance(spec, LocalGatewaySpec):
             remote = next(h for h in plan.topology.hubs if h.gateway_name == spec.remote_gateway)
             address, _ = gateway_addresses(remote.gateway_subnet)
-            lngs.append(routing.LocalNetworkGateway(step.name, spec.remote_public_ip, (),
-                                                    spec.remote_asn, address))
+            lngs.append(
+                routing.LocalNetworkGateway(
+                    step.name, spec.remote_public_ip, (), spec.remote_asn, address
+                )
+            )
         elif isinstance(spec, ConnectionSpec):
-            conns.append(routing.Connection(step.name, spec.gateway, spec.local_network_gateway,
-                                            True, "-".join(spec.pair)))
+            conns.append(
+                routing.Connection(
+                    step.name, spec.gateway, spec.local_network_gateway, True, "-".join(spec.pair)
+                )
+            )
         elif isinstance(spec, NicSpec):
-            nics.append(routing.NetworkInterface(step.name, spec.virtual_network, spec.subnet,
-                                                 spec.predicted_ip, frozenset({SSH_PORT})))
-    return routing.Network(tuple(vnets), tuple(peerings), tuple(tables), tuple(gateways),
-                           tuple(lngs), tuple(conns), tuple(nics))
+            nics.append(
+                routing.NetworkInterface(
+                    step.name,
+                    spec.virtual_network,
+                    spec.subnet,
+                    spec.predicted_ip,
+                    frozenset({SSH_PORT}),
+                )
+            )
+    return routing.Network(
+        tuple(vnets),
+        tuple(peerings),
+        tuple(tables),
+        tuple(gateways),
+        tuple(lngs),
+        tuple(conns),
+        tuple(nics),
+    )

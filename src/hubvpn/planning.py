@@ -30,33 +30,46 @@ class PlanResult:
         return {
             "topology": self.plan.topology.name,
             "resource_group": self.plan.topology.resource_group,
-            "steps": [{"key": s.key, "type": s.arm_type, "name": s.name,
-                       "action": self.actions[s.key],
-                       "dependsOn": list(s.depends_on)} for s in self.plan.steps],
+            "steps": [
+                {
+                    "key": s.key,
+                    "type": s.arm_type,
+                    "name": s.name,
+                    "action": self.actions[s.key],
+                    "dependsOn": list(s.depends_on),
+                }
+                for s in self.plan.steps
+            ],
             "expectedSeconds": round(self.remaining_s, 1),
             "fullDeploySeconds": round(self.critical[0], 1),
             "criticalPath": [s.key for s in self.critical[1]],
             "reachability": {
                 "port": SSH_PORT,
-                "probes": [{"from": a, "to": b, "expected": v}
-                           for (a, b), v in self.reachability.items()],
+                "probes": [
+                    {"from": a, "to": b, "expected": v} for (a, b), v in self.reachability.items()
+                ],
             },
         }
 
 
 def actions_for(plan: Plan, clients: Clients) -> dict[str, str]:
     observed = observe(clients, plan.topology.resource_group)
-    ctx = Context(clients, plan, observed, None, SharedKeys(clients, plan.topology.resource_group,
-                                                            None))
+    ctx = Context(
+        clients, plan, observed, None, SharedKeys(clients, plan.topology.resource_group, None)
+    )
     actions: dict[str, str] = {}
     for step in plan.steps:
         existing = observed.group if step.kind == "resource_group" else observed.get(step.key)
         if step.kind == "network_watcher" and any(
-                w.location == step.location for w in observed.watchers):
+            w.location == step.location for w in observed.watchers
+        ):
             actions[step.key] = "keep"
             continue
-        if existing is None or state_of(existing if step.kind != "resource_group"
-                                        else existing.properties) == "Failed":
+        if (
+            existing is None
+            or state_of(existing if step.kind != "resource_group" else existing.properties)
+            == "Failed"
+        ):
             actions[step.key] = "create"
         elif state_of(existing) in TRANSIENT_STATES:
             actions[step.key] = "wait"

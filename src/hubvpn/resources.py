@@ -49,7 +49,8 @@ class SharedKeys:
     def current(self, connection: str) -> str | None:
         try:
             found = self._clients.network.virtual_network_gateway_connections.get_shared_key(
-                self._group, connection)
+                self._group, connection
+            )
         except Exception as err:
             if getattr(err, "status_code", None) == 404:
                 return None
@@ -90,8 +91,10 @@ class Context:
         return {naming.TAG: self.plan.topology.name}
 
     def rid(self, type_: str, name: str) -> str:
-        return (f"/subscriptions/{self.clients.subscription_id}/resourceGroups/{self.group}"
-                f"/providers/{type_}/{name}")
+        return (
+            f"/subscriptions/{self.clients.subscription_id}/resourceGroups/{self.group}"
+            f"/providers/{type_}/{name}"
+        )
 
     def subnet_id(self, vnet: str, subnet: str) -> str:
         return f"{self.rid('Microsoft.Network/virtualNetworks', vnet)}/subnets/{subnet}"
@@ -114,74 +117,130 @@ def desired(step: Step, ctx: Context) -> Any:
     if step.kind == "network_security_group":
         return n.NetworkSecurityGroup(location=loc, tags=tags)
     if isinstance(spec, RouteTableSpec):
-        return n.RouteTable(location=loc, tags=tags, disable_bgp_route_propagation=False, routes=[
-            n.Route(name=r.name, address_prefix=r.address_prefix, next_hop_type=r.next_hop_type)
-            for r in spec.routes])
+        return n.RouteTable(
+            location=loc,
+            tags=tags,
+            disable_bgp_route_propagation=False,
+            routes=[
+                n.Route(name=r.name, address_prefix=r.address_prefix, next_hop_type=r.next_hop_type)
+                for r in spec.routes
+            ],
+        )
     if isinstance(spec, VirtualNetworkSpec):
         subnets = []
         for s in spec.subnets:
             subnet = n.Subnet(name=s.name, address_prefix=s.prefix)
             if s.network_security_group:
                 subnet.network_security_group = n.NetworkSecurityGroup(
-                    id=ctx.rid("Microsoft.Network/networkSecurityGroups", s.network_security_group))
+                    id=ctx.rid("Microsoft.Network/networkSecurityGroups", s.network_security_group)
+                )
             if s.route_table:
                 subnet.route_table = n.RouteTable(
-                    id=ctx.rid("Microsoft.Network/routeTables", s.route_table))
+                    id=ctx.rid("Microsoft.Network/routeTables", s.route_table)
+                )
             subnets.append(subnet)
-        return n.VirtualNetwork(location=loc, tags=tags, subnets=subnets,
-                                address_space=n.AddressSpace(
-                                    address_prefixes=list(spec.address_space)))
+        return n.VirtualNetwork(
+            location=loc,
+            tags=tags,
+            subnets=subnets,
+            address_space=n.AddressSpace(address_prefixes=list(spec.address_space)),
+        )
     if isinstance(spec, PublicIpSpec):
         return n.PublicIPAddress(
-            location=loc, tags=tags, zones=list(spec.zones),
+            location=loc,
+            tags=tags,
+            zones=list(spec.zones),
             sku=n.PublicIPAddressSku(name="Standard", tier="Regional"),
-            public_ip_allocation_method="Static", public_ip_address_version="IPv4")
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+        )
     if isinstance(spec, GatewaySpec):
         return n.VirtualNetworkGateway(
-            location=loc, tags=tags, gateway_type="Vpn", vpn_type="RouteBased",
+            location=loc,
+            tags=tags,
+            gateway_type="Vpn",
+            vpn_type="RouteBased",
             sku=n.VirtualNetworkGatewaySku(name=spec.sku, tier=spec.sku),
-            enable_bgp=True, active_active=False, vpn_gateway_generation="Generation2",
+            enable_bgp=True,
+            active_active=False,
+            vpn_gateway_generation="Generation2",
             bgp_settings=n.BgpSettings(asn=spec.asn),
-            ip_configurations=[n.VirtualNetworkGatewayIPConfiguration(
-                name="default", private_ip_allocation_method="Dynamic",
-                subnet=n.SubResource(id=ctx.subnet_id(spec.virtual_network,
-                                                      naming.GATEWAY_SUBNET)),
-                public_ip_address=n.SubResource(
-                    id=ctx.rid("Microsoft.Network/publicIPAddresses", spec.public_ip)))])
+            ip_configurations=[
+                n.VirtualNetworkGatewayIPConfiguration(
+                    name="default",
+                    private_ip_allocation_method="Dynamic",
+                    subnet=n.SubResource(
+                        id=ctx.subnet_id(spec.virtual_network, naming.GATEWAY_SUBNET)
+                    ),
+                    public_ip_address=n.SubResource(
+                        id=ctx.rid("Microsoft.Network/publicIPAddresses", spec.public_ip)
+                    ),
+                )
+            ],
+        )
     if isinstance(spec, LocalGatewaySpec):
         address, asn, bgp_address = remote_gateway_facts(spec, ctx)
         return n.LocalNetworkGateway(
-            location=loc, tags=tags, gateway_ip_address=address,
+            location=loc,
+            tags=tags,
+            gateway_ip_address=address,
             local_network_address_space=n.AddressSpace(address_prefixes=[]),
-            bgp_settings=n.BgpSettings(asn=asn, bgp_peering_address=bgp_address))
+            bgp_settings=n.BgpSettings(asn=asn, bgp_peering_address=bgp_address),
+        )
     if isinstance(spec, ConnectionSpec):
         return n.VirtualNetworkGatewayConnection(
-            location=loc, tags=tags, connection_type="IPsec", connection_protocol="IKEv2",
-            enable_bgp=True, shared_key=pair_key(spec, ctx),
+            location=loc,
+            tags=tags,
+            connection_type="IPsec",
+            connection_protocol="IKEv2",
+            enable_bgp=True,
+            shared_key=pair_key(spec, ctx),
             virtual_network_gateway1=n.VirtualNetworkGateway(
-                id=ctx.rid("Microsoft.Network/virtualNetworkGateways", spec.gateway)),
+                id=ctx.rid("Microsoft.Network/virtualNetworkGateways", spec.gateway)
+            ),
             local_network_gateway2=n.LocalNetworkGateway(
-                id=ctx.rid("Microsoft.Network/localNetworkGateways", spec.local_network_gateway)))
+                id=ctx.rid("Microsoft.Network/localNetworkGateways", spec.local_network_gateway)
+            ),
+        )
     if isinstance(spec, PeeringSpec):
         return n.VirtualNetworkPeering(
             remote_virtual_network=n.SubResource(
-                id=ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network)),
-            allow_virtual_network_access=True, allow_forwarded_traffic=True,
+                id=ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network)
+            ),
+            allow_virtual_network_access=True,
+            allow_forwarded_traffic=True,
             allow_gateway_transit=spec.allow_gateway_transit,
-            use_remote_gateways=spec.use_remote_gateways)
+            use_remote_gateways=spec.use_remote_gateways,
+        )
     if isinstance(spec, NicSpec):
-        return n.NetworkInterface(location=loc, tags=tags, ip_configurations=[
-            n.NetworkInterfaceIPConfiguration(
-                name="ipconfig1", private_ip_allocation_method="Dynamic",
-                subnet=n.Subnet(id=ctx.subnet_id(spec.virtual_network, spec.subnet)))])
+        return n.NetworkInterface(
+            location=loc,
+            tags=tags,
+            ip_configurations=[
+                n.NetworkInterfaceIPConfiguration(
+                    name="ipconfig1",
+                    private_ip_allocation_method="Dynamic",
+                    subnet=n.Subnet(id=ctx.subnet_id(spec.virtual_network, spec.subnet)),
+                )
+            ],
+        )
     if isinstance(spec, BastionSpec):
-        return n.BastionHost(location=loc, tags=tags, sku=n.Sku(name="Standard"),
-                             ip_configurations=[n.BastionHostIPConfiguration(
-                                 name="IpConf",
-                                 subnet=n.SubResource(id=ctx.subnet_id(spec.virtual_network,
-                                                                       naming.BASTION_SUBNET)),
-                                 public_ip_address=n.SubResource(id=ctx.rid(
-                                     "Microsoft.Network/publicIPAddresses", spec.public_ip)))])
+        return n.BastionHost(
+            location=loc,
+            tags=tags,
+            sku=n.Sku(name="Standard"),
+            ip_configurations=[
+                n.BastionHostIPConfiguration(
+                    name="IpConf",
+                    subnet=n.SubResource(
+                        id=ctx.subnet_id(spec.virtual_network, naming.BASTION_SUBNET)
+                    ),
+                    public_ip_address=n.SubResource(
+                        id=ctx.rid("Microsoft.Network/publicIPAddresses", spec.public_ip)
+                    ),
+                )
+            ],
+        )
     if step.kind == "network_watcher":
         return n.NetworkWatcher(location=loc, tags=tags)
     if isinstance(spec, VmSpec):
@@ -189,11 +248,16 @@ def desired(step: Step, ctx: Context) -> Any:
     if isinstance(spec, ExtensionSpec):
         from azure.mgmt.compute import models as c
 
-        return c.VirtualMachineExtension(location=loc, tags=tags,
-                                         properties=c.VirtualMachineExtensionProperties(
-                                             publisher=spec.publisher, type=spec.type,
-                                             type_handler_version=spec.version,
-                                             auto_upgrade_minor_version=True))
+        return c.VirtualMachineExtension(
+            location=loc,
+            tags=tags,
+            properties=c.VirtualMachineExtensionProperties(
+                publisher=spec.publisher,
+                type=spec.type,
+                type_handler_version=spec.version,
+                auto_upgrade_minor_version=True,
+            ),
+        )
     raise ValueError(f"no desired model for {step.key}")
 
 
@@ -203,25 +267,45 @@ def desired_vm(step: Step, spec: VmSpec, ctx: Context) -> Any:
     publisher, offer, sku, version = UBUNTU_IMAGE
     user = spec.admin_username
     return c.VirtualMachine(
-        location=step.location, tags=ctx.tags,
+        location=step.location,
+        tags=ctx.tags,
         properties=c.VirtualMachineProperties(
             hardware_profile=c.HardwareProfile(vm_size=spec.size),
             storage_profile=c.StorageProfile(
-                image_reference=c.ImageReference(publisher=publisher, offer=offer, sku=sku,
-                                                 version=version),
-                os_disk=c.OSDisk(create_option="FromImage", delete_option="Delete",
-                                 managed_disk=c.ManagedDiskParameters(
-                                     storage_account_type="StandardSSD_LRS"))),
+                image_reference=c.ImageReference(
+                    publisher=publisher, offer=offer, sku=sku, version=version
+                ),
+                os_disk=c.OSDisk(
+                    create_option="FromImage",
+                    delete_option="Delete",
+                    managed_disk=c.ManagedDiskParameters(storage_account_type="StandardSSD_LRS"),
+                ),
+            ),
             os_profile=c.OSProfile(
-                computer_name=step.name, admin_username=user,
+                computer_name=step.name,
+                admin_username=user,
                 linux_configuration=c.LinuxConfiguration(
                     disable_password_authentication=True,
-                    ssh=c.SshConfiguration(public_keys=[c.SshPublicKey(
-                        path=f"/home/{user}/.ssh/authorized_keys",
-                        key_data=ctx.ssh_public_key)]))),
-            network_profile=c.NetworkProfile(network_interfaces=[c.NetworkInterfaceReference(
-                id=ctx.rid("Microsoft.Network/networkInterfaces", spec.network_interface),
-                properties=c.NetworkInterfaceReferenceProperties(primary=True))])))
+                    ssh=c.SshConfiguration(
+                        public_keys=[
+                            c.SshPublicKey(
+                                path=f"/home/{user}/.ssh/authorized_keys",
+                                key_data=ctx.ssh_public_key,
+                            )
+                        ]
+                    ),
+                ),
+            ),
+            network_profile=c.NetworkProfile(
+                network_interfaces=[
+                    c.NetworkInterfaceReference(
+                        id=ctx.rid("Microsoft.Network/networkInterfaces", spec.network_interface),
+                        properties=c.NetworkInterfaceReferenceProperties(primary=True),
+                    )
+                ]
+            ),
+        ),
+    )
 
 
 def remote_gateway_facts(spec: LocalGatewaySpec, ctx: Context) -> tuple[str, int, str]:
@@ -230,14 +314,20 @@ def remote_gateway_facts(spec: LocalGatewaySpec, ctx: Context) -> tuple[str, int
     pip = ctx.model("public_ip", spec.remote_public_ip)
     if gateway is None or pip is None or not pip.ip_address:
         raise LookupError(f"remote gateway {spec.remote_gateway} or its public IP is missing")
-    return str(pip.ip_address), int(gateway.bgp_settings.asn), str(
-        gateway.bgp_settings.bgp_peering_address)
+    return (
+        str(pip.ip_address),
+        int(gateway.bgp_settings.asn),
+        str(gateway.bgp_settings.bgp_peering_address),
+    )
 
 
 def pair_key(spec: ConnectionSpec, ctx: Context) -> str:
     local, remote = spec.gateway, spec.remote_gateway
-    existing = [name for name in (naming.connection(local, remote), naming.connection(remote, local))
-                if ctx.observed.get(step_key("connection", name)) is not None]
+    existing = [
+        name
+        for name in (naming.connection(local, remote), naming.connection(remote, local))
+        if ctx.observed.get(step_key("connection", name)) is not None
+    ]
     return ctx.shared_keys.for_pair(spec.pair, existing)
 
 
@@ -254,7 +344,8 @@ def differences(step: Step, existing: Any, ctx: Context) -> list[str]:
     found: list[str] = []
     tags = getattr(existing, "tags", None)
     if step.kind not in ("peering", "vm_extension", "network_watcher") and (
-            (tags or {}).get(naming.TAG) != ctx.plan.topology.name):
+        (tags or {}).get(naming.TAG) != ctx.plan.topology.name
+    ):
         found.append("tags")
     if isinstance(spec, VirtualNetworkSpec):
         prefixes = list(existing.address_space.address_prefixes or [])
@@ -266,15 +357,18 @@ def differences(step: Step, existing: Any, ctx: Context) -> list[str]:
             if sub is None or sub.address_prefix != s.prefix:
                 found.append(f"subnet {s.name}")
                 continue
-            nsg = s.network_security_group and ctx.rid("Microsoft.Network/networkSecurityGroups",
-                                                       s.network_security_group)
+            nsg = s.network_security_group and ctx.rid(
+                "Microsoft.Network/networkSecurityGroups", s.network_security_group
+            )
             table = s.route_table and ctx.rid("Microsoft.Network/routeTables", s.route_table)
             if not _ids_equal(sub.network_security_group, nsg or None) or not _ids_equal(
-                    sub.route_table, table or None):
+                sub.route_table, table or None
+            ):
                 found.append(f"subnet {s.name} associations")
     elif isinstance(spec, RouteTableSpec):
-        have_routes = {(r.name, r.address_prefix, text(r.next_hop_type))
-                       for r in existing.routes or []}
+        have_routes = {
+            (r.name, r.address_prefix, text(r.next_hop_type)) for r in existing.routes or []
+        }
         want = {(r.name, r.address_prefix, r.next_hop_type) for r in spec.routes}
         if have_routes != want:
             found.append("routes")
@@ -295,25 +389,30 @@ def differences(step: Step, existing: Any, ctx: Context) -> list[str]:
     elif isinstance(spec, ConnectionSpec):
         if not existing.enable_bgp:
             found.append("enableBgp")
-        if not _ids_equal(existing.local_network_gateway2,
-                          ctx.rid("Microsoft.Network/localNetworkGateways",
-                                  spec.local_network_gateway)):
+        if not _ids_equal(
+            existing.local_network_gateway2,
+            ctx.rid("Microsoft.Network/localNetworkGateways", spec.local_network_gateway),
+        ):
             found.append("localNetworkGateway2")
     elif isinstance(spec, PeeringSpec):
-        if not _ids_equal(existing.remote_virtual_network,
-                          ctx.rid("Microsoft.Network/virtualNetworks",
-                                  spec.remote_virtual_network)):
+        if not _ids_equal(
+            existing.remote_virtual_network,
+            ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network),
+        ):
             found.append("remoteVirtualNetwork")
-        for attr, want_flag in (("allow_gateway_transit", spec.allow_gateway_transit),
-                                ("use_remote_gateways", spec.use_remote_gateways),
-                                ("allow_virtual_network_access", True),
-                                ("allow_forwarded_traffic", True)):
+        for attr, want_flag in (
+            ("allow_gateway_transit", spec.allow_gateway_transit),
+            ("use_remote_gateways", spec.use_remote_gateways),
+            ("allow_virtual_network_access", True),
+            ("allow_forwarded_traffic", True),
+        ):
             if bool(getattr(existing, attr)) != want_flag:
                 found.append(attr)
     elif isinstance(spec, NicSpec):
         configs = existing.ip_configurations or []
-        if not configs or not _ids_equal(configs[0].subnet,
-                                          ctx.subnet_id(spec.virtual_network, spec.subnet)):
+        if not configs or not _ids_equal(
+            configs[0].subnet, ctx.subnet_id(spec.virtual_network, spec.subnet)
+        ):
             found.append("subnet")
     elif isinstance(spec, VmSpec):
         size = existing.properties.hardware_profile.vm_size
@@ -370,25 +469,33 @@ def begin_put(step: Step, model: Any, ctx: Context) -> Callable[[], Any]:
         return lambda: result
     operations: dict[str, Callable[[], Any]] = {
         "network_security_group": lambda: net.network_security_groups.begin_create_or_update(
-            group, name, model),
+            group, name, model
+        ),
         "route_table": lambda: net.route_tables.begin_create_or_update(group, name, model),
         "virtual_network": lambda: net.virtual_networks.begin_create_or_update(group, name, model),
         "public_ip": lambda: net.public_ip_addresses.begin_create_or_update(group, name, model),
         "virtual_network_gateway": lambda: net.virtual_network_gateways.begin_create_or_update(
-            group, name, model),
+            group, name, model
+        ),
         "local_network_gateway": lambda: net.local_network_gateways.begin_create_or_update(
-            group, name, model),
+            group, name, model
+        ),
         "connection": lambda: net.virtual_network_gateway_connections.begin_create_or_update(
-            group, name, model),
+            group, name, model
+        ),
         "peering": lambda: net.virtual_network_peerings.begin_create_or_update(
-            group, step.parent, name, model),
+            group, step.parent, name, model
+        ),
         "network_interface": lambda: net.network_interfaces.begin_create_or_update(
-            group, name, model),
+            group, name, model
+        ),
         "bastion": lambda: net.bastion_hosts.begin_create_or_update(group, name, model),
         "virtual_machine": lambda: compute.virtual_machines.begin_create_or_update(
-            group, name, model),
+            group, name, model
+        ),
         "vm_extension": lambda: compute.virtual_machine_extensions.begin_create_or_update(
-            group, step.parent, name, model),
+            group, step.parent, name, model
+        ),
     }
     poller = operations[kind]()
     return poller.result  # type: ignore[no-any-return]

@@ -93,35 +93,37 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 def deploy_once(topology: Topology, speed: float) -> dict[str, Any]:
     plan = build_plan(topology)
-    with environment(HUBVPN_EMULATOR_SPEED=str(speed)) as state:
-        with connect(resolve_target("emulator", None), state) as clients:
-            assert clients.emulator is not None
-            started = time.perf_counter()
-            report = deploy(
-                plan,
-                clients,
-                _Silent(),
-                ssh_public_key=KEY,
-                shared_key=None,
-                cancel=threading.Event(),
-            )
-            wall = time.perf_counter() - started
-            if not report.ok:
-                raise RuntimeError(f"deploy failed: {[o.detail for o in report.failed]}")
-            first = _counts(clients.emulator.store.requests())
-            started = time.perf_counter()
-            again = deploy(
-                plan,
-                clients,
-                _Silent(),
-                ssh_public_key=KEY,
-                shared_key=None,
-                cancel=threading.Event(),
-            )
-            noop_wall = time.perf_counter() - started
-            rows = clients.emulator.store.requests()
-            noop = _counts(rows[first["requests"] :])
-            assert again.ok
+    with (
+        environment(HUBVPN_EMULATOR_SPEED=str(speed)) as state,
+        connect(resolve_target("emulator", None), state) as clients,
+    ):
+        assert clients.emulator is not None
+        started = time.perf_counter()
+        report = deploy(
+            plan,
+            clients,
+            _Silent(),
+            ssh_public_key=KEY,
+            shared_key=None,
+            cancel=threading.Event(),
+        )
+        wall = time.perf_counter() - started
+        if not report.ok:
+            raise RuntimeError(f"deploy failed: {[o.detail for o in report.failed]}")
+        first = _counts(clients.emulator.store.requests())
+        started = time.perf_counter()
+        again = deploy(
+            plan,
+            clients,
+            _Silent(),
+            ssh_public_key=KEY,
+            shared_key=None,
+            cancel=threading.Event(),
+        )
+        noop_wall = time.perf_counter() - started
+        rows = clients.emulator.store.requests()
+        noop = _counts(rows[first["requests"] :])
+        assert again.ok
     critical_wall = emulator_critical_path(plan) / speed
     return {
         "wall_s": wall,

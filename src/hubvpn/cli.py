@@ -28,9 +28,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: --help must not pay for rich's markdown stack
 )
 emulator_app = typer.Typer(
-    help="The embedded Azure Resource Manager emulator.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="The embedded Azure Resource Manager emulator.",
+    no_args_is_help=True,
 )
 app.add_typer(emulator_app, name="emulator")
 

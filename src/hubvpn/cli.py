@@ -7,6 +7,8 @@ Exit codes: 0 success; 1 the operation failed or verification differs;
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -112,6 +114,18 @@ def _connect(console: Console, target: Target) -> Clients:
         _fail(console, str(err), EXIT_BAD_INPUT)
 
 
+@contextmanager
+def _locked(console: Console, topology: Topology) -> Iterator[None]:
+    from hubvpn.azure import state_dir
+    from hubvpn.lock import LockHeld, topology_lock
+
+    try:
+        with topology_lock(state_dir(), topology.name):
+            yield
+    except LockHeld as err:
+        _fail(console, str(err), EXIT_FAILED)
+
+
 def _azure_error(console: Console, err: Exception) -> NoReturn:
     from hubvpn.deploy import error_code, error_message
 
@@ -171,7 +185,7 @@ def deploy(
             )
     plan = build_plan(topology)
     cancel = threading.Event()
-    with _connect(console, chosen) as clients:
+    with _locked(console, topology), _connect(console, chosen) as clients:
         try:
             report = run_deploy(
                 plan,
@@ -331,7 +345,7 @@ def destroy(
     chosen = _target(console, target, subscription)
     console.header("destroy", chosen.describe(), f"topology {topology.name}")
     cancel = threading.Event()
-    with _connect(console, chosen) as clients:
+    with _locked(console, topology), _connect(console, chosen) as clients:
         try:
             exists, count = find_owned_group(topology, clients)
             if exists:

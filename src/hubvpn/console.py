@@ -129,11 +129,13 @@ class Console:
         ]
         summary = ", ".join(parts) or "nothing to do"
         if report.interrupted:
-            self.err.print(
-                f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}. "
-                "Operations already sent continue in Azure; run deploy again to "
-                "attach to them and finish."
-            )
+            self.err.print(f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}.")
+            if report.in_progress:
+                names = ", ".join(label(s) for s in report.in_progress)
+                self.err.print(
+                    f"Still provisioning in Azure: {names}. Run deploy again: it waits for "
+                    "them instead of writing them twice, then finishes the rest."
+                )
             return
         if report.failed or report.skipped:
             self.err.print(

@@ -74,6 +74,7 @@ class Report:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     seconds: float = 0.0
     interrupted: bool = False
+    in_progress: list[Step] = field(default_factory=list)  # running when interrupted
 
     @property
     def failed(self) -> list[Outcome]:
@@ -183,6 +184,7 @@ class Engine:
         except KeyboardInterrupt:
             self.cancel.set()
             self.report.interrupted = True
+            self.report.in_progress = [self.plan.step(k) for k in sorted(running)]
         finally:
             self.report.seconds = time.monotonic() - started
             self.reporter.finished()

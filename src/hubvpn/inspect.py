@@ -158,10 +158,20 @@ class Status:
 
 
 def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, Any]]:
+    group = plan.topology.resource_group.lower()
     for step in plan.steps:
-        if step.kind in ("resource_group",):
+        if step.kind == "resource_group":
             continue
         model = observed.get(step.key)
+        if step.kind == "network_watcher":  # listed subscription-wide: keep the group's own
+            model = next(
+                (
+                    w
+                    for w in observed.watchers
+                    if w.name == step.name and w.id.split("/")[4].lower() == group
+                ),
+                None,
+            )
         if model is not None:
             yield step.key, model
 

@@ -28,8 +28,9 @@ def public_ip(owner: str) -> str:
     return f"pip-{owner}"
 
 
-def local_network_gateway(remote_gateway: str) -> str:
-    return f"lng-{remote_gateway}"
+def local_network_gateway(remote_gateway: str, region: str | None = None) -> str:
+    """One per remote gateway; suffixed with the region when several regions need one."""
+    return f"lng-{remote_gateway}" if region is None else f"lng-{remote_gateway}-{region}"
 
 
 def connection(local_gateway: str, remote_gateway: str) -> str:

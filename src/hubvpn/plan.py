@@ -360,23 +360,38 @@ def build_plan(topology: Topology) -> Plan:
                 )
             )
 
+    # A local network gateway stands for a remote gateway in one region; the hubs of
+    # that region that link to the remote share it (a connection, its gateway and its
+    # LNG must be in one region).
+    regions: dict[str, set[str]] = {}
+    for link in topology.links:
+        a, b = (topology.hub(n) for n in link.hubs)
+        regions.setdefault(b.gateway_name, set()).add(a.location)
+        regions.setdefault(a.gateway_name, set()).add(b.location)
+    added: set[str] = set()
     for link in topology.links:
         a, b = (topology.hub(n) for n in link.hubs)
         for local, remote in ((a, b), (b, a)):
             remote_gw = step_key("virtual_network_gateway", remote.gateway_name)
             local_gw = step_key("virtual_network_gateway", local.gateway_name)
-            lng_name = naming.local_network_gateway(remote.gateway_name)
-            lng = add(
-                Step(
-                    "local_network_gateway",
-                    lng_name,
-                    local.location,
-                    LocalGatewaySpec(
-                        remote.gateway_name, naming.public_ip(remote.gateway_name), remote.asn
-                    ),
-                    (group, remote_gw),
-                )
+            several = len(regions[remote.gateway_name]) > 1
+            lng_name = naming.local_network_gateway(
+                remote.gateway_name, local.location if several else None
             )
+            lng = step_key("local_network_gateway", lng_name)
+            if lng not in added:
+                added.add(lng)
+                add(
+                    Step(
+                        "local_network_gateway",
+                        lng_name,
+                        local.location,
+                        LocalGatewaySpec(
+                            remote.gateway_name, naming.public_ip(remote.gateway_name), remote.asn
+                        ),
+                        (group, remote_gw),
+                    )
+                )
             pair = tuple(sorted((local.gateway_name, remote.gateway_name)))
             add(
                 Step(

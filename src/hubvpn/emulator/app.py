@@ -46,17 +46,33 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 Environ = dict[str, Any]
 
 _API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
-_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-            404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
-            412: "Precondition Failed", 429: "Too Many Requests", 500: "Internal Server Error",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 PAGE_SIZE = 100
 THROTTLE_RETRY_S = 10.0  # Azure seconds a throttled client is told to wait
 RG_DELETE_TIER_S = (  # ARM deletes a group in dependency order, tier by tier
-    ("microsoft.compute/virtualmachines", "microsoft.network/connections",
-     "microsoft.network/bastionhosts"),
-    ("microsoft.network/virtualnetworkgateways", "microsoft.network/networkinterfaces",
-     "microsoft.network/localnetworkgateways"),
+    (
+        "microsoft.compute/virtualmachines",
+        "microsoft.network/connections",
+        "microsoft.network/bastionhosts",
+    ),
+    (
+        "microsoft.network/virtualnetworkgateways",
+        "microsoft.network/networkinterfaces",
+        "microsoft.network/localnetworkgateways",
+    ),
 )
 
 
@@ -82,7 +98,9 @@ class EmulatorApp:
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         if self.settings.latency_ms:
             time.sleep(self.settings.latency_ms / 1000.0)
-        base_url = f"{environ.get('wsgi.url_scheme', 'https')}://{environ.get('HTTP_HOST', 'localhost')}"
+        base_url = (
+            f"{environ.get('wsgi.url_scheme', 'https')}://{environ.get('HTTP_HOST', 'localhost')}"
+        )
         try:
             raw = _read_body(environ)
             response = self.handle(method, path, query, raw, environ, base_url)
@@ -91,8 +109,9 @@ class EmulatorApp:
             if err.status == 429:
                 response.headers.update(retry_after(self.settings.wall_s(THROTTLE_RETRY_S)))
         self.store.log_request(method, path, response.status, started)
-        payload = b"" if response.body is None or method == "HEAD" else json.dumps(
-            response.body).encode()
+        payload = (
+            b"" if response.body is None or method == "HEAD" else json.dumps(response.body).encode()
+        )
         headers = [("x-ms-request-id", str(uuid.uuid4())), *response.headers.items()]
         if response.body is not None:
             headers.append(("Content-Type", "application/json; charset=utf-8"))
@@ -100,8 +119,15 @@ class EmulatorApp:
         start_response(f"{response.status} {_REASONS.get(response.status, 'OK')}", headers)
         return [payload]
 
-    def handle(self, method: str, path: str, query: dict[str, list[str]], raw: bytes,
-               environ: Environ, base_url: str) -> Response:
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        raw: bytes,
+        environ: Environ,
+        base_url: str,
+    ) -> Response:
         versions = query.get("api-version")
         if not versions or not versions[0]:
             raise errors.MissingApiVersionParameter()
@@ -112,9 +138,10 @@ class EmulatorApp:
         if raw.strip() and method in ("PUT", "POST", "PATCH"):
             try:
                 parsed = json.loads(raw)
-            except ValueError as err:
-                raise errors.InvalidRequestContent(f"invalid JSON ({err.msg} at position {err.pos})"
-                                                   ) from None
+            except json.JSONDecodeError as err:
+                raise errors.InvalidRequestContent(
+                    f"invalid JSON ({err.msg} at position {err.pos})"
+                ) from None
             if not isinstance(parsed, dict):
                 raise errors.InvalidRequestContent("the body must be a JSON object")
             body = parsed
@@ -124,7 +151,7 @@ class EmulatorApp:
             raise errors.InvalidRequestFormat(f"The path '{path}' is not an ARM path.")
         with self.store.transaction() as tx:
             settle(tx, tx.now, _remove)
-            w = World(tx, self.settings, base_url)
+            w = World(tx, self.settings, base_url, path)
             if_match = environ.get("HTTP_IF_MATCH")
             return self._route(w, method, parts, low, query, body, if_match)
 
@@ -141,28 +168,51 @@ class EmulatorApp:
             raise errors.ServiceUnavailable()
 
     # --------------------------------------------------------- routing
-    def _route(self, w: World, method: str, parts: list[str], low: list[str],
-               query: dict[str, list[str]], body: Body, if_match: str | None) -> Response:
+    def _route(
+        self,
+        w: World,
+        method: str,
+        parts: list[str],
+        low: list[str],
+        query: dict[str, list[str]],
+        body: Body,
+        if_match: str | None,
+    ) -> Response:
         sub = parts[1]
         if len(low) == 2:
-            return Response(200, {"id": f"/subscriptions/{sub}", "subscriptionId": sub,
-                                  "displayName": "hubvpn emulator", "state": "Enabled"})
+            return Response(
+                200,
+                {
+                    "id": f"/subscriptions/{sub}",
+                    "subscriptionId": sub,
+                    "displayName": "hubvpn emulator",
+                    "state": "Enabled",
+                },
+            )
         if low[2] == "resourcegroups":
             if len(low) == 3:
                 return self._list(w, [r for r in w.select(RG_TYPE)], _render_group, query)
             group = parts[3]
             if len(low) == 4:
                 return self._group(w, method, sub, group, body)
-            self._require_group(w, sub, group, write=method in ("PUT", "PATCH", "DELETE", "POST")
-                                and not (len(low) > 5 and method == "POST"))
+            self._require_group(
+                w,
+                sub,
+                group,
+                write=method in ("PUT", "PATCH", "DELETE", "POST")
+                and not (len(low) > 5 and method == "POST"),
+            )
             if len(low) == 5 and low[4] == "resources":
                 return self._group_resources(w, sub, group, query)
             if len(low) >= 7 and low[4] == "providers":
                 return self._provider(w, method, sub, group, parts[5:], query, body, if_match)
         if low[2] == "providers" and len(low) >= 4:
             namespace = parts[3]
-            if len(low) == 8 and low[4] == "locations" and low[6] in ("operations",
-                                                                     "operationresults"):
+            if (
+                len(low) == 8
+                and low[4] == "locations"
+                and low[6] in ("operations", "operationresults")
+            ):
                 return self._operation(w, parts[7], low[6] == "operationresults")
             if len(low) == 5:
                 kind = self._kind(namespace, (parts[4],))
@@ -177,8 +227,17 @@ class EmulatorApp:
             raise errors.InvalidResourceType(namespace, "/".join(types))
         return KINDS[full]
 
-    def _provider(self, w: World, method: str, sub: str, group: str, rest: list[str],
-                  query: dict[str, list[str]], body: Body, if_match: str | None) -> Response:
+    def _provider(
+        self,
+        w: World,
+        method: str,
+        sub: str,
+        group: str,
+        rest: list[str],
+        query: dict[str, list[str]],
+        body: Body,
+        if_match: str | None,
+    ) -> Response:
         namespace, tail = rest[0], rest[1:]
         if len(tail) % 2 == 1:  # a list, or an action on a resource
             if len(tail) == 1:
@@ -193,8 +252,9 @@ class EmulatorApp:
             child_type = f"{rid.type}/{tail[-1]}".lower()
             if child_type in KINDS and method == "GET":
                 kind = KINDS[child_type]
-                return self._list(w, w.select(kind.type, parent=str(rid)),
-                                  lambda r: render_resource(w, r), query)
+                return self._list(
+                    w, w.select(kind.type, parent=str(rid)), lambda r: render_resource(w, r), query
+                )
             return self._action(w, method, rid, action, query, body)
         types = tuple(tail[0::2])
         names = tuple(tail[1::2])
@@ -228,8 +288,9 @@ class EmulatorApp:
                 if method == "HEAD":
                     return Response(404)
                 raise errors.ResourceGroupNotFound(group)
-            return Response(204 if method == "HEAD" else 200,
-                            None if method == "HEAD" else _render_group(rec))
+            return Response(
+                204 if method == "HEAD" else 200, None if method == "HEAD" else _render_group(rec)
+            )
         if method == "PUT":
             location = body.get("location")
             if not isinstance(location, str) or not location:
@@ -243,13 +304,24 @@ class EmulatorApp:
                 raise errors.InvalidRequestBody("tags must be an object.", target="tags")
             created = rec is None
             if rec is None:
-                rec = {"id": gid, "type": RG_TYPE, "group": group, "name": group, "parent": None,
-                       "location": location, "state": "Succeeded", "pending": None,
-                       "etag": None, "guid": str(uuid.uuid4()), "body": {}}
+                rec = {
+                    "id": gid,
+                    "type": RG_TYPE,
+                    "group": group,
+                    "name": group,
+                    "parent": None,
+                    "location": location,
+                    "state": "Succeeded",
+                    "pending": None,
+                    "etag": None,
+                    "guid": str(uuid.uuid4()),
+                    "body": {},
+                }
             elif rec["location"] != location:
                 raise errors.InvalidRequestBody(
                     f"Invalid resource group location '{location}'. The Resource group already "
-                    f"exists in location '{rec['location']}'.")
+                    f"exists in location '{rec['location']}'."
+                )
             rec["body"] = {"tags": tags} if tags is not None else {}
             w.put(rec)
             return Response(201 if created else 200, _render_group(rec))
@@ -270,15 +342,15 @@ class EmulatorApp:
             else:
                 op = w.start(rec, "delete", self._group_delete_s(w, group), "Deleting")
                 w.put(rec)
-            async_url, location_url = w.op_urls(op)
-            return Response(202, None, {"Location": location_url,
-                                        **w.retry_headers(op["until"])})
+            _, location_url = w.op_urls(op)
+            return Response(202, None, {"Location": location_url, **w.retry_headers(op["until"])})
         raise errors.MethodNotAllowed(method)
 
     @staticmethod
     def _group_delete_s(w: World, group: str) -> float:
-        members = [r for r in w.select(group=group) if r["type"] != RG_TYPE and r["type"].lower()
-                   in KINDS]
+        members = [
+            r for r in w.select(group=group) if r["type"] != RG_TYPE and r["type"].lower() in KINDS
+        ]
         total = 0.0
         remaining = list(members)
         for tier in RG_DELETE_TIER_S:
@@ -290,15 +362,20 @@ class EmulatorApp:
             total += max(kind_of(r).delete_s for r in remaining)
         return max(total, 5.0)
 
-    def _group_resources(self, w: World, sub: str, group: str,
-                         query: dict[str, list[str]]) -> Response:
+    def _group_resources(
+        self, w: World, sub: str, group: str, query: dict[str, list[str]]
+    ) -> Response:
         expand = ",".join(query.get("$expand", [])).lower()
         items = []
         for rec in w.select(group=group):
             if rec["type"] == RG_TYPE or rec.get("parent"):
                 continue
-            item: Body = {"id": rec["id"], "name": rec["name"], "type": rec["type"],
-                          "location": rec["location"]}
+            item: Body = {
+                "id": rec["id"],
+                "name": rec["name"],
+                "type": rec["type"],
+                "location": rec["location"],
+            }
             if rec["body"].get("tags") is not None:
                 item["tags"] = rec["body"]["tags"]
             for field in ("sku", "zones"):
@@ -323,8 +400,9 @@ class EmulatorApp:
             raise errors.ResourceNotFound(rid.type, rid.name, rid.group)
         return rec
 
-    def _put(self, w: World, kind: Kind, rid: ResourceId, body: Body, if_match: str | None
-             ) -> Response:
+    def _put(
+        self, w: World, kind: Kind, rid: ResourceId, body: Body, if_match: str | None
+    ) -> Response:
         old = w.get(str(rid))
         _check_if_match(old, if_match)
         if old is not None and old.get("pending"):
@@ -336,11 +414,14 @@ class EmulatorApp:
             if old is not None and old["location"] != location:
                 raise errors.PropertyChangeNotAllowed("location")
         tags = body.get("tags")
-        if tags is not None and (not isinstance(tags, dict) or not all(
-                isinstance(v, str) for v in tags.values())):
+        if tags is not None and (
+            not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values())
+        ):
             raise errors.InvalidRequestBody("tags must be an object of strings.", target="tags")
-        if not re.fullmatch(r"[A-Za-z0-9][-\w.]{0,79}", rid.name) or rid.name.endswith(
-                (".", "-")) and kind.type.lower() != "microsoft.compute/virtualmachines":
+        if not re.fullmatch(r"[A-Za-z0-9][-\w.]{0,79}", rid.name) or (
+            rid.name.endswith((".", "-"))
+            and kind.type.lower() != "microsoft.compute/virtualmachines"
+        ):
             raise errors.InvalidResourceName(rid.name, kind.type)
         stored = kind.validate(w, rid, body, old)
         if tags is not None:
@@ -351,13 +432,21 @@ class EmulatorApp:
             rec["id"] = str(rid)
         rec["body"] = stored
         rec["state"] = "Succeeded"
+        if kind.synchronous:  # the spec declares no long-running operation
+            rec["pending"] = None
+            kind.after_put(w, rec, old)
+            w.put(rec)
+            return Response(201 if old is None else 200, render_resource(w, rec))
         transient = kind.creating_state if old is None else kind.updating_state
         op = w.start(rec, "put", kind.create_duration(w, rec, old), transient)
         kind.after_put(w, rec, old)
         w.put(rec)
         async_url, _ = w.op_urls(op)
-        return Response(201 if old is None else 200, render_resource(w, rec),
-                        {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])})
+        return Response(
+            201 if old is None else 200,
+            render_resource(w, rec),
+            {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])},
+        )
 
     def _patch(self, w: World, rid: ResourceId, body: Body, if_match: str | None) -> Response:
         rec = self._existing(w, rid)
@@ -390,11 +479,25 @@ class EmulatorApp:
                 child["pending"] = dict(rec["pending"])
                 w.put(child)
         async_url, location_url = w.op_urls(op)
-        return Response(202, None, {"Azure-AsyncOperation": async_url, "Location": location_url,
-                                    **w.retry_headers(op["until"])})
+        return Response(
+            202,
+            None,
+            {
+                "Azure-AsyncOperation": async_url,
+                "Location": location_url,
+                **w.retry_headers(op["until"]),
+            },
+        )
 
-    def _action(self, w: World, method: str, rid: ResourceId, action: str,
-                query: dict[str, list[str]], body: Body) -> Response:
+    def _action(
+        self,
+        w: World,
+        method: str,
+        rid: ResourceId,
+        action: str,
+        query: dict[str, list[str]],
+        body: Body,
+    ) -> Response:
         rec = self._existing(w, rid)
         if action == "sharedkey" and rec["type"].lower() == "microsoft.network/connections":
             return self._shared_key(w, method, rec, body)
@@ -408,9 +511,17 @@ class EmulatorApp:
         result, azure_s = handler(w, rec, body)
         op_id = str(uuid.uuid4())
         until = w.now + self.settings.wall_s(azure_s)
-        op = {"name": op_id, "resource": rec["id"], "namespace": rid.namespace,
-              "location": rec.get("location") or "global", "kind": "post", "start": w.now,
-              "until": until, "status": "Succeeded", "result": result}
+        op = {
+            "name": op_id,
+            "resource": rec["id"],
+            "namespace": rid.namespace,
+            "location": rec.get("location") or "global",
+            "kind": "post",
+            "start": w.now,
+            "until": until,
+            "status": "Succeeded",
+            "result": result,
+        }
         w.tx.put_operation(op)
         _, location_url = w.op_urls(op)
         return Response(202, None, {"Location": location_url, **w.retry_headers(until)})
@@ -426,8 +537,9 @@ class EmulatorApp:
         op = w.start(rec, "put", 60.0, "Updating")
         w.put(rec)
         async_url, _ = w.op_urls(op)
-        return Response(200, result, {"Azure-AsyncOperation": async_url,
-                                      **w.retry_headers(op["until"])})
+        return Response(
+            200, result, {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])}
+        )
 
     # ------------------------------------------------------ operations
     def _operation(self, w: World, op_id: str, result: bool) -> Response:
@@ -438,17 +550,23 @@ class EmulatorApp:
         if result:
             if running:
                 _, location_url = w.op_urls(op)
-                return Response(202, None, {"Location": location_url,
-                                            **w.retry_headers(op["until"])})
+                return Response(
+                    202, None, {"Location": location_url, **w.retry_headers(op["until"])}
+                )
             if op["status"] == "Failed":
                 error = op["error"]
-                return Response(500 if error["code"] == "InternalServerError" else 400,
-                                {"error": {**error, "target": None, "details": []}})
+                return Response(
+                    500 if error["code"] == "InternalServerError" else 400,
+                    {"error": {**error, "target": None, "details": []}},
+                )
             if op["kind"] == "post":
                 return Response(200, op["result"])
             return Response(204)
-        status: Body = {"id": w.op_urls(op)[0].split("?")[0].removeprefix(w.base_url),
-                        "name": op["name"], "startTime": utc_iso(op["start"])}
+        status: Body = {
+            "id": w.op_urls(op)[0].split("?")[0].removeprefix(w.base_url),
+            "name": op["name"],
+            "startTime": utc_iso(op["start"]),
+        }
         if running:
             status["status"] = "InProgress"
             return Response(200, status, w.retry_headers(op["until"]))
@@ -459,8 +577,9 @@ class EmulatorApp:
         return Response(200, status)
 
     # ----------------------------------------------------------- lists
-    def _list(self, w: World, items: list[Any], render: Callable[[Any], Body],
-              query: dict[str, list[str]]) -> Response:
+    def _list(
+        self, w: World, items: list[Any], render: Callable[[Any], Body], query: dict[str, list[str]]
+    ) -> Response:
         skip = int((query.get("$skiptoken") or ["0"])[0] or 0)
         top = PAGE_SIZE
         if query.get("$top"):
@@ -468,7 +587,7 @@ class EmulatorApp:
         page = items[skip : skip + top]
         out: Body = {"value": [render(i) for i in page]}
         if skip + top < len(items):
-            out["nextLink"] = f"{w.base_url}{{path}}?api-version=2026-03-01&$skiptoken={skip + top}"
+            out["nextLink"] = f"{w.base_url}{w.path}?api-version=2026-03-01&$skiptoken={skip + top}"
         return Response(200, out)
 
 
@@ -484,16 +603,20 @@ def _remove(tx: Tx, rec: Record) -> None:
 
 
 def _check_if_match(rec: Record | None, if_match: str | None) -> None:
-    if if_match is None or if_match == "*" and rec is not None:
+    if if_match is None or (if_match == "*" and rec is not None):
         return
     if rec is None or rec.get("etag") != if_match:
         raise errors.PreconditionFailed()
 
 
 def _render_group(rec: Record) -> Body:
-    out: Body = {"id": rec["id"], "name": rec["name"], "type": RG_TYPE,
-                 "location": rec["location"],
-                 "properties": {"provisioningState": provisioning_state(rec)}}
+    out: Body = {
+        "id": rec["id"],
+        "name": rec["name"],
+        "type": RG_TYPE,
+        "location": rec["location"],
+        "properties": {"provisioningState": provisioning_state(rec)},
+    }
     if rec["body"].get("tags") is not None:
         out["tags"] = rec["body"]["tags"]
     return out

@@ -13,6 +13,7 @@ moment settles it (``settle``) to ``Succeeded``/``Failed`` or removes it.
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import re
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.store import Record, Tx, utc_iso
+from hubvpn.emulator.store import Record, Tx
 
 Body = dict[str, Any]
 Action = Callable[["World", Record, Body], tuple[Body, float]]
@@ -158,8 +159,9 @@ LRO_FAILURE_CODES = (
 class World:
     """One request's view: a transaction, the clock and the settings."""
 
-    def __init__(self, tx: Tx, settings: Settings, base_url: str) -> None:
+    def __init__(self, tx: Tx, settings: Settings, base_url: str, path: str = "") -> None:
         self.tx = tx
+        self.path = path
         self.now = tx.now
         self.settings = settings
         self.base_url = base_url
@@ -187,7 +189,7 @@ class World:
         """Raise ReferencedResourceNotProvisioned unless ``rec`` is Succeeded."""
         state = provisioning_state(rec)
         if state != "Succeeded":
-            raise errors.ReferencedResourceNotProvisioned(rec["id"], by, state)
+            raise errors.ReferencedResourceNotProvisioned(rec["id"], by, state, rec["type"])
         return rec
 
     # writing ---------------------------------------------------------------
@@ -199,10 +201,10 @@ class World:
         op_id = str(uuid.uuid4())
         until = self.now + self.settings.wall_s(azure_s)
         outcome: dict[str, Any] = {"status": "Succeeded"}
-        if kind != "post" and self.settings.faults.lro_fail:
-            if self.settings.dice.random() < self.settings.faults.lro_fail:
-                code, message = self.settings.dice.choice(LRO_FAILURE_CODES)
-                outcome = {"status": "Failed", "error": {"code": code, "message": message}}
+        lro_fail = self.settings.faults.lro_fail
+        if kind != "post" and lro_fail and self.settings.dice.random() < lro_fail:
+            code, message = self.settings.dice.choice(LRO_FAILURE_CODES)
+            outcome = {"status": "Failed", "error": {"code": code, "message": message}}
         rec["pending"] = {
             "op": op_id,
             "kind": kind,
@@ -227,7 +229,10 @@ class World:
     def op_urls(self, op: Record) -> tuple[str, str]:
         """(Azure-AsyncOperation, Location) URLs of an operation."""
         sub = parse_subscription(op["resource"])
-        base = f"{self.base_url}/subscriptions/{sub}/providers/{op['namespace']}/locations/{op['location']}"
+        base = (
+            f"{self.base_url}/subscriptions/{sub}/providers/{op['namespace']}"
+            f"/locations/{op['location']}"
+        )
         query = "?api-version=2026-03-01"
         return (
             f"{base}/operations/{op['name']}{query}",
@@ -284,6 +289,7 @@ class Kind:
     creating_state: ClassVar[str] = "Updating"
     updating_state: ClassVar[str] = "Updating"
     has_location: ClassVar[bool] = True
+    synchronous: ClassVar[bool] = False  # PUT completes in the response (no LRO)
     actions: ClassVar[dict[str, Action]] = {}
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
@@ -292,7 +298,7 @@ class Kind:
 
     def render(self, w: World, rec: Record) -> Body:
         """The resource as GET returns it, with fields Azure computes."""
-        return {}
+        return body_copy(rec)
 
     def check_delete(self, w: World, rec: Record) -> None:
         """Raise when Azure refuses to delete (resource in use)."""
@@ -302,6 +308,12 @@ class Kind:
 
     def create_duration(self, w: World, rec: Record, old: Record | None) -> float:
         return self.create_s if old is None else self.update_s
+
+
+def body_copy(rec: Record) -> Body:
+    """A deep copy of a record's stored representation, to render from."""
+    out: Body = copy.deepcopy(rec["body"])
+    return out
 
 
 def new_record(rid: ResourceId, location: str | None) -> Record:

@@ -189,11 +189,13 @@ class InvalidResourceReference(ArmError):
 
 
 class ReferencedResourceNotProvisioned(ArmError):
-    def __init__(self, referenced: str, by: str, state: str) -> None:
+    def __init__(self, referenced: str, by: str, state: str, resource_type: str) -> None:
+        kind = resource_type.rsplit("/", 1)[-1]
+        operation = f"Put{kind[0].upper()}{kind[1:].removesuffix('s')}Operation"
         super().__init__(
             f"Cannot proceed with operation because resource {referenced} used by resource "
             f"{by} is not in Succeeded state. Resource is in {state} state and the last "
-            "operation that updated/is updating the resource is PutVirtualNetworkGatewayOperation."
+            f"operation that updated/is updating the resource is {operation}."
         )
 
 

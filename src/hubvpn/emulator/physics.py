@@ -162,7 +162,13 @@ def attached_vm(w: World, nic_id: str) -> Record | None:
 
 
 def connection_status(w: World, rec: Record) -> str:
-    return routing.connection_status(build_network(w), rec["id"].lower())
+    """Azure's connectionStatus; while the connection itself provisions, IKE is
+    negotiating: Connecting (then Connected once both sides are up)."""
+    status = routing.connection_status(build_network(w), rec["id"].lower())
+    pending = rec.get("pending")
+    if status == "Unknown" and pending and pending["kind"] == "put":
+        return "Connecting"
+    return status
 
 
 def bgp_peer_status(w: World, rec: Record) -> list[dict[str, Any]]:
@@ -226,23 +232,33 @@ def connectivity(w: World, source_nic: Record, address: str, port: int) -> dict[
     """Network Watcher connectivityCheck: the routing model's trace, in Azure's shape."""
     net = build_network(w)
     result = routing.trace(net, source_nic["id"].lower(), address, port)
-    names = {rec["id"].lower(): rec["id"] for t in (NIC, GATEWAY, CONNECTION, PEERING)
-             for rec in w.select(t)}
+    names = {
+        rec["id"].lower(): rec["id"]
+        for t in (NIC, GATEWAY, CONNECTION, PEERING)
+        for rec in w.select(t)
+    }
     hops = []
     for i, hop in enumerate(result.hops):
         hop_id = f"hop-{i}"
-        hops.append({
-            "type": hop.type,
-            "id": hop_id,
-            "address": hop.address,
-            "resourceId": names.get(hop.resource, hop.resource),
-            "nextHopIds": [f"hop-{i + 1}"] if i + 1 < len(result.hops) else [],
-            "issues": [],
-        })
+        hops.append(
+            {
+                "type": hop.type,
+                "id": hop_id,
+                "address": hop.address,
+                "resourceId": names.get(hop.resource, hop.resource),
+                "nextHopIds": [f"hop-{i + 1}"] if i + 1 < len(result.hops) else [],
+                "issues": [],
+            }
+        )
     if not result.reachable and hops:
-        hops[-1]["issues"] = [{"origin": "Local", "severity": "Error", "type": "NetworkSecurityRule"
-                               if "port" in result.reason else "UserDefinedRoute",
-                               "context": [{"reason": result.reason}]}]
+        hops[-1]["issues"] = [
+            {
+                "origin": "Local",
+                "severity": "Error",
+                "type": "NetworkSecurityRule" if "port" in result.reason else "UserDefinedRoute",
+                "context": [{"reason": result.reason}],
+            }
+        ]
     reachable = result.reachable
     return {
         "hops": hops,

@@ -24,5 +24,4 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def make(app: EmulatorApp, port: int) -> WSGIServer:
-    return make_server(HOST, port, app, server_class=_ThreadingServer,
-                       handler_class=_QuietHandler)
+    return make_server(HOST, port, app, server_class=_ThreadingServer, handler_class=_QuietHandler)

@@ -27,16 +27,24 @@ class WsgiAdapter(BaseAdapter):
         super().__init__()
         self.app = app
 
-    def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
-        verify: Any = True, cert: Any = None, proxies: Any = None,
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
     ) -> requests.Response:
         url = urlsplit(request.url or "")
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode()
         if not isinstance(body, bytes):
-            body = b"".join(body)  # an iterable body
+            body = b"".join(
+                part if isinstance(part, bytes) else str(part).encode()
+                for part in body  # type: ignore[union-attr]
+            )
         environ: dict[str, Any] = {
             "REQUEST_METHOD": request.method or "GET",
             "PATH_INFO": url.path,

@@ -42,7 +42,7 @@ def render_resource(w: World, rec: Record) -> Body:
     out: Body = {"name": rec["name"], "id": rec["id"], "etag": rec["etag"], "type": rec["type"]}
     if kind.has_location and rec.get("location") is not None:
         out["location"] = rec["location"]
-    body = kind.render(w, rec) or copy.deepcopy(rec["body"])
+    body = kind.render(w, rec)
     tags = rec["body"].get("tags")
     if tags is not None:
         out["tags"] = copy.deepcopy(tags)

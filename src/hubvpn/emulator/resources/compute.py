@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, expect_type
+from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type
 from hubvpn.emulator.resources.network import NIC, VM, props_of, vm_of_nic
 from hubvpn.emulator.store import Record
 
@@ -20,13 +20,45 @@ EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
 NETWORK_WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux")
 
 # Names Azure refuses as adminUsername on Linux (documented list, abridged).
-RESERVED_ADMIN_NAMES = frozenset({
-    "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1",
-    "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest",
-    "john", "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2",
-    "test3", "user4", "user5",
-})
-_SSH_KEY = re.compile(r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
+RESERVED_ADMIN_NAMES = frozenset(
+    {
+        "administrator",
+        "admin",
+        "user",
+        "user1",
+        "test",
+        "user2",
+        "test1",
+        "user3",
+        "admin1",
+        "1",
+        "123",
+        "a",
+        "actuser",
+        "adm",
+        "admin2",
+        "aspnet",
+        "backup",
+        "console",
+        "david",
+        "guest",
+        "john",
+        "owner",
+        "root",
+        "server",
+        "sql",
+        "support",
+        "support_388945a0",
+        "sys",
+        "test2",
+        "test3",
+        "user4",
+        "user5",
+    }
+)
+_SSH_KEY = re.compile(
+    r"^(ssh-rsa|ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$"
+)
 _SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
 
 
@@ -39,93 +71,125 @@ class VirtualMachine(Kind):
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)
-        hardware = expect_type(props.get("hardwareProfile"), dict, "properties.hardwareProfile") or {}
+        hardware = (
+            expect_type(props.get("hardwareProfile"), dict, "properties.hardwareProfile") or {}
+        )
         size = hardware.get("vmSize")
         if not isinstance(size, str) or not _SIZE.match(size):
             raise errors.InvalidParameter(
                 f"The value {size} provided for the VM size is not valid.",
-                target="hardwareProfile.vmSize")
+                target="hardwareProfile.vmSize",
+            )
         storage = expect_type(props.get("storageProfile"), dict, "properties.storageProfile") or {}
-        image = expect_type(storage.get("imageReference"), dict,
-                            "properties.storageProfile.imageReference")
+        image = expect_type(
+            storage.get("imageReference"), dict, "properties.storageProfile.imageReference"
+        )
         if old is None and not image:
-            raise errors.InvalidParameter("Required parameter 'imageReference' is missing (null).",
-                                          target="storageProfile.imageReference")
+            raise errors.InvalidParameter(
+                "Required parameter 'imageReference' is missing (null).",
+                target="storageProfile.imageReference",
+            )
         if image:
             for field in ("publisher", "offer", "sku"):
                 if not isinstance(image.get(field), str) or not image[field]:
                     raise errors.InvalidParameter(
                         f"The value of parameter imageReference.{field} is invalid.",
-                        target=f"imageReference.{field}")
+                        target=f"imageReference.{field}",
+                    )
         if old is None:
             self._check_os_profile(props)
         network = expect_type(props.get("networkProfile"), dict, "properties.networkProfile") or {}
-        refs = expect_type(network.get("networkInterfaces"), list,
-                           "properties.networkProfile.networkInterfaces")
+        refs = expect_type(
+            network.get("networkInterfaces"), list, "properties.networkProfile.networkInterfaces"
+        )
         if not refs:
-            raise errors.InvalidParameter("At least one network interface is required.",
-                                          target="networkProfile.networkInterfaces")
+            raise errors.InvalidParameter(
+                "At least one network interface is required.",
+                target="networkProfile.networkInterfaces",
+            )
         for ref in refs:
             nic = w.reference(ref, str(rid), kind=NIC)
             w.succeeded(nic, str(rid))
             if nic.get("location") != body.get("location"):
                 raise errors.InvalidParameter(
                     f"The network interface {nic['id']} is in region {nic.get('location')}; the "
-                    f"virtual machine is in {body.get('location')}.", target="networkInterfaces")
+                    f"virtual machine is in {body.get('location')}.",
+                    target="networkInterfaces",
+                )
             owner = vm_of_nic(w, nic["id"])
             if owner is not None and owner["id"].lower() != str(rid).lower():
                 raise errors.NicAlreadyAttached(nic["id"], owner["id"])
-        keep = {k: v for k, v in props.items()
-                if k not in ("provisioningState", "vmId", "instanceView", "timeCreated")}
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k not in ("provisioningState", "vmId", "instanceView", "timeCreated")
+        }
         if old is not None:
             keep["osProfile"] = old["body"]["properties"].get("osProfile")
-            keep.setdefault("storageProfile", {})["imageReference"] = (
-                old["body"]["properties"]["storageProfile"].get("imageReference"))
+            keep.setdefault("storageProfile", {})["imageReference"] = old["body"]["properties"][
+                "storageProfile"
+            ].get("imageReference")
         else:
             os_profile = copy.deepcopy(keep["osProfile"])
             os_profile.pop("adminPassword", None)  # write-only: never stored, never returned
             keep["osProfile"] = os_profile
         keep["storageProfile"].setdefault("osDisk", {}).update(
-            {"osType": "Linux", "name": f"{rid.name}_OsDisk_1", "createOption": "FromImage"})
+            {"osType": "Linux", "name": f"{rid.name}_OsDisk_1", "createOption": "FromImage"}
+        )
         return {"properties": keep}
 
     @staticmethod
     def _check_os_profile(props: Body) -> None:
         os_profile = expect_type(props.get("osProfile"), dict, "properties.osProfile")
         if not os_profile:
-            raise errors.InvalidParameter("Required parameter 'osProfile' is missing (null).",
-                                          target="osProfile")
+            raise errors.InvalidParameter(
+                "Required parameter 'osProfile' is missing (null).", target="osProfile"
+            )
         user = os_profile.get("adminUsername")
         if not isinstance(user, str) or not user:
-            raise errors.InvalidParameter("Required parameter 'adminUsername' is missing (null).",
-                                          target="adminUsername")
+            raise errors.InvalidParameter(
+                "Required parameter 'adminUsername' is missing (null).", target="adminUsername"
+            )
         if user.lower() in RESERVED_ADMIN_NAMES:
-            raise errors.InvalidParameter(f"The Admin Username specified is not allowed.",
-                                          target="adminUsername")
+            raise errors.InvalidParameter(
+                "The Admin Username specified is not allowed.", target="adminUsername"
+            )
         computer = os_profile.get("computerName")
         if computer is not None and (not isinstance(computer, str) or not 1 <= len(computer) <= 64):
-            raise errors.InvalidParameter("Linux host name cannot exceed 64 characters in length "
-                                          "or contain the following characters: ...",
-                                          target="computerName")
-        linux = expect_type(os_profile.get("linuxConfiguration", {}), dict,
-                            "properties.osProfile.linuxConfiguration") or {}
+            raise errors.InvalidParameter(
+                "Linux host name cannot exceed 64 characters in length "
+                "or contain the following characters: ...",
+                target="computerName",
+            )
+        linux = (
+            expect_type(
+                os_profile.get("linuxConfiguration", {}),
+                dict,
+                "properties.osProfile.linuxConfiguration",
+            )
+            or {}
+        )
         keys = (linux.get("ssh") or {}).get("publicKeys") or []
         for key in keys:
             data = key.get("keyData", "")
             if not isinstance(data, str) or not _SSH_KEY.match(data.strip()):
                 raise errors.InvalidParameter(
                     "The value of parameter linuxConfiguration.ssh.publicKeys.keyData is invalid.",
-                    target="linuxConfiguration.ssh.publicKeys.keyData")
+                    target="linuxConfiguration.ssh.publicKeys.keyData",
+                )
         if linux.get("disablePasswordAuthentication") and not keys:
             raise errors.InvalidParameter(
                 "Authentication using either SSH or by user name and password must be enabled "
-                "in Linux profile.", target="linuxConfiguration")
+                "in Linux profile.",
+                target="linuxConfiguration",
+            )
         if not linux.get("disablePasswordAuthentication") and not os_profile.get("adminPassword"):
-            raise errors.InvalidParameter("Required parameter 'adminPassword' is missing (null).",
-                                          target="adminPassword")
+            raise errors.InvalidParameter(
+                "Required parameter 'adminPassword' is missing (null).", target="adminPassword"
+            )
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         out["properties"]["vmId"] = rec["guid"]
         out["properties"]["timeCreated"] = rec.get("createdAt")
         return out
@@ -151,21 +215,26 @@ class VirtualMachineExtension(Kind):
         props = props_of(body, self.type)
         for field in ("publisher", "type", "typeHandlerVersion"):
             if not isinstance(props.get(field), str) or not props[field]:
-                raise errors.InvalidParameter(f"Required parameter '{field}' is missing (null).",
-                                              target=field)
-        keep: dict[str, Any] = {k: v for k, v in props.items()
-                                if k not in ("provisioningState", "protectedSettings")}
+                raise errors.InvalidParameter(
+                    f"Required parameter '{field}' is missing (null).", target=field
+                )
+        keep: dict[str, Any] = {
+            k: v for k, v in props.items() if k not in ("provisioningState", "protectedSettings")
+        }
         keep.setdefault("autoUpgradeMinorVersion", True)
         return {"properties": keep}
 
     def render(self, w: World, rec: Record) -> Body:
-        return copy.deepcopy(rec["body"])
+        return body_copy(rec)
 
 
 def has_network_watcher_agent(w: World, vm: Record) -> bool:
     for ext in w.select(EXTENSION, parent=vm["id"]):
         props = ext["body"]["properties"]
-        if (props.get("publisher"), props.get("type")) == NETWORK_WATCHER_AGENT and ext.get(
-                "state") == "Succeeded" and not ext.get("pending"):
+        if (
+            (props.get("publisher"), props.get("type")) == NETWORK_WATCHER_AGENT
+            and ext.get("state") == "Succeeded"
+            and not ext.get("pending")
+        ):
             return True
     return False

@@ -14,7 +14,7 @@ import ipaddress
 from typing import Any
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, expect_type, parse_id
+from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type, parse_id
 from hubvpn.emulator.store import Record
 
 VNET = "Microsoft.Network/virtualNetworks"
@@ -44,8 +44,9 @@ def props_of(body: Body, kind: str) -> Body:
     return dict(props)
 
 
-def cidr(text: Any, path: str, *, error: type[errors.ArmError] = errors.NetcfgInvalidAddressPrefix
-         ) -> ipaddress.IPv4Network:
+def cidr(
+    text: Any, path: str, *, error: type[errors.ArmError] = errors.NetcfgInvalidAddressPrefix
+) -> ipaddress.IPv4Network:
     expect_type(text, str, path)
     try:
         net = ipaddress.ip_network(text, strict=True)
@@ -131,9 +132,12 @@ class VirtualNetwork(Kind):
             expect_type(sub, dict, f"properties.subnets[{i}]")
             name = expect_type(sub.get("name"), str, f"properties.subnets[{i}].name")
             if not name:
-                raise errors.InvalidRequestBody("Every subnet needs a name.",
-                                                target=f"properties.subnets[{i}].name")
-            sprops = expect_type(sub.get("properties", {}), dict, f"properties.subnets[{i}].properties")
+                raise errors.InvalidRequestBody(
+                    "Every subnet needs a name.", target=f"properties.subnets[{i}].name"
+                )
+            sprops = expect_type(
+                sub.get("properties", {}), dict, f"properties.subnets[{i}].properties"
+            )
             net = check_subnet(w, rid, name, sprops or {}, nets)
             for other, onet in seen.items():
                 if net.overlaps(onet):
@@ -142,8 +146,11 @@ class VirtualNetwork(Kind):
         if old is not None:
             self._check_removed_subnets(w, old, set(seen))
             self._check_peered_overlap(w, old, nets)
-        keep = {k: v for k, v in props.items() if k not in ("subnets", "virtualNetworkPeerings",
-                                                            "provisioningState", "resourceGuid")}
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k not in ("subnets", "virtualNetworkPeerings", "provisioningState", "resourceGuid")
+        }
         keep["addressSpace"] = {"addressPrefixes": [str(n) for n in nets]}
         keep.setdefault("enableDdosProtection", False)
         keep["_subnets"] = subnets
@@ -156,8 +163,9 @@ class VirtualNetwork(Kind):
                 if users:
                     raise errors.InUseSubnetCannotBeDeleted(sub["id"], users[0][0])
 
-    def _check_peered_overlap(self, w: World, old: Record, nets: list[ipaddress.IPv4Network]
-                              ) -> None:
+    def _check_peered_overlap(
+        self, w: World, old: Record, nets: list[ipaddress.IPv4Network]
+    ) -> None:
         for peering in w.select(PEERING, parent=old["id"]):
             remote = w.get(peering["body"]["properties"]["remoteVirtualNetwork"]["id"])
             if remote is None:
@@ -166,7 +174,8 @@ class VirtualNetwork(Kind):
                 for rnet in vnet_prefixes(remote):
                     if net.overlaps(rnet):
                         raise errors.VnetAddressSpaceOverlapsWithAlreadyPeeredVnet(
-                            old["id"], str(net), remote["id"])
+                            old["id"], str(net), remote["id"]
+                        )
 
     def after_put(self, w: World, rec: Record, old: Record | None) -> None:
         subnets = rec["body"]["properties"].pop("_subnets")
@@ -185,7 +194,7 @@ class VirtualNetwork(Kind):
             w.put(child)
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         props["subnets"] = [render_child(w, s) for s in w.select(SUBNET, parent=rec["id"])]
@@ -216,27 +225,37 @@ def render_child(w: World, rec: Record) -> Body:
 
 
 def normalized_subnet(props: Body) -> Body:
-    keep = {k: v for k, v in props.items()
-            if k not in ("provisioningState", "ipConfigurations", "purpose")}
+    keep = {
+        k: v
+        for k, v in props.items()
+        if k not in ("provisioningState", "ipConfigurations", "purpose")
+    }
     keep.setdefault("privateEndpointNetworkPolicies", "Disabled")
     keep.setdefault("privateLinkServiceNetworkPolicies", "Enabled")
     return keep
 
 
-def check_subnet(w: World, vnet: ResourceId, name: str, props: Body,
-                 vnet_nets: list[ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+def check_subnet(
+    w: World, vnet: ResourceId, name: str, props: Body, vnet_nets: list[ipaddress.IPv4Network]
+) -> ipaddress.IPv4Network:
     prefix = props.get("addressPrefix")
-    if prefix is None and isinstance(props.get("addressPrefixes"), list) and props["addressPrefixes"]:
+    if (
+        prefix is None
+        and isinstance(props.get("addressPrefixes"), list)
+        and props["addressPrefixes"]
+    ):
         prefix = props["addressPrefixes"][0]
     if prefix is None:
-        raise errors.InvalidRequestBody(f"Subnet '{name}' needs an addressPrefix.",
-                                        target="properties.addressPrefix")
+        raise errors.InvalidRequestBody(
+            f"Subnet '{name}' needs an addressPrefix.", target="properties.addressPrefix"
+        )
     net = cidr(prefix, "properties.addressPrefix", error=errors.NetcfgInvalidSubnetPrefix)
     if not any(net.subnet_of(v) for v in vnet_nets):
         raise errors.NetcfgInvalidSubnet(name, str(net), ", ".join(str(v) for v in vnet_nets))
     if net.prefixlen > 29:
         raise errors.InvalidRequestBody(
-            f"Subnet '{name}' prefix {net} is too small: Azure subnets are /29 or larger.")
+            f"Subnet '{name}' prefix {net} is too small: Azure subnets are /29 or larger."
+        )
     for field, kind in (("networkSecurityGroup", NSG), ("routeTable", ROUTE_TABLE)):
         if props.get(field) is not None:
             w.reference(props[field], f"{vnet}/subnets/{name}", kind=kind)
@@ -265,7 +284,7 @@ class Subnet(Kind):
         return {"properties": normalized}
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         users = ip_configuration_users(w, rec["id"])
         if users:
             out["properties"]["ipConfigurations"] = [{"id": cfg} for cfg, _ in users]
@@ -294,8 +313,12 @@ class VirtualNetworkPeering(Kind):
         if vnet is None:
             raise errors.ResourceNotFound(VNET, parent.name, rid.group)
         props = props_of(body, self.type)
-        for flag in ("allowVirtualNetworkAccess", "allowForwardedTraffic",
-                     "allowGatewayTransit", "useRemoteGateways"):
+        for flag in (
+            "allowVirtualNetworkAccess",
+            "allowForwardedTraffic",
+            "allowGatewayTransit",
+            "useRemoteGateways",
+        ):
             expect_type(props.get(flag), bool, f"properties.{flag}")
         remote = w.reference(props.get("remoteVirtualNetwork"), str(rid), kind=VNET)
         if remote["id"].lower() == vnet["id"].lower():
@@ -313,29 +336,55 @@ class VirtualNetworkPeering(Kind):
             if other_remote["id"].lower() == remote["id"].lower():
                 raise errors.InvalidRequestBody(
                     f"Virtual network {vnet['id']} is already peered with {remote['id']} "
-                    f"through peering {other['name']}.")
+                    f"through peering {other['name']}."
+                )
             for rnet in vnet_prefixes(remote):
                 for onet in vnet_prefixes(other_remote):
                     if rnet.overlaps(onet):
                         raise errors.VnetAddressSpaceOverlapsWithAlreadyPeeredVnet(
-                            remote["id"], str(rnet), other_remote["id"])
+                            remote["id"], str(rnet), other_remote["id"]
+                        )
         if props.get("useRemoteGateways") and props.get("allowGatewayTransit"):
             raise errors.InvalidRequestBody(
-                f"Peering {rid} cannot have both UseRemoteGateways and AllowGatewayTransit set.")
+                f"Peering {rid} cannot have both UseRemoteGateways and AllowGatewayTransit set."
+            )
         if props.get("useRemoteGateways"):
             self._check_remote_gateway(w, rid, vnet, remote)
-        props = {k: v for k, v in props.items()
-                 if k not in ("peeringState", "peeringSyncLevel", "provisioningState",
-                              "remoteAddressSpace", "remoteVirtualNetworkAddressSpace",
-                              "resourceGuid", "remoteGateways")}
+        back = reverse_peering(w, vnet["id"], remote["id"])
+        if (
+            back is not None
+            and back["body"]["properties"].get("useRemoteGateways")
+            and not props.get("allowGatewayTransit")
+        ):
+            # The remote side uses this VNet's gateway: transit cannot be withdrawn under it.
+            raise errors.RemotePeeringDoesNotAllowGatewayTransit(back["id"])
+        props = {
+            k: v
+            for k, v in props.items()
+            if k
+            not in (
+                "peeringState",
+                "peeringSyncLevel",
+                "provisioningState",
+                "remoteAddressSpace",
+                "remoteVirtualNetworkAddressSpace",
+                "resourceGuid",
+                "remoteGateways",
+            )
+        }
         props["remoteVirtualNetwork"] = {"id": remote["id"]}
-        for flag, default in (("allowVirtualNetworkAccess", True), ("allowForwardedTraffic", False),
-                              ("allowGatewayTransit", False), ("useRemoteGateways", False)):
+        for flag, default in (
+            ("allowVirtualNetworkAccess", True),
+            ("allowForwardedTraffic", False),
+            ("allowGatewayTransit", False),
+            ("useRemoteGateways", False),
+        ):
             props.setdefault(flag, default)
         return {"properties": props}
 
-    def _check_remote_gateway(self, w: World, rid: ResourceId, vnet: Record, remote: Record
-                              ) -> None:
+    def _check_remote_gateway(
+        self, w: World, rid: ResourceId, vnet: Record, remote: Record
+    ) -> None:
         if gateway_in_vnet(w, vnet["id"]) is not None:
             raise errors.PeeringWithUseRemoteGatewaysAndLocalGateway(str(rid))
         gateway = gateway_in_vnet(w, remote["id"])
@@ -354,13 +403,9 @@ class VirtualNetworkPeering(Kind):
             rec["linked"] = True
             back["linked"] = True
             w.put(back)
-        # A hub peering that stops allowing transit breaks its spokes' use of it.
-        if back is not None and back["body"]["properties"].get("useRemoteGateways"):
-            if not rec["body"]["properties"].get("allowGatewayTransit"):
-                raise errors.RemotePeeringDoesNotAllowGatewayTransit(back["id"])
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         props = out["properties"]
         remote = w.get(props["remoteVirtualNetwork"]["id"])
         back = reverse_peering(w, rec["parent"], props["remoteVirtualNetwork"]["id"])
@@ -397,12 +442,17 @@ class PublicIPAddress(Kind):
         sku = expect_type(body.get("sku", {"name": "Basic"}), dict, "sku") or {"name": "Basic"}
         sku_name = sku.get("name", "Basic")
         if sku_name not in ("Basic", "Standard"):
-            raise errors.InvalidRequestBody(f"Public IP SKU '{sku_name}' is not Basic or Standard.",
-                                            target="sku.name")
-        method = props.get("publicIPAllocationMethod", "Dynamic" if sku_name == "Basic" else "Static")
+            raise errors.InvalidRequestBody(
+                f"Public IP SKU '{sku_name}' is not Basic or Standard.", target="sku.name"
+            )
+        method = props.get(
+            "publicIPAllocationMethod", "Dynamic" if sku_name == "Basic" else "Static"
+        )
         if method not in ("Static", "Dynamic"):
-            raise errors.InvalidRequestBody(f"publicIPAllocationMethod '{method}' is invalid.",
-                                            target="properties.publicIPAllocationMethod")
+            raise errors.InvalidRequestBody(
+                f"publicIPAllocationMethod '{method}' is invalid.",
+                target="properties.publicIPAllocationMethod",
+            )
         if sku_name == "Standard" and method != "Static":
             raise errors.PublicIpMustBeStatic(str(rid))
         zones = expect_type(body.get("zones", []), list, "zones") or []
@@ -411,20 +461,29 @@ class PublicIPAddress(Kind):
                 raise errors.PropertyChangeNotAllowed("sku")
             if sorted(old["body"].get("zones", [])) != sorted(zones):
                 raise errors.PropertyChangeNotAllowed("zones")
-        props = {k: v for k, v in props.items()
-                 if k not in ("ipAddress", "ipConfiguration", "provisioningState", "resourceGuid")}
+        props = {
+            k: v
+            for k, v in props.items()
+            if k not in ("ipAddress", "ipConfiguration", "provisioningState", "resourceGuid")
+        }
         props["publicIPAllocationMethod"] = method
         props.setdefault("publicIPAddressVersion", "IPv4")
         props.setdefault("idleTimeoutInMinutes", 4)
-        props["ipAddress"] = (old["body"]["properties"]["ipAddress"] if old is not None
-                              else allocate_public_ip(w, str(rid)))
-        out: Body = {"properties": props, "sku": {"name": sku_name, "tier": sku.get("tier", "Regional")}}
+        props["ipAddress"] = (
+            old["body"]["properties"]["ipAddress"]
+            if old is not None
+            else allocate_public_ip(w, str(rid))
+        )
+        out: Body = {
+            "properties": props,
+            "sku": {"name": sku_name, "tier": sku.get("tier", "Regional")},
+        }
         if zones:
             out["zones"] = [str(z) for z in zones]
         return out
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         out["properties"]["resourceGuid"] = rec["guid"]
         user = public_ip_user(w, rec["id"])
         if user is not None:
@@ -463,30 +522,71 @@ def public_ip_user(w: World, ip_id: str) -> str | None:
 
 
 def default_security_rules(nsg_id: str) -> list[Body]:
-    def rule(name: str, direction: str, priority: int, source: str, dest: str, access: str,
-             description: str) -> Body:
+    def rule(
+        name: str,
+        direction: str,
+        priority: int,
+        source: str,
+        dest: str,
+        access: str,
+        description: str,
+    ) -> Body:
         return {
             "name": name,
             "id": f"{nsg_id}/defaultSecurityRules/{name}",
             "type": "Microsoft.Network/networkSecurityGroups/defaultSecurityRules",
             "properties": {
-                "description": description, "protocol": "*", "sourcePortRange": "*",
-                "destinationPortRange": "*", "sourceAddressPrefix": source,
-                "destinationAddressPrefix": dest, "access": access, "priority": priority,
-                "direction": direction, "provisioningState": "Succeeded",
+                "description": description,
+                "protocol": "*",
+                "sourcePortRange": "*",
+                "destinationPortRange": "*",
+                "sourceAddressPrefix": source,
+                "destinationAddressPrefix": dest,
+                "access": access,
+                "priority": priority,
+                "direction": direction,
+                "provisioningState": "Succeeded",
             },
         }
 
     return [
-        rule("AllowVnetInBound", "Inbound", 65000, "VirtualNetwork", "VirtualNetwork", "Allow",
-             "Allow inbound traffic from all VMs in VNET"),
-        rule("AllowAzureLoadBalancerInBound", "Inbound", 65001, "AzureLoadBalancer", "*", "Allow",
-             "Allow inbound traffic from azure load balancer"),
+        rule(
+            "AllowVnetInBound",
+            "Inbound",
+            65000,
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow",
+            "Allow inbound traffic from all VMs in VNET",
+        ),
+        rule(
+            "AllowAzureLoadBalancerInBound",
+            "Inbound",
+            65001,
+            "AzureLoadBalancer",
+            "*",
+            "Allow",
+            "Allow inbound traffic from azure load balancer",
+        ),
         rule("DenyAllInBound", "Inbound", 65500, "*", "*", "Deny", "Deny all inbound traffic"),
-        rule("AllowVnetOutBound", "Outbound", 65000, "VirtualNetwork", "VirtualNetwork", "Allow",
-             "Allow outbound traffic from all VMs to all VMs in VNET"),
-        rule("AllowInternetOutBound", "Outbound", 65001, "*", "Internet", "Allow",
-             "Allow outbound traffic from all VMs to Internet"),
+        rule(
+            "AllowVnetOutBound",
+            "Outbound",
+            65000,
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow",
+            "Allow outbound traffic from all VMs to all VMs in VNET",
+        ),
+        rule(
+            "AllowInternetOutBound",
+            "Outbound",
+            65001,
+            "*",
+            "Internet",
+            "Allow",
+            "Allow outbound traffic from all VMs to Internet",
+        ),
         rule("DenyAllOutBound", "Outbound", 65500, "*", "*", "Deny", "Deny all outbound traffic"),
     ]
 
@@ -503,23 +603,34 @@ class NetworkSecurityGroup(Kind):
             prio = expect_type(rp.get("priority"), int, f"properties.securityRules[{i}].priority")
             if prio is None or not 100 <= prio <= 4096:
                 raise errors.InvalidRequestBody(
-                    f"Security rule {r.get('name')} has invalid priority {prio}: 100..4096.")
+                    f"Security rule {r.get('name')} has invalid priority {prio}: 100..4096."
+                )
             direction = rp.get("direction")
             if direction not in ("Inbound", "Outbound"):
                 raise errors.InvalidRequestBody(f"Security rule {r.get('name')} direction invalid.")
             if (direction, prio) in priorities:
                 raise errors.InvalidRequestBody(
                     f"Security rule {r.get('name')} has the same priority and direction as "
-                    "another rule.")
+                    "another rule."
+                )
             priorities.add((direction, prio))
-        keep = {k: v for k, v in props.items()
-                if k not in ("defaultSecurityRules", "provisioningState", "resourceGuid",
-                             "subnets", "networkInterfaces")}
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k
+            not in (
+                "defaultSecurityRules",
+                "provisioningState",
+                "resourceGuid",
+                "subnets",
+                "networkInterfaces",
+            )
+        }
         keep["securityRules"] = rules
         return {"properties": keep}
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         props["defaultSecurityRules"] = default_security_rules(rec["id"])
@@ -553,14 +664,17 @@ def check_route(props: Body, name: str) -> Body:
     if hop not in NEXT_HOP_TYPES:
         raise errors.InvalidRequestBody(
             f"Route {name}: nextHopType '{hop}' is not one of {', '.join(NEXT_HOP_TYPES)}.",
-            target="properties.nextHopType")
+            target="properties.nextHopType",
+        )
     address = props.get("nextHopIpAddress")
     if hop == "VirtualAppliance" and not address:
         raise errors.InvalidRequestBody(
-            f"Route {name}: next hop type VirtualAppliance needs nextHopIpAddress.")
+            f"Route {name}: next hop type VirtualAppliance needs nextHopIpAddress."
+        )
     if hop != "VirtualAppliance" and address:
         raise errors.InvalidRequestBody(
-            f"Route {name}: nextHopIpAddress is allowed only with next hop type VirtualAppliance.")
+            f"Route {name}: nextHopIpAddress is allowed only with next hop type VirtualAppliance."
+        )
     return {k: v for k, v in props.items() if k not in ("provisioningState", "hasBgpOverride")}
 
 
@@ -569,8 +683,9 @@ class RouteTable(Kind):
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)
-        expect_type(props.get("disableBgpRoutePropagation"), bool,
-                    "properties.disableBgpRoutePropagation")
+        expect_type(
+            props.get("disableBgpRoutePropagation"), bool, "properties.disableBgpRoutePropagation"
+        )
         routes = expect_type(props.get("routes", []), list, "properties.routes") or []
         names: set[str] = set()
         for i, route in enumerate(routes):
@@ -580,8 +695,11 @@ class RouteTable(Kind):
                 raise errors.InvalidRequestBody(f"Route {i} needs a unique name.")
             names.add(name.lower())
             check_route(route.get("properties", {}), name)
-        keep = {k: v for k, v in props.items()
-                if k not in ("routes", "subnets", "provisioningState", "resourceGuid")}
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k not in ("routes", "subnets", "provisioningState", "resourceGuid")
+        }
         keep.setdefault("disableBgpRoutePropagation", False)
         keep["_routes"] = routes
         return {"properties": keep}
@@ -593,17 +711,19 @@ class RouteTable(Kind):
             if existing["name"].lower() not in wanted:
                 w.tx.delete(existing["id"])
         for route in routes:
-            child = w.get(f"{rec['id']}/routes/{route['name']}") or new_child(rec, ROUTE,
-                                                                               route["name"])
+            child = w.get(f"{rec['id']}/routes/{route['name']}") or new_child(
+                rec, ROUTE, route["name"]
+            )
             child["body"] = {"properties": check_route(route.get("properties", {}), route["name"])}
             child["pending"] = copy.deepcopy(rec["pending"])
             w.put(child)
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         out["properties"]["resourceGuid"] = rec["guid"]
-        out["properties"]["routes"] = [render_child(w, r)
-                                       for r in w.select(ROUTE, parent=rec["id"])]
+        out["properties"]["routes"] = [
+            render_child(w, r) for r in w.select(ROUTE, parent=rec["id"])
+        ]
         users = subnets_using(w, "routeTable", rec["id"])
         if users:
             out["properties"]["subnets"] = [{"id": s} for s in users]
@@ -637,18 +757,26 @@ class NetworkInterface(Kind):
         props = props_of(body, self.type)
         configs = expect_type(props.get("ipConfigurations"), list, "properties.ipConfigurations")
         if not configs:
-            raise errors.InvalidRequestBody("A network interface needs at least one IP configuration.",
-                                            target="properties.ipConfigurations")
+            raise errors.InvalidRequestBody(
+                "A network interface needs at least one IP configuration.",
+                target="properties.ipConfigurations",
+            )
         out_configs = []
         old_ips = {}
         if old is not None:
-            old_ips = {c["name"].lower(): c["properties"].get("privateIPAddress")
-                       for c in old["body"]["properties"]["ipConfigurations"]}
+            old_ips = {
+                c["name"].lower(): c["properties"].get("privateIPAddress")
+                for c in old["body"]["properties"]["ipConfigurations"]
+            }
         for i, cfg in enumerate(configs):
             expect_type(cfg, dict, f"properties.ipConfigurations[{i}]")
             name = cfg.get("name") or f"ipconfig{i + 1}"
-            cprops = dict(expect_type(cfg.get("properties", {}), dict,
-                                      f"properties.ipConfigurations[{i}].properties") or {})
+            cprops = dict(
+                expect_type(
+                    cfg.get("properties", {}), dict, f"properties.ipConfigurations[{i}].properties"
+                )
+                or {}
+            )
             subnet = w.reference(cprops.get("subnet"), str(rid), kind=SUBNET)
             if subnet["name"].lower() == "gatewaysubnet":
                 raise errors.GatewaySubnet()
@@ -657,30 +785,52 @@ class NetworkInterface(Kind):
             if vnet is not None and vnet.get("location") != body.get("location"):
                 raise errors.InvalidResourceReference(subnet["id"], f"{rid} (other region)")
             method = cprops.get("privateIPAllocationMethod", "Dynamic")
-            address = cprops.get("privateIPAddress") if method == "Static" else old_ips.get(
-                name.lower())
+            address = (
+                cprops.get("privateIPAddress") if method == "Static" else old_ips.get(name.lower())
+            )
             address = assign_private_ip(w, subnet, str(rid), address)
             cprops = {k: v for k, v in cprops.items() if k != "provisioningState"}
-            cprops.update({"subnet": {"id": subnet["id"]}, "privateIPAddress": address,
-                           "privateIPAllocationMethod": method,
-                           "privateIPAddressVersion": "IPv4", "primary": i == 0})
+            cprops.update(
+                {
+                    "subnet": {"id": subnet["id"]},
+                    "privateIPAddress": address,
+                    "privateIPAllocationMethod": method,
+                    "privateIPAddressVersion": "IPv4",
+                    "primary": i == 0,
+                }
+            )
             if cprops.get("publicIPAddress") is not None:
                 w.reference(cprops["publicIPAddress"], str(rid), kind=PUBLIC_IP)
-            out_configs.append({"name": name, "id": f"{rid}/ipConfigurations/{name}",
-                                "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
-                                "properties": cprops})
+            out_configs.append(
+                {
+                    "name": name,
+                    "id": f"{rid}/ipConfigurations/{name}",
+                    "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                    "properties": cprops,
+                }
+            )
         if props.get("networkSecurityGroup") is not None:
             w.reference(props["networkSecurityGroup"], str(rid), kind=NSG)
-        keep = {k: v for k, v in props.items()
-                if k not in ("ipConfigurations", "provisioningState", "resourceGuid",
-                             "virtualMachine", "macAddress", "primary")}
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k
+            not in (
+                "ipConfigurations",
+                "provisioningState",
+                "resourceGuid",
+                "virtualMachine",
+                "macAddress",
+                "primary",
+            )
+        }
         keep["ipConfigurations"] = out_configs
         keep.setdefault("enableAcceleratedNetworking", False)
         keep.setdefault("enableIPForwarding", False)
         return {"properties": keep}
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         for cfg in props["ipConfigurations"]:
@@ -691,7 +841,8 @@ class NetworkInterface(Kind):
             props["virtualMachine"] = {"id": vm["id"]}
             props["primary"] = True
             props["macAddress"] = "00-22-48-" + "-".join(
-                rec["guid"].replace("-", "")[i : i + 2].upper() for i in (0, 2, 4))
+                rec["guid"].replace("-", "")[i : i + 2].upper() for i in (0, 2, 4)
+            )
         return out
 
     def check_delete(self, w: World, rec: Record) -> None:
@@ -712,7 +863,7 @@ def assign_private_ip(w: World, subnet: Record, owner: str, wanted: str | None) 
     """Azure reserves the first four addresses and the last: the first free is x.x.x.4."""
     net = subnet_prefix(subnet)
     used = set()
-    for cfg_id, rec in ip_configuration_users(w, subnet["id"]):
+    for _cfg_id, rec in ip_configuration_users(w, subnet["id"]):
         if rec["id"].lower() == owner.lower():
             continue
         for cfg in rec["body"]["properties"].get("ipConfigurations", []):
@@ -723,8 +874,11 @@ def assign_private_ip(w: World, subnet: Record, owner: str, wanted: str | None) 
             address = ipaddress.IPv4Address(wanted)
         except ValueError:
             raise errors.PrivateIPAddressNotInSubnet(str(wanted), str(net)) from None
-        if address not in net or int(address) - int(net.network_address) < 4 or \
-                address == net.broadcast_address:
+        if (
+            address not in net
+            or int(address) - int(net.network_address) < 4
+            or address == net.broadcast_address
+        ):
             raise errors.PrivateIPAddressNotInSubnet(str(wanted), str(net))
         if str(address) in used:
             raise errors.PrivateIPAddressInUse(str(address))
@@ -748,7 +902,8 @@ class BastionHost(Kind):
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)
         sku = (expect_type(body.get("sku", {"name": "Standard"}), dict, "sku") or {}).get(
-            "name", "Standard")
+            "name", "Standard"
+        )
         if sku not in ("Developer", "Basic", "Standard", "Premium"):
             raise errors.InvalidRequestBody(f"Bastion SKU '{sku}' is invalid.", target="sku.name")
         configs = expect_type(props.get("ipConfigurations"), list, "properties.ipConfigurations")
@@ -765,22 +920,33 @@ class BastionHost(Kind):
         pip = w.reference(cprops.get("publicIPAddress"), str(rid), kind=PUBLIC_IP)
         w.succeeded(pip, str(rid))
         if pip["body"]["sku"]["name"] != "Standard":
-            raise errors.InvalidRequestBody(f"Bastion needs a Standard public IP; {pip['id']} is "
-                                            "Basic.")
+            raise errors.InvalidRequestBody(
+                f"Bastion needs a Standard public IP; {pip['id']} is Basic."
+            )
         user = public_ip_user(w, pip["id"])
         if user is not None and not user.lower().startswith(str(rid).lower()):
             raise errors.InvalidRequestBody(f"Public IP {pip['id']} is already used by {user}.")
         name = cfg.get("name") or "IpConf"
-        keep = {k: v for k, v in props.items()
-                if k not in ("ipConfigurations", "provisioningState", "dnsName")}
-        keep["ipConfigurations"] = [{
-            "name": name, "id": f"{rid}/bastionHostIpConfigurations/{name}",
-            "properties": {"subnet": {"id": subnet["id"]}, "publicIPAddress": {"id": pip["id"]},
-                           "privateIPAllocationMethod": "Dynamic"}}]
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k not in ("ipConfigurations", "provisioningState", "dnsName")
+        }
+        keep["ipConfigurations"] = [
+            {
+                "name": name,
+                "id": f"{rid}/bastionHostIpConfigurations/{name}",
+                "properties": {
+                    "subnet": {"id": subnet["id"]},
+                    "publicIPAddress": {"id": pip["id"]},
+                    "privateIPAllocationMethod": "Dynamic",
+                },
+            }
+        ]
         keep.setdefault("scaleUnits", 2)
         return {"properties": keep, "sku": {"name": sku}}
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         out["properties"]["dnsName"] = f"bst-{rec['guid']}.bastion.azure.com"
         return out

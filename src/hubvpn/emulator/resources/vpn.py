@@ -10,14 +10,13 @@ the instance addresses. Connection status, BGP and routes come from
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import secrets
 import string
 from typing import Any
 
 from hubvpn.emulator import errors, physics
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, expect_type
+from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type
 from hubvpn.emulator.resources.network import (
     CONNECTION,
     GATEWAY,
@@ -38,8 +37,13 @@ LEGACY_SKUS = ("Basic", "Standard", "HighPerformance")
 ALL_SKUS = AZ_SKUS + NON_AZ_SKUS + LEGACY_SKUS
 
 AZURE_RESERVED_ASNS = {8074, 8075, 12076, 65515, 65517, 65518, 65519, 65520}
-IANA_RESERVED_ASN_RANGES = ((0, 0), (23456, 23456), (64496, 64511), (65535, 65551),
-                            (4294967295, 4294967295))
+IANA_RESERVED_ASN_RANGES = (
+    (0, 0),
+    (23456, 23456),
+    (64496, 64511),
+    (65535, 65551),
+    (4294967295, 4294967295),
+)
 DEFAULT_GATEWAY_ASN = 65515
 
 
@@ -64,6 +68,7 @@ def gateway_addresses(gateway_subnet: ipaddress.IPv4Network) -> tuple[str, tuple
 
 # -------------------------------------------------------- gateway
 
+
 class VirtualNetworkGateway(Kind):
     type = GATEWAY
     create_s = 1800.0
@@ -76,21 +81,25 @@ class VirtualNetworkGateway(Kind):
             expect_type(props.get(flag), bool, f"properties.{flag}")
         gateway_type = props.get("gatewayType", "Vpn")
         if gateway_type not in ("Vpn", "ExpressRoute", "LocalGateway"):
-            raise errors.InvalidRequestBody(f"gatewayType '{gateway_type}' is invalid.",
-                                            target="properties.gatewayType")
+            raise errors.InvalidRequestBody(
+                f"gatewayType '{gateway_type}' is invalid.", target="properties.gatewayType"
+            )
         if gateway_type != "Vpn":
             raise errors.InvalidRequestBody(
-                f"gatewayType '{gateway_type}' is not supported by this emulator (only Vpn).")
+                f"gatewayType '{gateway_type}' is not supported by this emulator (only Vpn)."
+            )
         vpn_type = props.get("vpnType", "RouteBased")
         if vpn_type not in ("RouteBased", "PolicyBased"):
-            raise errors.InvalidRequestBody(f"vpnType '{vpn_type}' is invalid.",
-                                            target="properties.vpnType")
+            raise errors.InvalidRequestBody(
+                f"vpnType '{vpn_type}' is invalid.", target="properties.vpnType"
+            )
         sku = expect_type(props.get("sku"), dict, "properties.sku") or {}
         sku_name = sku.get("name")
         if sku_name not in ALL_SKUS:
             raise errors.InvalidGatewaySize(str(sku_name), ", ".join(AZ_SKUS))
-        if sku_name in NON_AZ_SKUS and (old is None or
-                                        old["body"]["properties"]["sku"]["name"] != sku_name):
+        if sku_name in NON_AZ_SKUS and (
+            old is None or old["body"]["properties"]["sku"]["name"] != sku_name
+        ):
             raise errors.NonAzVpnGatewaySkuDeprecated(sku_name)
         enable_bgp = bool(props.get("enableBgp", False))
         active_active = bool(props.get("activeActive", False))
@@ -100,8 +109,9 @@ class VirtualNetworkGateway(Kind):
             raise errors.InvalidRequestBody("A PolicyBased VPN gateway does not support BGP.")
         if old is not None:
             for immutable in ("gatewayType", "vpnType"):
-                if old["body"]["properties"].get(immutable) != props.get(immutable, {
-                        "gatewayType": "Vpn", "vpnType": "RouteBased"}[immutable]):
+                if old["body"]["properties"].get(immutable) != props.get(
+                    immutable, {"gatewayType": "Vpn", "vpnType": "RouteBased"}[immutable]
+                ):
                     raise errors.PropertyChangeNotAllowed(immutable)
         configs = expect_type(props.get("ipConfigurations"), list, "properties.ipConfigurations")
         wanted = 2 if active_active else 1
@@ -109,7 +119,8 @@ class VirtualNetworkGateway(Kind):
             raise errors.InvalidRequestBody(
                 f"A{'n active-active' if active_active else 'n active-standby'} VPN gateway needs "
                 f"exactly {wanted} IP configuration(s); got {len(configs or [])}.",
-                target="properties.ipConfigurations")
+                target="properties.ipConfigurations",
+            )
         out_configs, subnet = self._ip_configurations(w, rid, configs, sku_name)
         vnet_id = subnet["parent"]
         existing = gateway_in_vnet(w, vnet_id)
@@ -127,32 +138,50 @@ class VirtualNetworkGateway(Kind):
             "asn": asn,
             "bgpPeeringAddress": peering_address,
             "peerWeight": int(bgp.get("peerWeight", 0)),
-            "bgpPeeringAddresses": [{
-                "ipconfigurationId": out_configs[0]["id"],
-                "defaultBgpIpAddresses": [peering_address],
-                "customBgpIpAddresses": list(
-                    (bgp.get("bgpPeeringAddresses") or [{}])[0].get("customBgpIpAddresses", [])),
-                "tunnelIpAddresses": [pip["body"]["properties"]["ipAddress"]],
-            }],
+            "bgpPeeringAddresses": [
+                {
+                    "ipconfigurationId": out_configs[0]["id"],
+                    "defaultBgpIpAddresses": [peering_address],
+                    "customBgpIpAddresses": list(
+                        (bgp.get("bgpPeeringAddresses") or [{}])[0].get("customBgpIpAddresses", [])
+                    ),
+                    "tunnelIpAddresses": [pip["body"]["properties"]["ipAddress"]],
+                }
+            ],
         }
-        keep = {k: v for k, v in props.items()
-                if k not in ("ipConfigurations", "bgpSettings", "provisioningState",
-                             "resourceGuid", "inboundDnsForwardingEndpoint")}
-        keep.update({
-            "gatewayType": gateway_type, "vpnType": vpn_type,
-            "sku": {"name": sku_name, "tier": sku_name, "capacity": 2},
-            "enableBgp": enable_bgp, "activeActive": active_active,
-            "ipConfigurations": out_configs, "bgpSettings": bgp_settings,
-            "vpnGatewayGeneration": props.get("vpnGatewayGeneration", "Generation1"),
-            "enablePrivateIpAddress": bool(props.get("enablePrivateIpAddress", False)),
-            "disableIPSecReplayProtection": False,
-            "enableBgpRouteTranslationForNat": False,
-        })
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k
+            not in (
+                "ipConfigurations",
+                "bgpSettings",
+                "provisioningState",
+                "resourceGuid",
+                "inboundDnsForwardingEndpoint",
+            )
+        }
+        keep.update(
+            {
+                "gatewayType": gateway_type,
+                "vpnType": vpn_type,
+                "sku": {"name": sku_name, "tier": sku_name, "capacity": 2},
+                "enableBgp": enable_bgp,
+                "activeActive": active_active,
+                "ipConfigurations": out_configs,
+                "bgpSettings": bgp_settings,
+                "vpnGatewayGeneration": props.get("vpnGatewayGeneration", "Generation1"),
+                "enablePrivateIpAddress": bool(props.get("enablePrivateIpAddress", False)),
+                "disableIPSecReplayProtection": False,
+                "enableBgpRouteTranslationForNat": False,
+            }
+        )
         keep["_instances"] = list(instances)
         return {"properties": keep}
 
-    def _ip_configurations(self, w: World, rid: ResourceId, configs: list[Any], sku: str
-                           ) -> tuple[list[Body], Record]:
+    def _ip_configurations(
+        self, w: World, rid: ResourceId, configs: list[Any], sku: str
+    ) -> tuple[list[Body], Record]:
         out: list[Body] = []
         subnet: Record | None = None
         for i, cfg in enumerate(configs):
@@ -175,20 +204,22 @@ class VirtualNetworkGateway(Kind):
             user = public_ip_user(w, pip["id"])
             if user is not None and not user.lower().startswith(str(rid).lower() + "/"):
                 raise errors.InvalidRequestBody(f"Public IP {pip['id']} is already used by {user}.")
-            out.append({
-                "name": name,
-                "id": f"{rid}/ipConfigurations/{name}",
-                "properties": {
-                    "privateIPAllocationMethod": "Dynamic",
-                    "subnet": {"id": sub["id"]},
-                    "publicIPAddress": {"id": pip["id"]},
-                },
-            })
+            out.append(
+                {
+                    "name": name,
+                    "id": f"{rid}/ipConfigurations/{name}",
+                    "properties": {
+                        "privateIPAllocationMethod": "Dynamic",
+                        "subnet": {"id": sub["id"]},
+                        "publicIPAddress": {"id": pip["id"]},
+                    },
+                }
+            )
         assert subnet is not None
         return out, subnet
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         props = out["properties"]
         props.pop("_instances", None)
         props["resourceGuid"] = rec["guid"]
@@ -237,6 +268,7 @@ VirtualNetworkGateway.actions = {
 
 # ------------------------------------------------ local network gateway
 
+
 class LocalNetworkGateway(Kind):
     type = LOCAL_GATEWAY
     create_s = 30.0
@@ -250,18 +282,32 @@ class LocalNetworkGateway(Kind):
         if not address and not fqdn:
             raise errors.InvalidRequestBody(
                 "A local network gateway needs gatewayIpAddress or fqdn.",
-                target="properties.gatewayIpAddress")
+                target="properties.gatewayIpAddress",
+            )
         if address:
             try:
                 ipaddress.IPv4Address(address)
             except ValueError:
                 raise errors.InvalidRequestBody(
                     f"gatewayIpAddress '{address}' is not an IPv4 address.",
-                    target="properties.gatewayIpAddress") from None
-        space = expect_type(props.get("localNetworkAddressSpace", {}), dict,
-                            "properties.localNetworkAddressSpace") or {}
-        prefixes = expect_type(space.get("addressPrefixes", []), list,
-                               "properties.localNetworkAddressSpace.addressPrefixes") or []
+                    target="properties.gatewayIpAddress",
+                ) from None
+        space = (
+            expect_type(
+                props.get("localNetworkAddressSpace", {}),
+                dict,
+                "properties.localNetworkAddressSpace",
+            )
+            or {}
+        )
+        prefixes = (
+            expect_type(
+                space.get("addressPrefixes", []),
+                list,
+                "properties.localNetworkAddressSpace.addressPrefixes",
+            )
+            or []
+        )
         for p in prefixes:
             try:
                 ipaddress.IPv4Network(p, strict=True)
@@ -271,8 +317,9 @@ class LocalNetworkGateway(Kind):
         if bgp is not None:
             asn = expect_type(bgp.get("asn"), int, "properties.bgpSettings.asn")
             if asn is None:
-                raise errors.InvalidRequestBody("bgpSettings.asn is required.",
-                                                target="properties.bgpSettings.asn")
+                raise errors.InvalidRequestBody(
+                    "bgpSettings.asn is required.", target="properties.bgpSettings.asn"
+                )
             problem = asn_problem(asn, gateway=False)
             if problem:
                 raise errors.InvalidBgpAsn(asn, problem)
@@ -284,16 +331,20 @@ class LocalNetworkGateway(Kind):
         elif not prefixes:
             raise errors.InvalidRequestBody(
                 "A local network gateway without BGP needs at least one address prefix.",
-                target="properties.localNetworkAddressSpace")
+                target="properties.localNetworkAddressSpace",
+            )
         keep = {k: v for k, v in props.items() if k not in ("provisioningState", "resourceGuid")}
         keep["localNetworkAddressSpace"] = {"addressPrefixes": list(prefixes)}
         if bgp is not None:
-            keep["bgpSettings"] = {"asn": bgp["asn"], "bgpPeeringAddress": bgp["bgpPeeringAddress"],
-                                   "peerWeight": int(bgp.get("peerWeight", 0))}
+            keep["bgpSettings"] = {
+                "asn": bgp["asn"],
+                "bgpPeeringAddress": bgp["bgpPeeringAddress"],
+                "peerWeight": int(bgp.get("peerWeight", 0)),
+            }
         return {"properties": keep}
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         out["properties"]["resourceGuid"] = rec["guid"]
         return out
 
@@ -309,8 +360,12 @@ _PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
 
 
 def check_shared_key(key: Any) -> str:
-    if not isinstance(key, str) or not 1 <= len(key) <= 128 or not set(key) <= _PRINTABLE \
-            or key != key.strip():
+    if (
+        not isinstance(key, str)
+        or not 1 <= len(key) <= 128
+        or not set(key) <= _PRINTABLE
+        or key != key.strip()
+    ):
         raise errors.InvalidSharedKey()
     return key
 
@@ -325,11 +380,13 @@ class Connection(Kind):
         props = props_of(body, self.type)
         ctype = props.get("connectionType")
         if ctype not in ("IPsec", "Vnet2Vnet", "ExpressRoute", "VPNClient"):
-            raise errors.InvalidRequestBody(f"connectionType '{ctype}' is invalid.",
-                                            target="properties.connectionType")
+            raise errors.InvalidRequestBody(
+                f"connectionType '{ctype}' is invalid.", target="properties.connectionType"
+            )
         if ctype != "IPsec":
             raise errors.InvalidRequestBody(
-                f"connectionType '{ctype}' is not supported by this emulator (only IPsec).")
+                f"connectionType '{ctype}' is not supported by this emulator (only IPsec)."
+            )
         expect_type(props.get("enableBgp"), bool, "properties.enableBgp")
         gateway = w.reference(props.get("virtualNetworkGateway1"), str(rid), kind=GATEWAY)
         lng = w.reference(props.get("localNetworkGateway2"), str(rid), kind=LOCAL_GATEWAY)
@@ -346,30 +403,47 @@ class Connection(Kind):
         if enable_bgp:
             if not gateway["body"]["properties"].get("enableBgp"):
                 raise errors.InvalidRequestBody(
-                    f"Connection {rid} has enableBgp but gateway {gateway['id']} has BGP disabled.")
+                    f"Connection {rid} has enableBgp but gateway {gateway['id']} has BGP disabled."
+                )
             if not lng["body"]["properties"].get("bgpSettings"):
                 raise errors.InvalidRequestBody(
                     f"Connection {rid} has enableBgp but local network gateway {lng['id']} has no "
-                    "bgpSettings.")
+                    "bgpSettings."
+                )
         protocol = props.get("connectionProtocol", "IKEv2")
         if protocol not in ("IKEv1", "IKEv2"):
             raise errors.InvalidRequestBody(f"connectionProtocol '{protocol}' is invalid.")
         if "sharedKey" in props and props["sharedKey"] is not None:
             check_shared_key(props["sharedKey"])
-        keep = {k: v for k, v in props.items()
-                if k not in ("sharedKey", "provisioningState", "resourceGuid", "connectionStatus",
-                             "ingressBytesTransferred", "egressBytesTransferred",
-                             "tunnelConnectionStatus")}
-        keep.update({
-            "connectionType": ctype, "connectionProtocol": protocol, "enableBgp": enable_bgp,
-            "virtualNetworkGateway1": {"id": gateway["id"]},
-            "localNetworkGateway2": {"id": lng["id"]},
-            "routingWeight": int(props.get("routingWeight", 0)),
-            "usePolicyBasedTrafficSelectors": bool(props.get("usePolicyBasedTrafficSelectors",
-                                                             False)),
-            "dpdTimeoutSeconds": int(props.get("dpdTimeoutSeconds", 45)),
-            "connectionMode": props.get("connectionMode", "Default"),
-        })
+        keep = {
+            k: v
+            for k, v in props.items()
+            if k
+            not in (
+                "sharedKey",
+                "provisioningState",
+                "resourceGuid",
+                "connectionStatus",
+                "ingressBytesTransferred",
+                "egressBytesTransferred",
+                "tunnelConnectionStatus",
+            )
+        }
+        keep.update(
+            {
+                "connectionType": ctype,
+                "connectionProtocol": protocol,
+                "enableBgp": enable_bgp,
+                "virtualNetworkGateway1": {"id": gateway["id"]},
+                "localNetworkGateway2": {"id": lng["id"]},
+                "routingWeight": int(props.get("routingWeight", 0)),
+                "usePolicyBasedTrafficSelectors": bool(
+                    props.get("usePolicyBasedTrafficSelectors", False)
+                ),
+                "dpdTimeoutSeconds": int(props.get("dpdTimeoutSeconds", 45)),
+                "connectionMode": props.get("connectionMode", "Default"),
+            }
+        )
         keep["_sharedKey"] = props.get("sharedKey")
         return {"properties": keep}
 
@@ -381,16 +455,25 @@ class Connection(Kind):
             w.tx.put_secret(rec["id"], key)
 
     def render(self, w: World, rec: Record) -> Body:
-        out = copy.deepcopy(rec["body"])
+        out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         status = physics.connection_status(w, rec)
         props["connectionStatus"] = status
         props["ingressBytesTransferred"] = 0
         props["egressBytesTransferred"] = 0
-        props["tunnelConnectionStatus"] = [] if status != "Connected" else [{
-            "tunnel": rec["name"], "connectionStatus": "Connected",
-            "ingressBytesTransferred": 0, "egressBytesTransferred": 0}]
+        props["tunnelConnectionStatus"] = (
+            []
+            if status != "Connected"
+            else [
+                {
+                    "tunnel": rec["name"],
+                    "connectionStatus": "Connected",
+                    "ingressBytesTransferred": 0,
+                    "egressBytesTransferred": 0,
+                }
+            ]
+        )
         return out
 
 
@@ -407,4 +490,3 @@ class SharedKeyActions:
         key = check_shared_key(body.get("value"))
         w.tx.put_secret(rec["id"], key)
         return {"id": f"{rec['id']}/sharedkey", "value": key}
-

@@ -22,6 +22,7 @@ EFFECTIVE_ROUTES_S = 10.0
 
 class NetworkWatcherKind(Kind):
     type = WATCHER
+    synchronous = True  # NetworkWatchers_CreateOrUpdate is not a long-running operation
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         if old is None:
@@ -48,12 +49,16 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
         raise errors.NetworkWatcherExtensionNotInstalled(vm["id"])
     port = expect_type(destination.get("port"), int, "destination.port")
     if port is None or not 0 < port < 65536:
-        raise errors.InvalidRequestBody("destination.port must be 1-65535.", target="destination.port")
+        raise errors.InvalidRequestBody(
+            "destination.port must be 1-65535.", target="destination.port"
+        )
     address = destination.get("address")
     if not address and destination.get("resourceId"):
         address = _primary_ip(w, str(destination["resourceId"]))
     if not isinstance(address, str) or not address:
-        raise errors.InvalidRequestBody("destination.address or destination.resourceId is required.")
+        raise errors.InvalidRequestBody(
+            "destination.address or destination.resourceId is required."
+        )
     protocol = body.get("protocol", "Tcp")
     if protocol not in ("Tcp", "Http", "Https", "Icmp"):
         raise errors.InvalidRequestBody(f"protocol '{protocol}' is invalid.", target="protocol")
@@ -72,7 +77,8 @@ def _primary_ip(w: World, vm_id: str) -> str | None:
     if nic is None:
         return None
     address: Any = nic["body"]["properties"]["ipConfigurations"][0]["properties"].get(
-        "privateIPAddress")
+        "privateIPAddress"
+    )
     return str(address) if address else None
 
 

@@ -1,3 +1,3 @@
-from hubvpn.cli import main
+from hubvpn._entry import main
 
 main()

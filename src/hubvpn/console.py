@@ -59,6 +59,14 @@ KIND_LABEL = {
     "bastion": "Bastion",
     "network_watcher": "network watcher",
 }
+_INTERRUPT_REPORTED = threading.Event()
+
+
+def interrupt_reported() -> bool:
+    """Whether this process already told the user it was interrupted."""
+    return _INTERRUPT_REPORTED.is_set()
+
+
 DONE = ("created", "updated", "unchanged", "attached", "failed", "skipped")
 
 
@@ -97,6 +105,8 @@ class Console:
         self.err.print(f"[yellow]warning:[/] {message}")
 
     def error(self, message: str) -> None:
+        if "interrupted" in message:
+            _INTERRUPT_REPORTED.set()
         self.err.print(f"[bold red]error:[/] {message}")
 
     def json(self, data: Any) -> None:
@@ -129,6 +139,7 @@ class Console:
         ]
         summary = ", ".join(parts) or "nothing to do"
         if report.interrupted:
+            _INTERRUPT_REPORTED.set()
             self.err.print(f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}.")
             if report.in_progress:
                 names = ", ".join(label(s) for s in report.in_progress)

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.arm import (
@@ -34,6 +34,7 @@ from hubvpn.emulator.arm import (
     World,
     group_id,
     new_record,
+    normalize_location,
     provisioning_state,
     retry_after,
     settle,
@@ -244,11 +245,10 @@ class EmulatorApp:
                 kind = self._kind(namespace, (tail[0],))
                 recs = w.select(kind.type, group=group)
                 return self._list(w, recs, lambda r: render_resource(w, r), query)
-            types = tuple(tail[0:-1:2])
             names = tuple(tail[1:-1:2])
             action = tail[-1].lower()
-            self._kind(namespace, types)
-            rid = ResourceId(sub, group, namespace, types, names)
+            kind = self._kind(namespace, tuple(tail[0:-1:2]))
+            rid = _canonical_id(kind, sub, group, names)
             child_type = f"{rid.type}/{tail[-1]}".lower()
             if child_type in KINDS and method == "GET":
                 kind = KINDS[child_type]
@@ -256,11 +256,11 @@ class EmulatorApp:
                     w, w.select(kind.type, parent=str(rid)), lambda r: render_resource(w, r), query
                 )
             return self._action(w, method, rid, action, query, body)
-        types = tuple(tail[0::2])
-        names = tuple(tail[1::2])
-        kind = self._kind(namespace, types)
-        rid = ResourceId(sub, group, namespace, types, names)
-        if method in ("GET", "HEAD"):
+        kind = self._kind(namespace, tuple(tail[0::2]))
+        rid = _canonical_id(kind, sub, group, tuple(tail[1::2]))
+        if method == "HEAD":  # Resources_CheckExistenceById: 204 or 404, no body
+            return Response(204 if w.get(str(rid)) is not None else 404)
+        if method == "GET":
             rec = self._existing(w, rid)
             return Response(200, render_resource(w, rec), {"ETag": rec["etag"]})
         if method == "PUT":
@@ -295,6 +295,7 @@ class EmulatorApp:
             location = body.get("location")
             if not isinstance(location, str) or not location:
                 raise errors.LocationRequired()
+            location = normalize_location(location)
             if rec is not None and rec.get("pending"):
                 raise errors.ResourceGroupBeingDeleted(group)
             if not re.fullmatch(r"[-\w._()]{1,90}", group) or group.endswith("."):
@@ -317,11 +318,8 @@ class EmulatorApp:
                     "guid": str(uuid.uuid4()),
                     "body": {},
                 }
-            elif rec["location"] != location:
-                raise errors.InvalidRequestBody(
-                    f"Invalid resource group location '{location}'. The Resource group already "
-                    f"exists in location '{rec['location']}'."
-                )
+            elif normalize_location(rec["location"]) != location:
+                raise errors.InvalidResourceGroupLocation(location, rec["location"])
             rec["body"] = {"tags": tags} if tags is not None else {}
             w.put(rec)
             return Response(201 if created else 200, _render_group(rec))
@@ -409,10 +407,15 @@ class EmulatorApp:
             raise errors.AnotherOperationInProgress(old["id"])
         location = body.get("location")
         if kind.has_location:
+            parent = w.get(str(rid.parent)) if rid.parent is not None else None
+            if not location and kind.location_optional and parent is not None:
+                location = parent.get("location")
             if not isinstance(location, str) or not location:
                 raise errors.LocationRequired()
-            if old is not None and old["location"] != location:
-                raise errors.PropertyChangeNotAllowed("location")
+            location = normalize_location(location)
+            if old is not None and normalize_location(old["location"]) != location:
+                raise errors.InvalidResourceLocation(rid.name, rid.group, old["location"], location)
+            body = {**body, "location": location}  # kinds compare regions by name
         tags = body.get("tags")
         if tags is not None and (
             not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values())
@@ -580,15 +583,37 @@ class EmulatorApp:
     def _list(
         self, w: World, items: list[Any], render: Callable[[Any], Body], query: dict[str, list[str]]
     ) -> Response:
-        skip = int((query.get("$skiptoken") or ["0"])[0] or 0)
-        top = PAGE_SIZE
-        if query.get("$top"):
-            top = max(1, min(PAGE_SIZE, int(query["$top"][0])))
+        skip = _int_query(query, "$skiptoken", 0)
+        top = max(1, min(PAGE_SIZE, _int_query(query, "$top", PAGE_SIZE)))
         page = items[skip : skip + top]
         out: Body = {"value": [render(i) for i in page]}
         if skip + top < len(items):
-            out["nextLink"] = f"{w.base_url}{w.path}?api-version=2026-03-01&$skiptoken={skip + top}"
+            # The next page keeps the caller's query ($top, $expand, api-version).
+            params = {k: v[0] for k, v in query.items() if k.lower() != "$skiptoken"}
+            params["$skiptoken"] = str(skip + top)
+            out["nextLink"] = f"{w.base_url}{w.path}?{urlencode(params, safe='$')}"
         return Response(200, out)
+
+
+def _canonical_id(kind: Kind, sub: str, group: str, names: tuple[str, ...]) -> ResourceId:
+    """The id with the type spelled as ARM spells it, whatever the request's casing."""
+    namespace, *types = kind.type.split("/")
+    return ResourceId(sub, group, namespace, tuple(types), names)
+
+
+def _int_query(query: dict[str, list[str]], name: str, default: int) -> int:
+    values = query.get(name)
+    if not values or not values[0]:
+        return default
+    try:
+        value = int(values[0])
+    except ValueError:
+        raise errors.InvalidRequestFormat(
+            f"The query parameter '{name}' value '{values[0]}' is not an integer."
+        ) from None
+    if value < 0:
+        raise errors.InvalidRequestFormat(f"The query parameter '{name}' must not be negative.")
+    return value
 
 
 def _remove(tx: Tx, rec: Record) -> None:

@@ -69,6 +69,11 @@ class ResourceId:
         return str(self).lower()
 
 
+def normalize_location(location: str) -> str:
+    """ARM stores a region by its name: "Central US" and "centralus" are one region."""
+    return location.replace(" ", "").lower()
+
+
 def group_id(subscription: str, group: str) -> str:
     return f"/subscriptions/{subscription}/resourceGroups/{group}"
 
@@ -289,6 +294,7 @@ class Kind:
     creating_state: ClassVar[str] = "Updating"
     updating_state: ClassVar[str] = "Updating"
     has_location: ClassVar[bool] = True
+    location_optional: ClassVar[bool] = False  # a child that takes its parent's location
     synchronous: ClassVar[bool] = False  # PUT completes in the response (no LRO)
     actions: ClassVar[dict[str, Action]] = {}
 

@@ -91,7 +91,9 @@ class InvalidResourceType(ArmError):
 
 
 class NoRegisteredProviderFound(ArmError):
-    status = 404
+    """400 as observed on Azure (for a namespace Azure does not know at all, ARM
+    answers 400 InvalidResourceNamespace; the emulator cannot tell the two apart)."""
+
 
     def __init__(self, namespace: str) -> None:
         super().__init__(f"No registered resource provider found for namespace '{namespace}'.")
@@ -118,6 +120,29 @@ class InvalidResourceName(ArmError):
             f"Resource name {name} is invalid. The name can be up to 80 characters long. It must "
             "begin with a word character, and it must end with a word character or with '_'. "
             f"The name may contain word characters or '.', '-', '_'. ({kind})"
+        )
+
+
+class InvalidResourceLocation(ArmError):
+    """A PUT may not move an existing resource to another region (observed: 409)."""
+
+    status = 409
+
+    def __init__(self, name: str, group: str, old: str, new: str) -> None:
+        super().__init__(
+            f"The resource '{name}' already exists in location '{old}' in resource group "
+            f"'{group}'. A resource with the same name cannot be created in location '{new}'. "
+            "Please select a new resource name."
+        )
+
+
+class InvalidResourceGroupLocation(ArmError):
+    status = 409
+
+    def __init__(self, location: str, existing: str) -> None:
+        super().__init__(
+            f"Invalid resource group location '{location}'. The Resource group already exists "
+            f"in location '{existing}'."
         )
 
 

@@ -132,10 +132,13 @@ class VirtualMachine(Kind):
         else:
             os_profile = copy.deepcopy(keep["osProfile"])
             os_profile.pop("adminPassword", None)  # write-only: never stored, never returned
+            os_profile.setdefault("secrets", [])
             keep["osProfile"] = os_profile
-        keep["storageProfile"].setdefault("osDisk", {}).update(
-            {"osType": "Linux", "name": f"{rid.name}_OsDisk_1", "createOption": "FromImage"}
-        )
+        os_disk = keep["storageProfile"].setdefault("osDisk", {})
+        os_disk.update({"osType": "Linux", "createOption": "FromImage"})
+        old_disk = old["body"]["properties"]["storageProfile"].get("osDisk", {}) if old else {}
+        os_disk.setdefault("name", old_disk.get("name", f"{rid.name}_OsDisk_1"))  # caller's kept
+        keep["storageProfile"].setdefault("dataDisks", [])
         return {"properties": keep}
 
     @staticmethod
@@ -200,6 +203,7 @@ class VirtualMachine(Kind):
 
 class VirtualMachineExtension(Kind):
     type = EXTENSION
+    location_optional = True  # ResourceWithOptionalLocation: the VM's region
     create_s = 60.0
     update_s = 60.0
     delete_s = 60.0

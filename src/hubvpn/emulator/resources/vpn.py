@@ -176,6 +176,8 @@ class VirtualNetworkGateway(Kind):
                 "enableBgpRouteTranslationForNat": False,
             }
         )
+        if isinstance(keep.get("vpnClientConfiguration"), dict):
+            keep["vpnClientConfiguration"] = _without_radius_secrets(keep["vpnClientConfiguration"])
         keep["_instances"] = list(instances)
         return {"properties": keep}
 
@@ -231,6 +233,19 @@ class VirtualNetworkGateway(Kind):
         for conn in w.select(CONNECTION):
             if _same(conn, "virtualNetworkGateway1", rec["id"]):
                 raise errors.InUseVirtualNetworkGatewayCannotBeDeleted(rec["id"], conn["id"])
+
+
+def _without_radius_secrets(config: Body) -> Body:
+    """RADIUS secrets are write-only: Azure no longer returns them (spec: radiusServerSecret)."""
+    out = {k: v for k, v in config.items() if k != "radiusServerSecret"}
+    if isinstance(out.get("radiusServers"), list):
+        out["radiusServers"] = [
+            {k: v for k, v in server.items() if k != "radiusServerSecret"}
+            if isinstance(server, dict)
+            else server
+            for server in out["radiusServers"]
+        ]
+    return out
 
 
 def _same(conn: Record, field: str, rid: str) -> bool:
@@ -442,6 +457,8 @@ class Connection(Kind):
                 ),
                 "dpdTimeoutSeconds": int(props.get("dpdTimeoutSeconds", 45)),
                 "connectionMode": props.get("connectionMode", "Default"),
+                "useLocalAzureIpAddress": bool(props.get("useLocalAzureIpAddress", False)),
+                "ipsecPolicies": list(props.get("ipsecPolicies") or []),
             }
         )
         keep["_sharedKey"] = props.get("sharedKey")
@@ -458,6 +475,9 @@ class Connection(Kind):
         out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
+        for ref in ("virtualNetworkGateway1", "localNetworkGateway2"):
+            # The spec types these as full resources; Azure answers the id only.
+            props[ref] = {"id": props[ref]["id"], "properties": {}}
         status = physics.connection_status(w, rec)
         props["connectionStatus"] = status
         props["ingressBytesTransferred"] = 0

@@ -1,0 +1,26 @@
+"""The ``hubvpn`` console script: Ctrl-C at any moment, even while Python is still
+importing, ends with "interrupted" and exit code 130, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+
+INTERRUPTED = 130
+
+
+def main() -> None:
+    try:
+        from hubvpn.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        sys.exit(INTERRUPTED)
+    except SystemExit as done:
+        # Typer turns a Ctrl-C it catches into a silent exit 130: say it, once.
+        from hubvpn import console
+
+        if done.code == INTERRUPTED and not console.interrupt_reported():
+            sys.stderr.write("error: interrupted\n")
+        raise

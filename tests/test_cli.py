@@ -241,16 +241,86 @@ def test_verify_port_out_of_range_exits_2(state_dir: Path) -> None:
     assert "Invalid value for '--port'" in result.stderr
 
 
-def test_verify_without_vm_table_exits_2(tmp_path: Path, state_dir: Path) -> None:
+def without_vm_table(tmp_path: Path) -> Path:
     text = REFERENCE.read_text(encoding="utf-8")
     start, end = text.index("[vm]"), text.index("[gateway]")
-    no_vm = tmp_path / "no-vm.toml"
-    no_vm.write_text(text[:start] + text[end:], encoding="utf-8")
+    path = tmp_path / "no-vm.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    return path
+
+
+def with_unlinked_hub(tmp_path: Path) -> Path:
+    hub200 = (
+        '[[hubs]]\nname = "hub200"\naddress_space = "10.200.0.0/16"\n'
+        'default_subnet = "10.200.0.0/24"\ngateway_subnet = "10.200.200.0/24"\n'
+        'asn = 65152\n\n[[links]]\nhubs = ["hub00"'
+    )
+    return reference_with(tmp_path, '[[links]]\nhubs = ["hub00"', hub200, name="island.toml")
+
+
+def test_verify_without_vm_table_exits_2(tmp_path: Path, state_dir: Path) -> None:
+    no_vm = without_vm_table(tmp_path)
     result = invoke("verify", "-c", no_vm)
     assert result.exit_code == 2
-    assert lines(result.stderr) == [
-        f"error: {no_vm}: no [vm] table: there are no test VMs to probe from"
-    ]
+    assert len(lines(result.stderr)) == 1
+    assert result.stderr.startswith(f"error: {no_vm}: no ")
+    assert result.stderr.endswith(" table: there are no test VMs to probe from\n")
+
+
+def test_plan_with_unlinked_hub_warns_and_goes_on(tmp_path: Path, state_dir: Path) -> None:
+    island = with_unlinked_hub(tmp_path)
+    result = invoke("plan", "-c", island, "--output", "json")
+    assert result.exit_code == 0
+    assert any(
+        line.startswith(f"warning: {island}: hubs[2]: hub 'hub200' is in no ")
+        for line in lines(result.stderr)
+    )
+
+
+@pytest.mark.xfail(
+    reason="BUG: Console.error/warn/info hand their text to rich as markup, so anything in "
+    "square brackets is taken for a style tag and vanishes: 'no [vm] table' prints as "
+    "'no  table', '([[hubs]])' as '([])', a config under /tmp/[lab]/ as /tmp//",
+    strict=True,
+)
+@pytest.mark.parametrize("case", ["no-vm-table", "hubs-not-array", "bracket-in-path", "warning"])
+def test_messages_keep_square_brackets(case: str, tmp_path: Path, state_dir: Path) -> None:
+    if case == "no-vm-table":
+        path = without_vm_table(tmp_path)
+        result = invoke("verify", "-c", path)
+        expected = f"error: {path}: no [vm] table: there are no test VMs to probe from"
+    elif case == "hubs-not-array":
+        path = reference_with(tmp_path, "[[hubs]]", "[hubs]")
+        path.write_text(path.read_text(encoding="utf-8").split("[[hubs]]")[0], encoding="utf-8")
+        result = invoke("plan", "-c", path)
+        expected = f"error: {path}: hubs: expected an array of tables ([[hubs]]), got table"
+    elif case == "bracket-in-path":
+        path = reference_with(tmp_path, "asn = 65151", "asn = 65515", name="[lab]/t.toml")
+        result = invoke("plan", "-c", path)
+        expected = (
+            f"error: {path}: hubs[1].asn: 65515 is reserved by Azure; use a private ASN such "
+            "as 64512-65514 or 65521-65534"
+        )
+    else:
+        path = with_unlinked_hub(tmp_path)
+        result = invoke("plan", "-c", path, "--output", "json")
+        expected = (
+            f"warning: {path}: hubs[2]: hub 'hub200' is in no [[links]] entry: no VPN joins it"
+        )
+    assert expected in lines(result.stderr)
+
+
+@pytest.mark.xfail(
+    reason="BUG: topology warnings are printed by _load() before the header, so a topology "
+    "with a warning no longer names its target on the first line (design.md: every "
+    "command names its target in its first line of output)",
+    strict=True,
+)
+def test_plan_with_warning_still_names_target_first(tmp_path: Path, state_dir: Path) -> None:
+    result = invoke("plan", "-c", with_unlinked_hub(tmp_path), "--output", "json")
+    assert lines(result.stderr)[0] == (
+        "hubvpn plan · target: embedded emulator · topology multi-hub-vpn"
+    )
 
 
 def test_deploy_with_unusable_public_key_exits_2(tmp_path: Path, state_dir: Path) -> None:
@@ -545,11 +615,11 @@ def test_plan_json_before_deploy_creates_everything_and_predicts_reachability(
 def test_plan_json_reachability_has_the_verify_shape(state_dir: Path) -> None:
     data = json.loads(invoke("plan", "-c", REFERENCE, "--output", "json").stdout)
     reachability = data["reachability"]
-    assert {"port", "ok", "probes"} <= reachability.keys()
     blocked = next(
         p for p in reachability["probes"] if (p["from"], p["to"]) == ("vm-spoke10", "vm-spoke20")
     )
-    assert (blocked["address"], blocked["expected"]) == ("10.20.0.4", False)
+    assert (blocked.get("address"), blocked["expected"]) == ("10.20.0.4", False)
+    assert {"port", "ok", "probes"} <= reachability.keys()
 
 
 def test_plan_after_deploy_keeps_everything(deployed: Path, state_dir: Path) -> None:

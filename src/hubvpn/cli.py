@@ -90,9 +90,11 @@ def _load(console: Console, config: Path) -> Topology:
         for line in str(err).splitlines():
             console.error(line)
         raise typer.Exit(code=EXIT_BAD_INPUT) from None
-    for warning in topology.warnings:
-        console.warn(f"{config}: {warning}")
     return topology
+
+
+def _warnings(config: Path, topology: Topology) -> tuple[str, ...]:
+    return tuple(f"{config}: {warning}" for warning in topology.warnings)
 
 
 def _target(console: Console, target: TargetChoice, subscription: str | None) -> Target:
@@ -162,7 +164,12 @@ def deploy(
     console = Console()
     topology = _load(console, config)
     chosen = _target(console, target, subscription)
-    console.header("deploy", chosen.describe(), f"topology {topology.name} ({config})")
+    console.header(
+        "deploy",
+        chosen.describe(),
+        f"topology {topology.name} ({config})",
+        _warnings(config, topology),
+    )
     _confirm(
         console,
         chosen,
@@ -181,7 +188,8 @@ def deploy(
         if generated is not None:
             console.info(
                 f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
-                f"{generated} (private key, mode 0600)"
+                f"{generated} (private key, mode 0600)",
+                markup=False,
             )
     plan = build_plan(topology)
     cancel = threading.Event()
@@ -226,7 +234,9 @@ def status(
     console = Console()
     topology = _load(console, config)
     chosen = _target(console, target, subscription)
-    console.header("status", chosen.describe(), f"topology {topology.name}")
+    console.header(
+        "status", chosen.describe(), f"topology {topology.name}", _warnings(config, topology)
+    )
     with _connect(console, chosen) as clients:
         try:
             result = read_status(build_plan(topology), clients)
@@ -260,7 +270,12 @@ def verify(
             console, f"{config}: no [vm] table: there are no test VMs to probe from", EXIT_BAD_INPUT
         )
     chosen = _target(console, target, subscription)
-    console.header("verify", chosen.describe(), f"topology {topology.name}, TCP {port}")
+    console.header(
+        "verify",
+        chosen.describe(),
+        f"topology {topology.name}, TCP {port}",
+        _warnings(config, topology),
+    )
     with _connect(console, chosen) as clients:
         try:
             probes = run_verify(build_plan(topology), clients, port)
@@ -269,27 +284,14 @@ def verify(
     ok = all(p.reachable == p.expected for p in probes)
     if output is Output.json:
         console.json({"port": port, "ok": ok, "probes": [p.as_json() for p in probes]})
-    else:
-        names = list(dict.fromkeys(p.source for p in probes))
-        cells = {(p.source, p.destination): (bool(p.reachable), p.expected) for p in probes}
-        console.matrix(f"Measured TCP {port} (! = differs from prediction)", names, cells)
-        for p in probes:
-            if p.reachable != p.expected:
-                what = (
-                    "unmeasured"
-                    if p.reachable is None
-                    else ("reachable" if p.reachable else "unreachable")
-                )
-                console.info(
-                    f"[red]✗[/] {p.source} → {p.destination} ({p.address}): {what}, "
-                    f"predicted {'reachable' if p.expected else 'unreachable'}"
-                    + (f" — {p.detail}" if p.detail else "")
-                )
-        console.info(
-            "[green]verified:[/] measured matrix equals the prediction"
-            if ok
-            else "[bold red]verification failed[/]"
+    elif all(p.reachable is None for p in probes):
+        _fail(
+            console,
+            f"nothing to verify: {topology.name} has no deployed test VM (run hubvpn deploy)",
+            EXIT_FAILED,
         )
+    else:
+        console.verify(probes, port, ok)
     if not ok:
         raise typer.Exit(code=EXIT_FAILED)
 
@@ -309,7 +311,9 @@ def plan(
     console = Console()
     topology = _load(console, config)
     chosen = _target(console, target, subscription)
-    console.header("plan", chosen.describe(), f"topology {topology.name}")
+    console.header(
+        "plan", chosen.describe(), f"topology {topology.name}", _warnings(config, topology)
+    )
     with _connect(console, chosen) as clients:
         try:
             result = plan_against(topology, clients)
@@ -320,8 +324,8 @@ def plan(
         return
     console.plan(result.plan, result.actions, result.critical, result.remaining_s)
     if result.reachability:
-        names = list(dict.fromkeys(a for a, _ in result.reachability))
-        cells = {k: (v, None) for k, v in result.reachability.items()}
+        names = list(dict.fromkeys(p.source for p in result.reachability))
+        cells = {(p.source, p.destination): (p.reachable, None) for p in result.reachability}
         console.out.print()
         console.matrix("Predicted TCP 22 reachability", names, cells)
 
@@ -343,7 +347,9 @@ def destroy(
     console = Console()
     topology = _load(console, config)
     chosen = _target(console, target, subscription)
-    console.header("destroy", chosen.describe(), f"topology {topology.name}")
+    console.header(
+        "destroy", chosen.describe(), f"topology {topology.name}", _warnings(config, topology)
+    )
     cancel = threading.Event()
     with _locked(console, topology), _connect(console, chosen) as clients:
         try:
@@ -355,7 +361,10 @@ def destroy(
                     yes,
                     f"Delete resource group {topology.resource_group} and its {count} resources?",
                 )
-                console.info(f"Deleting {topology.resource_group} ({count} resources)...")
+                console.info(
+                    f"Deleting {topology.resource_group} ({count} top-level resources)...",
+                    markup=False,
+                )
             result = run_destroy(topology, clients, cancel)
         except OwnershipError as err:
             _fail(console, str(err), EXIT_FAILED)
@@ -366,12 +375,14 @@ def destroy(
             _azure_error(console, err)
     if result.state == "absent":
         console.info(
-            f"Nothing to destroy: resource group {topology.resource_group} does not exist."
+            f"Nothing to destroy: resource group {topology.resource_group} does not exist.",
+            markup=False,
         )
     else:
         console.info(
             f"[green]Destroyed[/] {topology.resource_group} ({result.resources} "
-            f"resources) in {duration(result.seconds)}."
+            f"top-level resources) in {duration(result.seconds)}.",
+            markup=True,
         )
 
 
@@ -393,7 +404,8 @@ def emulator_serve(
     except OSError as err:
         _fail(console, f"cannot listen on {HOST}:{port}: {err.strerror}", EXIT_FAILED)
     console.info(
-        f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); Ctrl-C stops"
+        f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); Ctrl-C stops",
+        markup=False,
     )
     try:
         server.serve_forever()

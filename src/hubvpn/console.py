@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console as RichConsole
 from rich.console import Group
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -90,24 +91,31 @@ def label(step: Step) -> str:
 class Console:
     def __init__(self, *, quiet: bool = False) -> None:
         self.out = RichConsole(highlight=False, soft_wrap=False)
-        self.err = RichConsole(stderr=True, highlight=False)
+        # Messages stay one line each in logs and pipes (no hard wrap at 80 columns).
+        self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True)
         self.quiet = quiet
 
     # ------------------------------------------------------------ basics
-    def header(self, command: str, target: str, detail: str = "") -> None:
-        extra = f" · {detail}" if detail else ""
-        self.err.print(f"[bold]hubvpn {command}[/] · target: [bold]{target}[/]{extra}")
+    def header(
+        self, command: str, target: str, detail: str = "", warnings: tuple[str, ...] = ()
+    ) -> None:
+        """The first line of every command names its target; topology warnings follow."""
+        extra = f" · {escape(detail)}" if detail else ""
+        self.err.print(f"[bold]hubvpn {command}[/] · target: [bold]{escape(target)}[/]{extra}")
+        for warning in warnings:
+            self.warn(warning)
 
-    def info(self, message: str) -> None:
-        self.err.print(message)
+    def info(self, message: str, *, markup: bool = False) -> None:
+        """A line on stderr; ``markup`` only for text this program wrote, never user input."""
+        self.err.print(message if markup else escape(message))
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]warning:[/] {message}")
+        self.err.print(f"[yellow]warning:[/] {escape(message)}")
 
     def error(self, message: str) -> None:
         if "interrupted" in message:
             _INTERRUPT_REPORTED.set()
-        self.err.print(f"[bold red]error:[/] {message}")
+        self.err.print(f"[bold red]error:[/] {escape(message)}")
 
     def json(self, data: Any) -> None:
         self.out.print_json(json.dumps(data)) if self.out.is_terminal else print(
@@ -116,8 +124,9 @@ class Console:
 
     def requests(self, rows: list[dict[str, Any]]) -> None:
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in ("time", "method", "status", "ms", "path"):
-            table.add_column(col)
+        for col in ("time", "method", "status", "ms"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("path", overflow="fold")
         for r in rows:
             table.add_row(
                 r["time"], r["method"], str(r["status"]), f"{r['durationMs']:.0f}", r["path"]
@@ -277,6 +286,9 @@ class Console:
                     row.append(Text("·", style="dim"))
                     continue
                 reachable, expected = cells[(src, dst)]
+                if reachable is None:
+                    row.append(Text("?", style="bold yellow"))
+                    continue
                 mark = "✓" if reachable else "✗"
                 if expected is None or expected == reachable:
                     row.append(Text(mark, style="green" if reachable else "dim"))
@@ -284,6 +296,31 @@ class Console:
                     row.append(Text(f"{mark}!", style="bold white on red"))
             table.add_row(*row)
         self.out.print(table)
+
+    def verify(self, probes: list[Any], port: int, ok: bool) -> None:
+        names = list(dict.fromkeys(p.source for p in probes))
+        cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
+        self.matrix(f"Measured TCP {port}", names, cells)
+        if not ok:
+            self.err.print("[dim]! differs from the prediction, ? not measured[/]")
+        for p in probes:
+            if p.reachable == p.expected:
+                continue
+            what = (
+                "not measured"
+                if p.reachable is None
+                else ("reachable" if p.reachable else "unreachable")
+            )
+            predicted = "reachable" if p.expected else "unreachable"
+            address = f" ({p.address})" if p.address else ""
+            detail = f" — {p.detail}" if p.detail else ""
+            message = f"{p.source} → {p.destination}{address}: {what}, predicted {predicted}"
+            self.err.print(f"[red]✗[/] {escape(message + detail)}")
+        self.err.print(
+            "[green]verified:[/] measured matrix equals the prediction"
+            if ok
+            else "[bold red]verification failed[/]"
+        )
 
     def plan(
         self,
@@ -299,8 +336,10 @@ class Console:
             f"{len(plan.steps)} resources ({summary})"
         )
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in ("action", "type", "resource", "after"):
-            table.add_column(col)
+        for col in ("action", "type"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("resource", overflow="fold")
+        table.add_column("after", overflow="fold")
         for step in plan.steps:
             action = actions[step.key]
             if action == "keep":
@@ -316,6 +355,9 @@ class Console:
             self.out.print(table)
         total, path = critical
         chain = " → ".join(s.name for s in path if s.kind != "resource_group")
+        if not any(a != "keep" for a in actions.values()):
+            self.out.print("Nothing to do: what exists matches the topology.")
+            return
         self.out.print(
             f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
             f"(a full deploy: {duration(total)}; critical path {chain})"

@@ -364,18 +364,35 @@ class Probe:
         }
 
 
-def predicted(plan: Plan, port: int) -> dict[tuple[str, str], bool]:
-    """Reachability between test VMs that the routing model predicts from the topology."""
+def predicted_probes(plan: Plan, port: int) -> list[Probe]:
+    """The prediction in verify's shape: predicted addresses and hops, before anything exists."""
     from hubvpn import routing
-    from hubvpn.plan import predicted_network
+    from hubvpn.plan import NicSpec, predicted_network
 
     nic_to_vm = {s.spec.network_interface: s.name for s in plan.steps if isinstance(s.spec, VmSpec)}
+    address = {s.name: s.spec.predicted_ip for s in plan.steps if isinstance(s.spec, NicSpec)}
     traces = routing.reachability(predicted_network(plan), port)
-    return {
-        (nic_to_vm[a], nic_to_vm[b]): t.reachable
-        for (a, b), t in traces.items()
-        if a in nic_to_vm and b in nic_to_vm
-    }
+    probes = []
+    for (a, b), trace in traces.items():
+        if a in nic_to_vm and b in nic_to_vm:
+            hops = tuple(h.address for h in trace.hops if h.address and "/" not in h.address)
+            probes.append(
+                Probe(
+                    nic_to_vm[a],
+                    nic_to_vm[b],
+                    address[b],
+                    trace.reachable,
+                    trace.reachable,
+                    hops if trace.reachable else (),
+                    "" if trace.reachable else trace.reason,
+                )
+            )
+    return probes
+
+
+def predicted(plan: Plan, port: int) -> dict[tuple[str, str], bool]:
+    """Reachability between test VMs that the routing model predicts from the topology."""
+    return {(p.source, p.destination): p.expected for p in predicted_probes(plan, port)}
 
 
 def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
@@ -423,7 +440,7 @@ def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
                 probes.append(Probe(src.name, dst.name, address, want, None, (), detail))
                 continue
             reachable = text(result.connection_status) in ("Reachable", "Connected")
-            hops = tuple(h.address for h in result.hops or [] if h.address)
+            hops = tuple(h.address for h in result.hops or [] if h.address and "/" not in h.address)
             issue = ""
             for hop in result.hops or []:
                 for found in hop.issues or []:

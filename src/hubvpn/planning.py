@@ -13,7 +13,7 @@ from typing import Any
 
 from hubvpn.azure import Clients
 from hubvpn.config import Topology
-from hubvpn.inspect import TRANSIENT_STATES, observe, predicted, state_of
+from hubvpn.inspect import TRANSIENT_STATES, Probe, observe, predicted_probes, state_of
 from hubvpn.plan import SSH_PORT, Plan, Step, build_plan
 from hubvpn.resources import Context, SharedKeys, differences
 
@@ -24,7 +24,7 @@ class PlanResult:
     actions: dict[str, str]
     critical: tuple[float, list[Step]]
     remaining_s: float
-    reachability: dict[tuple[str, str], bool]
+    reachability: list[Probe]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -45,9 +45,8 @@ class PlanResult:
             "criticalPath": [s.key for s in self.critical[1]],
             "reachability": {
                 "port": SSH_PORT,
-                "probes": [
-                    {"from": a, "to": b, "expected": v} for (a, b), v in self.reachability.items()
-                ],
+                "ok": True,  # a prediction agrees with itself; verify measures
+                "probes": [p.as_json() for p in self.reachability],
             },
         }
 
@@ -90,5 +89,5 @@ def plan_against(topology: Topology, clients: Clients) -> PlanResult:
     remaining = {s.key: (0.0 if actions[s.key] == "keep" else s.azure_s) for s in plan.steps}
     total, path = plan.critical_path()
     left, _ = plan.critical_path(remaining)
-    reach = predicted(plan, SSH_PORT) if topology.vm is not None else {}
+    reach = predicted_probes(plan, SSH_PORT) if topology.vm is not None else []
     return PlanResult(plan, actions, (total, list(path)), left, reach)

@@ -94,7 +94,6 @@ class NoRegisteredProviderFound(ArmError):
     """400 as observed on Azure (for a namespace Azure does not know at all, ARM
     answers 400 InvalidResourceNamespace; the emulator cannot tell the two apart)."""
 
-
     def __init__(self, namespace: str) -> None:
         super().__init__(f"No registered resource provider found for namespace '{namespace}'.")
 

@@ -244,19 +244,22 @@ def connectivity(w: World, source_nic: Record, address: str, port: int) -> dict[
             {
                 "type": hop.type,
                 "id": hop_id,
-                "address": hop.address,
+                "address": hop.address if "/" not in hop.address else "",
                 "resourceId": names.get(hop.resource, hop.resource),
                 "nextHopIds": [f"hop-{i + 1}"] if i + 1 < len(result.hops) else [],
                 "issues": [],
             }
         )
+    reason = result.reason
+    for key in sorted(names, key=len, reverse=True):  # lower-cased ids -> resource names
+        reason = reason.replace(key, names[key].rsplit("/", 1)[-1])
     if not result.reachable and hops:
         hops[-1]["issues"] = [
             {
                 "origin": "Local",
                 "severity": "Error",
                 "type": "NetworkSecurityRule" if "port" in result.reason else "UserDefinedRoute",
-                "context": [{"reason": result.reason}],
+                "context": [{"reason": reason}],
             }
         ]
     reachable = result.reachable

@@ -172,7 +172,7 @@ class Store:
 
     def requests(self) -> list[dict[str, Any]]:
         rows = self._connect().execute(
-            "SELECT time, method, path, status, ms FROM requests ORDER BY seq"
+            "SELECT time, method, path, status, ms FROM requests ORDER BY time, seq"
         )
         return [
             {"time": t, "method": m, "path": p, "status": s, "durationMs": round(ms, 1)}

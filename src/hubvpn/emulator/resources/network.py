@@ -599,6 +599,11 @@ class NetworkSecurityGroup(Kind):
         rules = expect_type(props.get("securityRules", []), list, "properties.securityRules") or []
         priorities: set[tuple[str, int]] = set()
         for i, r in enumerate(rules):
+            expect_type(r, dict, f"properties.securityRules[{i}]")
+            if not isinstance(r.get("name"), str) or not r["name"]:
+                raise errors.InvalidRequestBody(
+                    f"Security rule {i} needs a name.", target=f"properties.securityRules[{i}].name"
+                )
             rp = expect_type(r.get("properties", {}), dict, f"properties.securityRules[{i}]") or {}
             prio = expect_type(rp.get("priority"), int, f"properties.securityRules[{i}].priority")
             if prio is None or not 100 <= prio <= 4096:
@@ -633,6 +638,15 @@ class NetworkSecurityGroup(Kind):
         out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
+        props["securityRules"] = [
+            {
+                **rule,
+                "id": f"{rec['id']}/securityRules/{rule['name']}",
+                "type": "Microsoft.Network/networkSecurityGroups/securityRules",
+                "properties": {**rule.get("properties", {}), "provisioningState": "Succeeded"},
+            }
+            for rule in props.get("securityRules", [])
+        ]
         props["defaultSecurityRules"] = default_security_rules(rec["id"])
         users = subnets_using(w, "networkSecurityGroup", rec["id"])
         if users:
@@ -768,6 +782,8 @@ class NetworkInterface(Kind):
                 c["name"].lower(): c["properties"].get("privateIPAddress")
                 for c in old["body"]["properties"]["ipConfigurations"]
             }
+        primary_subnet: Record | None = None
+        taken: set[ipaddress.IPv4Address] = set()  # addresses of this NIC's earlier configs
         for i, cfg in enumerate(configs):
             expect_type(cfg, dict, f"properties.ipConfigurations[{i}]")
             name = cfg.get("name") or f"ipconfig{i + 1}"
@@ -777,7 +793,11 @@ class NetworkInterface(Kind):
                 )
                 or {}
             )
-            subnet = w.reference(cprops.get("subnet"), str(rid), kind=SUBNET)
+            if cprops.get("subnet") is None and primary_subnet is not None:
+                subnet = primary_subnet  # a secondary configuration shares the primary's subnet
+            else:
+                subnet = w.reference(cprops.get("subnet"), str(rid), kind=SUBNET)
+            primary_subnet = primary_subnet or subnet
             if subnet["name"].lower() == "gatewaysubnet":
                 raise errors.GatewaySubnet()
             w.succeeded(subnet, str(rid))
@@ -785,10 +805,19 @@ class NetworkInterface(Kind):
             if vnet is not None and vnet.get("location") != body.get("location"):
                 raise errors.InvalidResourceReference(subnet["id"], f"{rid} (other region)")
             method = cprops.get("privateIPAllocationMethod", "Dynamic")
+            length = expect_type(
+                cprops.get("privateIPAddressPrefixLength"),
+                int,
+                f"properties.ipConfigurations[{i}].properties.privateIPAddressPrefixLength",
+            )
             address = (
                 cprops.get("privateIPAddress") if method == "Static" else old_ips.get(name.lower())
             )
-            address = assign_private_ip(w, subnet, str(rid), address)
+            if length is not None:
+                address = assign_private_prefix(w, subnet, str(rid), length, address, taken)
+            else:
+                address = assign_private_ip(w, subnet, str(rid), address, taken)
+            taken.update(ipaddress.IPv4Network(address, strict=False))
             cprops = {k: v for k, v in cprops.items() if k != "provisioningState"}
             cprops.update(
                 {
@@ -859,16 +888,58 @@ def vm_of_nic(w: World, nic_id: str) -> Record | None:
     return None
 
 
-def assign_private_ip(w: World, subnet: Record, owner: str, wanted: str | None) -> str:
-    """Azure reserves the first four addresses and the last: the first free is x.x.x.4."""
-    net = subnet_prefix(subnet)
-    used = set()
+def used_private_addresses(w: World, subnet: Record, owner: str) -> set[ipaddress.IPv4Address]:
+    """Addresses others hold in a subnet (a configuration may hold a prefix: x.x.x.16/28)."""
+    used: set[ipaddress.IPv4Address] = set()
     for _cfg_id, rec in ip_configuration_users(w, subnet["id"]):
         if rec["id"].lower() == owner.lower():
             continue
         for cfg in rec["body"]["properties"].get("ipConfigurations", []):
             if cfg.get("properties", {}).get("privateIPAddress"):
-                used.add(cfg["properties"]["privateIPAddress"])
+                used.update(
+                    ipaddress.IPv4Network(cfg["properties"]["privateIPAddress"], strict=False)
+                )
+    return used
+
+
+def assign_private_prefix(
+    w: World,
+    subnet: Record,
+    owner: str,
+    length: int,
+    kept: str | None,
+    taken: set[ipaddress.IPv4Address],
+) -> str:
+    """privateIPAddressPrefixLength: the first aligned free block, e.g. 172.20.2.16/28."""
+    net = subnet_prefix(subnet)
+    if not net.prefixlen <= length <= 32:
+        raise errors.InvalidRequestBody(
+            f"privateIPAddressPrefixLength {length} does not fit subnet {net}.",
+            target="privateIPAddressPrefixLength",
+        )
+    if kept is not None and "/" in kept and ipaddress.IPv4Network(kept).prefixlen == length:
+        return kept
+    unavailable = used_private_addresses(w, subnet, owner) | taken
+    unavailable.update(net.network_address + i for i in range(4))
+    unavailable.add(net.broadcast_address)
+    for block in net.subnets(new_prefix=length):
+        if not any(address in unavailable for address in block):
+            return str(block)
+    raise errors.SubnetIsFull(subnet["id"])
+
+
+def assign_private_ip(
+    w: World,
+    subnet: Record,
+    owner: str,
+    wanted: str | None,
+    taken: set[ipaddress.IPv4Address] | None = None,
+) -> str:
+    """Azure reserves the first four addresses and the last: the first free is x.x.x.4."""
+    net = subnet_prefix(subnet)
+    used = {str(a) for a in used_private_addresses(w, subnet, owner) | (taken or set())}
+    if wanted is not None and "/" in wanted:
+        wanted = None  # a former prefix configuration becomes a single address
     if wanted is not None:
         try:
             address = ipaddress.IPv4Address(wanted)
@@ -936,6 +1007,7 @@ class BastionHost(Kind):
             {
                 "name": name,
                 "id": f"{rid}/bastionHostIpConfigurations/{name}",
+                "type": "Microsoft.Network/bastionHosts/bastionHostIpConfigurations",
                 "properties": {
                     "subnet": {"id": subnet["id"]},
                     "publicIPAddress": {"id": pip["id"]},
@@ -944,6 +1016,16 @@ class BastionHost(Kind):
             }
         ]
         keep.setdefault("scaleUnits", 2)
+        for flag in (  # BastionHostPut.json answers every feature flag, false by default
+            "disableCopyPaste",
+            "enableTunneling",
+            "enableIpConnect",
+            "enableShareableLink",
+            "enableKerberos",
+            "enableSessionRecording",
+            "enablePrivateOnlyBastion",
+        ):
+            keep[flag] = bool(expect_type(keep.get(flag, False), bool, f"properties.{flag}"))
         return {"properties": keep, "sku": {"name": sku}}
 
     def render(self, w: World, rec: Record) -> Body:

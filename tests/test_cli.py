@@ -469,10 +469,14 @@ def test_status_table_after_deploy_shows_connections_and_bgp(deployed: Path) -> 
     )
     assert "conn-vpngw-hub01-vpngw-hub02  Connected" in out
     assert "conn-vpngw-hub02-vpngw-hub01  Connected" in out
-    assert "vpngw-hub01  AS 65150  BGP 10.0.200.254" in out
-    assert "  peer 10.100.200.254 AS 65151  Connected  3 routes received" in out
-    assert "vpngw-hub02  AS 65151  BGP 10.100.200.254" in out
-    assert "  peer 10.0.200.254 AS 65150  Connected  3 routes received" in out
+    # grouped by hub: each hub's gateway, its BGP peer, then its VMs' effective routes
+    hub00, hub100 = out.index("hub00 (japaneast)"), out.index("hub100 (japanwest)")
+    assert out[hub00 + 1] == "  gateway vpngw-hub01  AS 65150  BGP 10.0.200.254"
+    assert out[hub00 + 2] == "    peer 10.100.200.254 AS 65151  Connected  3 routes received"
+    assert out[hub100 + 1] == "  gateway vpngw-hub02  AS 65151  BGP 10.100.200.254"
+    assert out[hub100 + 2] == "    peer 10.0.200.254 AS 65150  Connected  3 routes received"
+    spoke10 = next(i for i, line in enumerate(out) if line.startswith("  vm-spoke10 "))
+    assert hub00 < spoke10 < hub100
 
 
 def test_status_undeployed_exits_0_with_empty_lists(state_dir: Path) -> None:

@@ -225,45 +225,52 @@ class Console:
                     Text(c["connectionStatus"], style=STATE_STYLE.get(c["connectionStatus"], "")),
                 )
             self.out.print(table)
-        for gw in status.gateways:
+        gateways = {gw["name"]: gw for gw in status.gateways}
+        for hub, (location, gateway_name, vms) in status.hubs.items():
             self.out.print()
-            self.out.print(f"[bold]{gw['name']}[/]  AS {gw['asn']}  BGP {gw['bgpPeeringAddress']}")
-            for p in gw["peers"]:
-                self.out.print(
-                    f"  peer {p['neighbor']} AS {p['asn']}  "
-                    f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
-                    f"{p['routesReceived']} routes received"
-                )
-            learned = [r for r in gw["learnedRoutes"] if r["origin"] != "Network"]
-            if learned:
-                table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-                for col in ("  learned", "next hop", "AS path"):
-                    table.add_column(col)
-                for r in learned:
-                    table.add_row(f"  {r['network']}", r["nextHop"] or "", r["asPath"])
-                self.out.print(table)
-        if status.effective_routes:
-            self.out.print()
-            table = Table(
-                title="Effective routes (active, excluding Internet and None)",
-                title_justify="left",
-                box=None,
-                header_style="bold",
-                pad_edge=False,
+            self.out.print(f"[bold]{hub}[/] ({location})")
+            gw = gateways.get(gateway_name)
+            if gw is None:
+                self.out.print(f"  gateway {gateway_name}: not provisioned")
+            else:
+                self._gateway(gw)
+            self._routes(
+                {vm: status.effective_routes[vm] for vm in vms if vm in status.effective_routes}
             )
-            table.add_column("VM")
-            table.add_column("next hop")
-            table.add_column("prefixes")
-            for vm, routes in status.effective_routes.items():
-                grouped: dict[str, list[str]] = {}
-                for r in routes:
-                    if r["state"] == "Active" and r["nextHopType"] not in ("Internet", "None"):
-                        grouped.setdefault(r["nextHopType"], []).extend(r["addressPrefix"])
-                first = True
-                for hop, prefixes in grouped.items():
-                    table.add_row(vm if first else "", hop, ", ".join(prefixes))
-                    first = False
+
+    def _gateway(self, gw: dict[str, Any]) -> None:
+        self.out.print(f"  gateway {gw['name']}  AS {gw['asn']}  BGP {gw['bgpPeeringAddress']}")
+        for p in gw["peers"]:
+            self.out.print(
+                f"    peer {p['neighbor']} AS {p['asn']}  "
+                f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
+                f"{p['routesReceived']} routes received"
+            )
+        learned = [r for r in gw["learnedRoutes"] if r["origin"] != "Network"]
+        if learned:
+            table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
+            for col in ("    learned", "next hop", "AS path"):
+                table.add_column(col)
+            for r in learned:
+                table.add_row(f"    {r['network']}", r["nextHop"] or "", r["asPath"])
             self.out.print(table)
+
+    def _routes(self, routes_by_vm: dict[str, list[dict[str, Any]]]) -> None:
+        """Effective routes, active ones only, without the Internet and None defaults."""
+        if not routes_by_vm:
+            return
+        table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
+        table.add_column("  effective routes")
+        table.add_column("next hop")
+        table.add_column("prefixes", overflow="fold")
+        for vm, routes in routes_by_vm.items():
+            grouped: dict[str, list[str]] = {}
+            for r in routes:
+                if r["state"] == "Active" and r["nextHopType"] not in ("Internet", "None"):
+                    grouped.setdefault(r["nextHopType"], []).extend(r["addressPrefix"])
+            for i, (hop, prefixes) in enumerate(grouped.items()):
+                table.add_row(f"  {vm}" if i == 0 else "", hop, ", ".join(prefixes))
+        self.out.print(table)
 
     # ---------------------------------------------------------- matrices
     def matrix(self, title: str, names: list[str], cells: dict[tuple[str, str], Any]) -> None:
@@ -383,7 +390,7 @@ class DeployProgress:
                 self._render(),
                 console=self.console.err,
                 refresh_per_second=4,
-                transient=False,
+                transient=True,  # the summary line replaces it
                 get_renderable=self._render,
             )
             self.live.start()
@@ -435,4 +442,4 @@ class DeployProgress:
             f"{f' · {pending} waiting on dependencies' if pending else ''}",
             style="dim",
         )
-        return Group(table, footer)
+        return Group(table, footer) if table.row_count else Group(footer)

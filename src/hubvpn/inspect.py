@@ -142,6 +142,8 @@ class Status:
     gateways: list[dict[str, Any]]
     effective_routes: dict[str, list[dict[str, Any]]]
     missing: list[str]
+    # hub name -> (location, gateway name, test VM names): how a person reads the lab
+    hubs: dict[str, tuple[str, str, tuple[str, ...]]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -236,8 +238,28 @@ def status(plan: Plan, clients: Clients) -> Status:
         and not _watcher_present(s, observed)
     ]
     return Status(
-        target, topology.name, group, True, resources, connections, gateways, routes, missing
+        target,
+        topology.name,
+        group,
+        True,
+        resources,
+        connections,
+        gateways,
+        routes,
+        missing,
+        hubs_of(plan),
     )
+
+
+def hubs_of(plan: Plan) -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """Each hub's location, gateway and the test VMs of its VNet set."""
+    vm_of = {s.spec.network_interface: s.name for s in plan.steps if isinstance(s.spec, VmSpec)}
+    out = {}
+    for hub in plan.topology.hubs:
+        networks = [hub.name, *(spoke.name for spoke in hub.spokes)]
+        vms = tuple(vm_of[naming.nic(n)] for n in networks if naming.nic(n) in vm_of)
+        out[hub.name] = (hub.location, hub.gateway_name, vms)
+    return out
 
 
 def _watcher_present(step: Any, observed: Observed) -> bool:

@@ -93,8 +93,29 @@ def _load(console: Console, config: Path) -> Topology:
     return topology
 
 
-def _warnings(config: Path, topology: Topology) -> tuple[str, ...]:
-    return tuple(f"{config}: {warning}" for warning in topology.warnings)
+def _begin(
+    command: str,
+    config: Path,
+    target: TargetChoice,
+    subscription: str | None,
+    detail: str = "",
+    *,
+    need_vms: bool = False,
+) -> tuple[Console, Topology, Target]:
+    """Every command's start: load and check the topology (exit 2 before any request),
+    choose the target, and name it in the first line; topology warnings follow."""
+    from hubvpn.console import Console
+
+    console = Console()
+    topology = _load(console, config)
+    if need_vms and topology.vm is None:
+        _fail(
+            console, f"{config}: no [vm] table: there are no test VMs to probe from", EXIT_BAD_INPUT
+        )
+    chosen = _target(console, target, subscription)
+    warnings = tuple(f"{config}: {warning}" for warning in topology.warnings)
+    console.header(command, chosen.describe(), f"topology {topology.name}{detail}", warnings)
+    return console, topology, chosen
 
 
 def _target(console: Console, target: TargetChoice, subscription: str | None) -> Target:
@@ -155,21 +176,12 @@ def deploy(
     hub's gateway, local network gateways for the remote gateway. Safe to re-run
     after a failure or Ctrl-C: it attaches to what is still provisioning.
     """
-    from hubvpn.console import Console
     from hubvpn.deploy import OwnershipError
     from hubvpn.deploy import deploy as run_deploy
     from hubvpn.keys import KeyError_, shared_key_from_env, ssh_public_key
     from hubvpn.plan import build_plan
 
-    console = Console()
-    topology = _load(console, config)
-    chosen = _target(console, target, subscription)
-    console.header(
-        "deploy",
-        chosen.describe(),
-        f"topology {topology.name} ({config})",
-        _warnings(config, topology),
-    )
+    console, topology, chosen = _begin("deploy", config, target, subscription, f" ({config})")
     _confirm(
         console,
         chosen,
@@ -227,16 +239,10 @@ def status(
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
     routes of each gateway, and the effective routes of each test VM."""
-    from hubvpn.console import Console
     from hubvpn.inspect import status as read_status
     from hubvpn.plan import build_plan
 
-    console = Console()
-    topology = _load(console, config)
-    chosen = _target(console, target, subscription)
-    console.header(
-        "status", chosen.describe(), f"topology {topology.name}", _warnings(config, topology)
-    )
+    console, topology, chosen = _begin("status", config, target, subscription)
     with _connect(console, chosen) as clients:
         try:
             result = read_status(build_plan(topology), clients)
@@ -259,22 +265,11 @@ def verify(
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
     Exits 1 when any probe differs from the prediction."""
-    from hubvpn.console import Console
     from hubvpn.inspect import verify as run_verify
     from hubvpn.plan import build_plan
 
-    console = Console()
-    topology = _load(console, config)
-    if topology.vm is None:
-        _fail(
-            console, f"{config}: no [vm] table: there are no test VMs to probe from", EXIT_BAD_INPUT
-        )
-    chosen = _target(console, target, subscription)
-    console.header(
-        "verify",
-        chosen.describe(),
-        f"topology {topology.name}, TCP {port}",
-        _warnings(config, topology),
+    console, topology, chosen = _begin(
+        "verify", config, target, subscription, f", TCP {port}", need_vms=True
     )
     with _connect(console, chosen) as clients:
         try:
@@ -305,15 +300,9 @@ def plan(
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
-    from hubvpn.console import Console
     from hubvpn.planning import plan_against
 
-    console = Console()
-    topology = _load(console, config)
-    chosen = _target(console, target, subscription)
-    console.header(
-        "plan", chosen.describe(), f"topology {topology.name}", _warnings(config, topology)
-    )
+    console, topology, chosen = _begin("plan", config, target, subscription)
     with _connect(console, chosen) as clients:
         try:
             result = plan_against(topology, clients)
@@ -339,17 +328,12 @@ def destroy(
 ) -> None:
     """Delete the topology's resource group, only if its tag names this topology.
     Safe to re-run."""
-    from hubvpn.console import Console, duration
+    from hubvpn.console import duration
     from hubvpn.deploy import OwnershipError
     from hubvpn.destroy import destroy as run_destroy
     from hubvpn.destroy import find_owned_group
 
-    console = Console()
-    topology = _load(console, config)
-    chosen = _target(console, target, subscription)
-    console.header(
-        "destroy", chosen.describe(), f"topology {topology.name}", _warnings(config, topology)
-    )
+    console, topology, chosen = _begin("destroy", config, target, subscription)
     cancel = threading.Event()
     with _locked(console, topology), _connect(console, chosen) as clients:
         try:

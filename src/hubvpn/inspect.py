@@ -196,27 +196,10 @@ def status(plan: Plan, clients: Clients) -> Status:
         }
     ]
     for key, model in _ordered_resources(plan, observed):
-        kind = key.split(":", 1)[0]
-        resources.append(
-            {
-                "id": model.id,
-                "type": ARM_TYPES[kind],
-                "name": model.name,
-                "provisioningState": state_of(model),
-            }
-        )
+        resources.append(_entry(key, model))
     for key, model in observed.resources.items():
-        if key not in plan.by_key:
-            kind = key.split(":", 1)[0]
-            resources.append(
-                {
-                    "id": model.id,
-                    "type": ARM_TYPES[kind],
-                    "name": model.name,
-                    "provisioningState": state_of(model),
-                    "inTopology": False,
-                }
-            )
+        if key not in plan.by_key:  # found in the group, not (or no longer) in the topology
+            resources.append({**_entry(key, model), "inTopology": False})
     connections = []
     for step in plan.steps:
         if step.kind == "connection":
@@ -260,6 +243,15 @@ def hubs_of(plan: Plan) -> dict[str, tuple[str, str, tuple[str, ...]]]:
         vms = tuple(vm_of[naming.nic(n)] for n in networks if naming.nic(n) in vm_of)
         out[hub.name] = (hub.location, hub.gateway_name, vms)
     return out
+
+
+def _entry(key: str, model: Any) -> dict[str, Any]:
+    return {
+        "id": model.id,
+        "type": ARM_TYPES[key.split(":", 1)[0]],
+        "name": model.name,
+        "provisioningState": state_of(model),
+    }
 
 
 def _watcher_present(step: Any, observed: Observed) -> bool:

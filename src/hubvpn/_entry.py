@@ -18,8 +18,9 @@ def main() -> None:
         sys.exit(INTERRUPTED)
     except SystemExit as done:
         # Typer turns a Ctrl-C it catches into a silent exit 130: say it, once.
-        from hubvpn import console
-
-        if done.code == INTERRUPTED and not console.interrupt_reported():
+        # (Look the console up rather than import it: --help must stay light.)
+        console = sys.modules.get("hubvpn.console")
+        reported = console is not None and console.interrupt_reported()
+        if done.code == INTERRUPTED and not reported:
             sys.stderr.write("error: interrupted\n")
         raise

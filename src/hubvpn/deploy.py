@@ -243,6 +243,8 @@ class Engine:
             self.reporter.step(step, "waiting", f"{provisioning(existing)} from an earlier run")
             existing = self._wait_terminal(step)
             attached = True
+        if existing is not None and step.kind != "resource_group":
+            self._check_location(step, existing)
         if existing is not None and provisioning(existing) == "Succeeded":
             diff = [] if step.kind == "resource_group" else differences(step, existing, self.ctx)
             if isinstance(step.spec, ConnectionSpec):
@@ -262,6 +264,17 @@ class Engine:
         self.reporter.step(step, "creating", "" if existing is None else "after Failed")
         self.ctx.results[step.key] = self._put(step, model)
         return "created", "" if existing is None else "re-created after Failed"
+
+    @staticmethod
+    def _check_location(step: Step, existing: Any) -> None:
+        """Azure cannot move a resource between regions: say so instead of a PUT it refuses."""
+        where = getattr(existing, "location", None)
+        if where and where.replace(" ", "").lower() != step.location.lower():
+            raise StepFailed(
+                f"{step.name} exists in {where} but the topology now places it in "
+                f"{step.location}; Azure cannot move a resource between regions (restore the "
+                "hub order in the topology, or destroy and deploy again)"
+            )
 
     def _group_model(self) -> Any:
         from azure.mgmt.resource.resources import models as r

@@ -362,21 +362,24 @@ def build_plan(topology: Topology) -> Plan:
 
     # A local network gateway stands for a remote gateway in one region; the hubs of
     # that region that link to the remote share it (a connection, its gateway and its
-    # LNG must be in one region).
-    regions: dict[str, set[str]] = {}
+    # LNG must be in one region). The region of the first hub in file order that links
+    # to the remote gets the plain name, so appending hubs never moves or renames one.
+    order = {hub.name: i for i, hub in enumerate(topology.hubs)}
+    home: dict[str, tuple[int, str]] = {}
     for link in topology.links:
         a, b = (topology.hub(n) for n in link.hubs)
-        regions.setdefault(b.gateway_name, set()).add(a.location)
-        regions.setdefault(a.gateway_name, set()).add(b.location)
+        for local, remote in ((a, b), (b, a)):
+            first = (order[local.name], local.location)
+            home[remote.gateway_name] = min(home.get(remote.gateway_name, first), first)
     added: set[str] = set()
     for link in topology.links:
         a, b = (topology.hub(n) for n in link.hubs)
         for local, remote in ((a, b), (b, a)):
             remote_gw = step_key("virtual_network_gateway", remote.gateway_name)
             local_gw = step_key("virtual_network_gateway", local.gateway_name)
-            several = len(regions[remote.gateway_name]) > 1
+            at_home = home[remote.gateway_name][1] == local.location
             lng_name = naming.local_network_gateway(
-                remote.gateway_name, local.location if several else None
+                remote.gateway_name, None if at_home else local.location
             )
             lng = step_key("local_network_gateway", lng_name)
             if lng not in added:

@@ -1,0 +1,187 @@
+"""Convergence: a changed topology changes only what it must, and routing follows.
+
+Each test deploys the reference lab on the emulator, edits the topology, deploys
+again and reads the emulator's request log for the writes the second run sent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from test_deploy import deployed, reference_data, run, states, writes
+
+from hubvpn.azure import Clients
+from hubvpn.config import parse_topology
+from hubvpn.inspect import status, verify
+from hubvpn.plan import Plan, build_plan
+
+__all__ = ["deployed"]  # the fixture, shared with test_deploy
+
+
+def plan_of(data: dict[str, Any]) -> Plan:
+    return build_plan(parse_topology(data, Path("edited.toml")))
+
+
+def written_names(clients: Clients, since: int) -> list[str]:
+    return sorted(r["path"].rsplit("/", 1)[-1] for r in writes(clients, since))
+
+
+def request_count(clients: Clients) -> int:
+    assert clients.emulator is not None
+    return len(clients.emulator.store.requests())
+
+
+def test_deploy_gateway_sku_change_updates_only_the_gateway_keeping_bgp(
+    clients: Clients, deployed: Plan
+) -> None:
+    before = status(deployed, clients)
+    data = reference_data()
+    data["gateway"]["sku"] = "VpnGw2AZ"
+    plan = plan_of(data)
+    mark = request_count(clients)
+    report, _ = run(plan, clients)
+    assert report.ok
+    assert written_names(clients, mark) == ["vpngw-hub01", "vpngw-hub02"]
+    assert states(report)["virtual_network_gateway:vpngw-hub01"] == "updated"
+    gateway = clients.network.virtual_network_gateways.get("rg-multi-hub-vpn", "vpngw-hub01")
+    assert gateway.sku.name == "VpnGw2AZ"
+    after = status(plan, clients)
+    # The Azure-computed BGP fields survived the update and the tunnels stayed up.
+    assert [g["bgpPeeringAddress"] for g in after.gateways] == [
+        g["bgpPeeringAddress"] for g in before.gateways
+    ]
+    assert {c["connectionStatus"] for c in after.connections} == {"Connected"}
+
+
+def test_deploy_added_hub_creates_its_set_and_links_without_touching_the_rest(
+    clients: Clients, deployed: Plan
+) -> None:
+    data = reference_data()
+    data["hubs"].append(
+        {
+            "name": "hub200",
+            "address_space": "10.200.0.0/16",
+            "default_subnet": "10.200.0.0/24",
+            "gateway_subnet": "10.200.200.0/24",
+            "asn": 65152,
+        }
+    )
+    data["links"].append({"hubs": ["hub00", "hub200"]})
+    plan = plan_of(data)
+    mark = request_count(clients)
+    report, _ = run(plan, clients)
+    assert report.ok
+    assert written_names(clients, mark) == sorted(
+        [
+            "nsg-hub200-default",
+            "vnet-hub200",
+            "pip-vpngw-hub200",
+            "vpngw-hub200",
+            "lng-vpngw-hub200",
+            "lng-vpngw-hub01-japaneast",
+            "conn-vpngw-hub01-vpngw-hub200",
+            "conn-vpngw-hub200-vpngw-hub01",
+            "nic-hub200",
+            "vm-hub200",
+            "AzureNetworkWatcherExtension",
+        ]
+    )
+    probes = verify(plan, clients, 22)
+    assert all(p.reachable == p.expected for p in probes)
+    # hub100 reaches hub200 only through hub00's gateway: BGP transit.
+    assert next(
+        p for p in probes if (p.source, p.destination) == ("vm-hub100", "vm-hub200")
+    ).reachable
+
+
+def test_deploy_spoke_to_spoke_makes_sibling_spokes_reachable(
+    clients: Clients, deployed: Plan
+) -> None:
+    data = reference_data()
+    data["routing"]["spoke_to_spoke"] = True
+    plan = plan_of(data)
+    mark = request_count(clients)
+    report, _ = run(plan, clients)
+    assert report.ok
+    assert written_names(clients, mark) == sorted(
+        [
+            "rt-spoke10",
+            "rt-spoke20",
+            "rt-spoke110",
+            "rt-spoke120",
+            "vnet-spoke10",
+            "vnet-spoke20",
+            "vnet-spoke110",
+            "vnet-spoke120",
+        ]
+    )
+    probes = {(p.source, p.destination): p for p in verify(plan, clients, 22)}
+    assert probes[("vm-spoke10", "vm-spoke20")].reachable
+    assert probes[("vm-spoke20", "vm-spoke10")].reachable
+    assert all(p.reachable for p in probes.values())
+    routes = status(plan, clients).effective_routes["vm-spoke10"]
+    user = [r for r in routes if r["source"] == "User"]
+    assert user == [
+        {
+            "addressPrefix": ["10.20.0.0/16"],
+            "nextHopType": "VirtualNetworkGateway",
+            "source": "User",
+            "state": "Active",
+            "nextHopIpAddress": [],
+        }
+    ]
+
+
+def test_deploy_chain_of_hubs_transits_bgp_through_the_middle(clients: Clients) -> None:
+    data = reference_data()
+    data["hubs"].append(
+        {
+            "name": "hub200",
+            "address_space": "10.200.0.0/16",
+            "default_subnet": "10.200.0.0/24",
+            "gateway_subnet": "10.200.200.0/27",
+            "asn": 65152,
+            "location": "westeurope",
+        }
+    )
+    data["links"] = [{"hubs": ["hub00", "hub100"]}, {"hubs": ["hub100", "hub200"]}]
+    plan = plan_of(data)
+    report, _ = run(plan, clients)
+    assert report.ok, [o.detail for o in report.failed]
+    gateways = {g["name"]: g for g in status(plan, clients).gateways}
+    learned = {r["network"]: r["asPath"] for r in gateways["vpngw-hub01"]["learnedRoutes"]}
+    assert learned["10.200.0.0/16"] == "65151 65152"
+    assert learned["10.110.0.0/16"] == "65151"
+    assert all(p.reachable == p.expected for p in verify(plan, clients, 22))
+
+
+def test_deploy_refuses_to_move_a_resource_to_another_region(
+    clients: Clients, deployed: Plan
+) -> None:
+    # Listing hub200 (japaneast) before hub100 makes japaneast the home of
+    # lng-vpngw-hub01, which exists in japanwest: Azure cannot move it.
+    data = reference_data()
+    hub200 = {
+        "name": "hub200",
+        "address_space": "10.200.0.0/16",
+        "default_subnet": "10.200.0.0/24",
+        "gateway_subnet": "10.200.200.0/24",
+        "asn": 65152,
+    }
+    data["hubs"].insert(1, hub200)
+    data["links"].append({"hubs": ["hub00", "hub200"]})
+    plan = plan_of(data)
+    mark = request_count(clients)
+    report, _ = run(plan, clients)
+    assert not report.ok
+    failed = {o.step.name: o.detail for o in report.failed}
+    # ... and hub100's connection would have to be re-pointed to a new LNG, which Azure
+    # refuses in place: both are reported, nothing else fails.
+    assert sorted(failed) == ["conn-vpngw-hub02-vpngw-hub01", "lng-vpngw-hub01"]
+    assert failed["conn-vpngw-hub02-vpngw-hub01"].startswith("PropertyChangeNotAllowed")
+    assert (
+        "exists in japanwest but the topology now places it in japaneast"
+        in failed["lng-vpngw-hub01"]
+    )
+    assert "lng-vpngw-hub01" not in written_names(clients, mark)

@@ -407,9 +407,6 @@ class EmulatorApp:
             raise errors.AnotherOperationInProgress(old["id"])
         location = body.get("location")
         if kind.has_location:
-            parent = w.get(str(rid.parent)) if rid.parent is not None else None
-            if not location and kind.location_optional and parent is not None:
-                location = parent.get("location")
             if not isinstance(location, str) or not location:
                 raise errors.LocationRequired()
             location = normalize_location(location)

@@ -294,7 +294,6 @@ class Kind:
     creating_state: ClassVar[str] = "Updating"
     updating_state: ClassVar[str] = "Updating"
     has_location: ClassVar[bool] = True
-    location_optional: ClassVar[bool] = False  # a child that takes its parent's location
     synchronous: ClassVar[bool] = False  # PUT completes in the response (no LRO)
     actions: ClassVar[dict[str, Action]] = {}
 

@@ -203,7 +203,6 @@ class VirtualMachine(Kind):
 
 class VirtualMachineExtension(Kind):
     type = EXTENSION
-    location_optional = True  # ResourceWithOptionalLocation: the VM's region
     create_s = 60.0
     update_s = 60.0
     delete_s = 60.0

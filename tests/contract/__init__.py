@@ -1,0 +1,1 @@
+"""Contract tests: raw HTTP against ``hubvpn emulator serve`` (see conftest.py)."""

@@ -187,3 +187,18 @@ def connect(target: Target, state: Path | None = None) -> Clients:
         raise TargetError(
             f"the Azure SDK is not installed ({err.name}): pip install hubvpn"
         ) from None
+
+
+def error_code(err: BaseException) -> str | None:
+    """The ARM error code of an SDK exception (``err.error.code``), if it has one."""
+    inner = getattr(err, "error", None)
+    code = getattr(inner, "code", None)
+    return str(code) if code else None
+
+
+def error_message(err: BaseException) -> str:
+    inner = getattr(err, "error", None)
+    message = getattr(inner, "message", None)
+    if message:
+        return str(message)
+    return str(err).splitlines()[0] if str(err) else type(err).__name__

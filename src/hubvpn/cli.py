@@ -150,7 +150,7 @@ def _locked(console: Console, topology: Topology) -> Iterator[None]:
 
 
 def _azure_error(console: Console, err: Exception) -> NoReturn:
-    from hubvpn.deploy import error_code, error_message
+    from hubvpn.azure import error_code, error_message
 
     code = error_code(err)
     _fail(console, f"{code + ': ' if code else ''}{error_message(err)}", EXIT_FAILED)

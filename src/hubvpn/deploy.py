@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hubvpn import naming
-from hubvpn.azure import Clients
+from hubvpn.azure import Clients, error_code, error_message
 from hubvpn.inspect import TRANSIENT_STATES, Observed, observe, owned_by
 from hubvpn.plan import ConnectionSpec, Plan, Step
 from hubvpn.resources import (
@@ -100,20 +100,6 @@ class StepFailed(Exception):
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
-
-
-def error_code(err: BaseException) -> str | None:
-    inner = getattr(err, "error", None)
-    code = getattr(inner, "code", None)
-    return str(code) if code else None
-
-
-def error_message(err: BaseException) -> str:
-    inner = getattr(err, "error", None)
-    message = getattr(inner, "message", None)
-    if message:
-        return str(message)
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
 
 
 def check_ownership(plan: Plan, observed: Observed) -> None:

@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from hubvpn import naming
-from hubvpn.azure import Clients
+from hubvpn.azure import Clients, error_code, error_message
 from hubvpn.plan import ARM_TYPES, Plan, VmSpec, step_key
 
 MAX_PARALLEL_READS = 32
@@ -46,6 +46,7 @@ class Observed:
     group: Any | None
     resources: dict[str, Any] = field(default_factory=dict)
     watchers: list[Any] = field(default_factory=list)  # every watcher in the subscription
+    extra: dict[str, Any] = field(default_factory=dict)  # answers to observe(more=...)
 
     def get(self, key: str) -> Any | None:
         return self.resources.get(key)
@@ -84,8 +85,16 @@ def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]
     }
 
 
-def observe(clients: Clients, group: str) -> Observed:
-    """Everything in the resource group, in two rounds of concurrent reads."""
+More = Callable[[Observed], dict[str, Callable[[], Any]]]
+
+
+def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
+    """Everything in the resource group, in two rounds of concurrent reads.
+
+    ``more`` adds calls that need the first round's answers to the second round
+    (status's BGP and route queries), so they cost no extra round trip; their
+    results land in ``Observed.extra``.
+    """
     calls: dict[str, Callable[[], Any]] = {
         "resource_group": lambda: clients.resource.resource_groups.get(group),
         **_listers(clients, group),
@@ -111,10 +120,15 @@ def observe(clients: Clients, group: str) -> Observed:
                 for peering in item.virtual_network_peerings or []:
                     observed.resources[step_key("peering", peering.name, item.name)] = peering
     vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
-    extensions = parallel(
-        {vm: partial(clients.compute.virtual_machine_extensions.list, group, vm) for vm in vms}
-    )
-    for vm, found in extensions.items():
+    second: dict[str, Callable[[], Any]] = {
+        f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
+        for vm in vms
+    }
+    extra = more(observed) if more is not None else {}
+    results = parallel({**second, **extra})
+    observed.extra = {k: results[k] for k in extra}
+    for vm in vms:
+        found = results[f"ext:{vm}"]
         if isinstance(found, Exception):
             if not_found(found):
                 continue
@@ -181,7 +195,7 @@ def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, An
 def status(plan: Plan, clients: Clients) -> Status:
     topology = plan.topology
     group = topology.resource_group
-    observed = observe(clients, group)
+    observed = observe(clients, group, partial(_diagnostic_calls, plan, clients))
     target = clients.target.name
     if observed.group is None:
         return Status(
@@ -212,7 +226,7 @@ def status(plan: Plan, clients: Clients) -> Status:
                         "provisioningState": state_of(conn),
                     }
                 )
-    gateways, routes = _diagnostics(plan, clients, observed)
+    gateways, routes = _diagnostics(plan, observed)
     missing = [
         s.key
         for s in plan.steps
@@ -260,20 +274,18 @@ def _watcher_present(step: Any, observed: Observed) -> bool:
     )
 
 
-def _diagnostics(
+def _diagnostic_calls(
     plan: Plan, clients: Clients, observed: Observed
-) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """BGP peers, learned routes and effective routes, all requested at once."""
+) -> dict[str, Callable[[], Any]]:
+    """BGP peers, learned routes and effective routes of what is Succeeded."""
     group = plan.topology.resource_group
     net = clients.network
     calls: dict[str, Callable[[], Any]] = {}
-    gateways = []
     for step in plan.steps:
         model = observed.get(step.key)
         if model is None or state_of(model) != "Succeeded":
             continue
         if step.kind == "virtual_network_gateway":
-            gateways.append(model)
             name = model.name
             gateway_ops = net.virtual_network_gateways
             calls[f"peers:{name}"] = partial(
@@ -289,7 +301,19 @@ def _diagnostics(
             calls[f"routes:{model.name}"] = partial(
                 _lro, net.network_interfaces.begin_get_effective_route_table, group, nic.name
             )
-    results = parallel(calls)
+    return calls
+
+
+def _diagnostics(
+    plan: Plan, observed: Observed
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The answers to ``_diagnostic_calls``, in status's JSON shape."""
+    results = observed.extra
+    gateways = [
+        observed.resources[s.key]
+        for s in plan.steps
+        if s.kind == "virtual_network_gateway" and f"peers:{s.name}" in results
+    ]
     out_gateways = []
     for gw in gateways:
         peers = results.get(f"peers:{gw.name}")
@@ -411,35 +435,38 @@ def predicted(plan: Plan, port: int) -> dict[tuple[str, str], bool]:
 
 def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
     """All-pairs connectivity checks between the test VMs, beside the prediction."""
-    group = plan.topology.resource_group
-    observed = observe(clients, group)
     expected = predicted(plan, port)
     vms = [s for s in plan.steps if isinstance(s.spec, VmSpec)]
     addresses: dict[str, str] = {}
-    for step in vms:
-        assert isinstance(step.spec, VmSpec)
-        nic = observed.get(step_key("network_interface", step.spec.network_interface))
-        if nic is not None and nic.ip_configurations:
-            addresses[step.name] = nic.ip_configurations[0].private_ip_address
-    watchers = {w.location: w for w in observed.watchers}
-    calls: dict[str, Callable[[], Any]] = {}
     problems: dict[str, str] = {}
-    for src in vms:
-        vm = observed.get(src.key)
-        watcher = watchers.get(src.location)
-        for dst in vms:
-            if src is dst:
-                continue
-            pair = f"{src.name}>{dst.name}"
-            if vm is None or state_of(vm) != "Succeeded":
-                problems[pair] = f"{src.name} is not deployed"
-            elif dst.name not in addresses:
-                problems[pair] = f"{dst.name} has no address"
-            elif watcher is None:
-                problems[pair] = f"no network watcher in {src.location}"
-            else:
-                calls[pair] = _check(clients, watcher, vm.id, addresses[dst.name], port)
-    results = parallel(calls)
+
+    def checks(observed: Observed) -> dict[str, Callable[[], Any]]:
+        """The probes, sent in observe's second round (they need only its first)."""
+        for step in vms:
+            assert isinstance(step.spec, VmSpec)
+            nic = observed.get(step_key("network_interface", step.spec.network_interface))
+            if nic is not None and nic.ip_configurations:
+                addresses[step.name] = nic.ip_configurations[0].private_ip_address
+        watchers = {w.location: w for w in observed.watchers}
+        calls: dict[str, Callable[[], Any]] = {}
+        for src in vms:
+            vm = observed.get(src.key)
+            watcher = watchers.get(src.location)
+            for dst in vms:
+                if src is dst:
+                    continue
+                pair = f"{src.name}>{dst.name}"
+                if vm is None or state_of(vm) != "Succeeded":
+                    problems[pair] = f"{src.name} is not deployed"
+                elif dst.name not in addresses:
+                    problems[pair] = f"{dst.name} has no address"
+                elif watcher is None:
+                    problems[pair] = f"no network watcher in {src.location}"
+                else:
+                    calls[pair] = _check(clients, watcher, vm.id, addresses[dst.name], port)
+        return calls
+
+    results = observe(clients, plan.topology.resource_group, checks).extra
     probes = []
     for src in vms:
         for dst in vms:
@@ -450,7 +477,13 @@ def verify(plan: Plan, clients: Clients, port: int) -> list[Probe]:
             address = addresses.get(dst.name, "")
             result = results.get(pair)
             if pair in problems or isinstance(result, Exception) or result is None:
-                detail = problems.get(pair) or f"{type(result).__name__}: {result}"
+                if pair in problems:
+                    detail = problems[pair]
+                elif result is None:
+                    detail = f"{plan.topology.name} is not deployed"
+                else:
+                    detail = f"{error_code(result) or type(result).__name__}: "
+                    detail += error_message(result)
                 probes.append(Probe(src.name, dst.name, address, want, None, (), detail))
                 continue
             reachable = text(result.connection_status) in ("Reachable", "Connected")

@@ -62,6 +62,7 @@ _REASONS = {
     503: "Service Unavailable",
 }
 PAGE_SIZE = 100
+DELETE_POLL_S = 10.0  # Azure seconds before a delete's first re-poll; doubles after
 THROTTLE_RETRY_S = 10.0  # Azure seconds a throttled client is told to wait
 RG_DELETE_TIER_S = (  # ARM deletes a group in dependency order, tier by tier
     (
@@ -550,9 +551,7 @@ class EmulatorApp:
         if result:
             if running:
                 _, location_url = w.op_urls(op)
-                return Response(
-                    202, None, {"Location": location_url, **w.retry_headers(op["until"])}
-                )
+                return Response(202, None, {"Location": location_url, **self._hint(w, op)})
             if op["status"] == "Failed":
                 error = op["error"]
                 return Response(
@@ -569,12 +568,23 @@ class EmulatorApp:
         }
         if running:
             status["status"] = "InProgress"
-            return Response(200, status, w.retry_headers(op["until"]))
+            return Response(200, status, self._hint(w, op))
         status["status"] = op["status"]
         status["endTime"] = utc_iso(op["until"])
         if op["status"] == "Failed":
             status["error"] = op["error"]
         return Response(200, status)
+
+    def _hint(self, w: World, op: Record) -> dict[str, str]:
+        """When to poll again. Deletes back off as ARM's do (10 s, 20 s, 40 s ... of
+        Azure time), never past the operation's end; others get the time remaining."""
+        if op["kind"] != "delete":
+            return w.retry_headers(op["until"])
+        polls = int(op.get("polls", 0))
+        op["polls"] = polls + 1
+        w.tx.put_operation(op)
+        backoff_s = self.settings.wall_s(DELETE_POLL_S * 2**polls)
+        return retry_after(min(op["until"] - w.now, backoff_s))
 
     # ----------------------------------------------------------- lists
     def _list(

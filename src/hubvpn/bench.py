@@ -30,9 +30,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hubvpn.azure import connect, resolve_target
+from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.config import Topology, load_topology, parse_topology
-from hubvpn.deploy import deploy
+from hubvpn.deploy import Report, deploy
 from hubvpn.emulator.resources import KINDS
 from hubvpn.inspect import status
 from hubvpn.plan import Plan, Step, build_plan
@@ -91,6 +91,14 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {"requests": len(rows), "writes": writes, "reads": len(rows) - writes}
 
 
+def timed_deploy(plan: Plan, clients: Clients) -> tuple[float, Report]:
+    started = time.perf_counter()
+    report = deploy(
+        plan, clients, _Silent(), ssh_public_key=KEY, shared_key=None, cancel=threading.Event()
+    )
+    return time.perf_counter() - started, report
+
+
 def deploy_once(topology: Topology, speed: float) -> dict[str, Any]:
     plan = build_plan(topology)
     with (
@@ -98,29 +106,11 @@ def deploy_once(topology: Topology, speed: float) -> dict[str, Any]:
         connect(resolve_target("emulator", None), state) as clients,
     ):
         assert clients.emulator is not None
-        started = time.perf_counter()
-        report = deploy(
-            plan,
-            clients,
-            _Silent(),
-            ssh_public_key=KEY,
-            shared_key=None,
-            cancel=threading.Event(),
-        )
-        wall = time.perf_counter() - started
+        wall, report = timed_deploy(plan, clients)
         if not report.ok:
             raise RuntimeError(f"deploy failed: {[o.detail for o in report.failed]}")
         first = _counts(clients.emulator.store.requests())
-        started = time.perf_counter()
-        again = deploy(
-            plan,
-            clients,
-            _Silent(),
-            ssh_public_key=KEY,
-            shared_key=None,
-            cancel=threading.Event(),
-        )
-        noop_wall = time.perf_counter() - started
+        noop_wall, again = timed_deploy(plan, clients)
         rows = clients.emulator.store.requests()
         noop = _counts(rows[first["requests"] :])
         assert again.ok
@@ -139,14 +129,7 @@ def status_time(topology: Topology, latency_ms: float, speed: float) -> float:
     plan = build_plan(topology)
     with environment(HUBVPN_EMULATOR_SPEED=str(speed)) as state:
         with connect(resolve_target("emulator", None), state) as clients:
-            deploy(
-                plan,
-                clients,
-                _Silent(),
-                ssh_public_key=KEY,
-                shared_key=None,
-                cancel=threading.Event(),
-            )
+            timed_deploy(plan, clients)
         os.environ["HUBVPN_EMULATOR_LATENCY_MS"] = str(latency_ms)
         try:
             with connect(resolve_target("emulator", None), state) as clients:

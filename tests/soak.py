@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "config" / "topology.toml"
 FAULT_MIX = "throttle=0.2,error=0.1,lro_fail=0.05"
 SPEED = "36000"  # a gateway takes 50 ms: the soak is about faults, not waiting
+# The interrupted run goes slower (a gateway takes 1 s) so the signal lands while
+# operations are in flight; the re-runs then find them provisioning and attach.
+INTERRUPTED_SPEED = "1800"
 MAX_RERUNS = 8
 RUN_TIMEOUT_S = 120
 
@@ -45,11 +48,11 @@ class SoakResult:
     verify_ok: bool = False
 
 
-def _env(state: Path, faults: str | None) -> dict[str, str]:
+def _env(state: Path, faults: str | None, speed: str = SPEED) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBVPN_", "AZURE_"))}
     env.update(
         HUBVPN_STATE_DIR=str(state),
-        HUBVPN_EMULATOR_SPEED=SPEED,
+        HUBVPN_EMULATOR_SPEED=speed,
         AZURE_CONFIG_DIR=str(state / "no-azure-cli"),
     )
     if faults:
@@ -109,8 +112,8 @@ def _fault_counts(state: Path) -> tuple[int, int, int]:
 def soak(seed: int, state: Path) -> SoakResult:
     dice = random.Random(seed)
     interrupt = signal.SIGINT if seed % 2 else signal.SIGKILL
-    delay = dice.uniform(0.8, 2.5)  # the process needs ~0.7 s to import the SDK
-    env = _env(state, f"{FAULT_MIX},seed={seed}")
+    delay = dice.uniform(0.9, 2.2)  # ~0.7 s of imports, then ~1.2 s of deploy
+    env = _env(state, f"{FAULT_MIX},seed={seed}", INTERRUPTED_SPEED)
     process = subprocess.Popen(
         _hubvpn("deploy"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

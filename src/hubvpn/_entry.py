@@ -3,6 +3,7 @@ importing, ends with "interrupted" and exit code 130, never a traceback."""
 
 from __future__ import annotations
 
+import signal
 import sys
 
 INTERRUPTED = 130
@@ -23,4 +24,7 @@ def main() -> None:
         reported = console is not None and console.interrupt_reported()
         if done.code == INTERRUPTED and not reported:
             sys.stderr.write("error: interrupted\n")
+        # The outcome is decided: a Ctrl-C during interpreter shutdown must not turn
+        # it into a traceback and a death by signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         raise

@@ -231,7 +231,16 @@ class Console:
             self.out.print(f"[bold]{hub}[/] ({location})")
             gw = gateways.get(gateway_name)
             if gw is None:
-                self.out.print(f"  gateway {gateway_name}: not provisioned")
+                state = next(
+                    (
+                        r["provisioningState"]
+                        for r in status.resources
+                        if r["name"] == gateway_name
+                        and r["type"].endswith("virtualNetworkGateways")
+                    ),
+                    "not deployed",
+                )
+                self.out.print(f"  gateway {gateway_name}: {state}")
             else:
                 self._gateway(gw)
             self._routes(
@@ -345,7 +354,7 @@ class Console:
         table = Table(box=None, header_style="bold", pad_edge=False)
         for col in ("action", "type"):
             table.add_column(col, no_wrap=True)
-        table.add_column("resource", overflow="fold")
+        table.add_column("resource", no_wrap=True)
         table.add_column("after", overflow="fold")
         for step in plan.steps:
             action = actions[step.key]

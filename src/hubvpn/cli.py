@@ -178,7 +178,7 @@ def deploy(
     """
     from hubvpn.deploy import OwnershipError
     from hubvpn.deploy import deploy as run_deploy
-    from hubvpn.keys import KeyError_, shared_key_from_env, ssh_public_key
+    from hubvpn.keys import SshKeyError, shared_key_from_env, ssh_public_key
     from hubvpn.plan import build_plan
 
     console, topology, chosen = _begin("deploy", config, target, subscription, f" ({config})")
@@ -195,7 +195,7 @@ def deploy(
 
         try:
             public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
-        except (KeyError_, OSError) as err:
+        except (SshKeyError, OSError) as err:
             _fail(console, str(err), EXIT_BAD_INPUT)
         if generated is not None:
             console.info(
@@ -349,7 +349,8 @@ def destroy(
                     f"Deleting {topology.resource_group} ({count} top-level resources)...",
                     markup=False,
                 )
-            result = run_destroy(topology, clients, cancel)
+            with console.waiting(f"deleting {topology.resource_group}") as tick:
+                result = run_destroy(topology, clients, cancel, tick)
         except OwnershipError as err:
             _fail(console, str(err), EXIT_FAILED)
         except KeyboardInterrupt:

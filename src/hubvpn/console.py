@@ -11,6 +11,8 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console as RichConsole
@@ -133,6 +135,16 @@ class Console:
             )
         self.out.print(table)
         self.info(f"{len(rows)} requests")
+
+    @contextmanager
+    def waiting(self, message: str) -> Iterator[Callable[[float], None]]:
+        """A spinner with the elapsed time on a terminal (nothing extra in logs);
+        yields the function that updates it."""
+        if not self.err.is_terminal or self.quiet:
+            yield lambda elapsed: None
+            return
+        with self.err.status(escape(message)) as status:
+            yield lambda elapsed: status.update(f"{escape(message)} · {duration(elapsed)}")
 
     # --------------------------------------------------------- progress
     def deploy_progress(self) -> DeployProgress:

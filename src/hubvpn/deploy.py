@@ -18,7 +18,6 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -329,6 +328,3 @@ def deploy(
 ) -> Report:
     engine = Engine(plan, clients, reporter, ssh_public_key, shared_key, cancel)
     return engine.run()
-
-
-Callback = Callable[[Step, str, str], None]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hubvpn import naming
 from hubvpn.azure import Clients
 from hubvpn.config import Topology
 from hubvpn.deploy import OwnershipError
-from hubvpn.inspect import not_found, state_of
+from hubvpn.inspect import not_found
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,12 @@ def find_owned_group(topology: Topology, clients: Clients) -> tuple[bool, int]:
 
 
 def destroy(
-    topology: Topology, clients: Clients, cancel: threading.Event, on_wait: object = None
+    topology: Topology,
+    clients: Clients,
+    cancel: threading.Event,
+    tick: Callable[[float], None] | None = None,
 ) -> DestroyResult:
+    """Delete the group and wait; ``tick(elapsed seconds)`` is called while waiting."""
     started = time.monotonic()
     exists, count = find_owned_group(topology, clients)
     if not exists:
@@ -56,14 +61,7 @@ def destroy(
     while not poller.done():
         if cancel.wait(0.1):
             raise KeyboardInterrupt
+        if tick is not None:
+            tick(time.monotonic() - started)
     poller.result()
     return DestroyResult("deleted", count, time.monotonic() - started)
-
-
-def group_state(topology: Topology, clients: Clients) -> str | None:
-    try:
-        return state_of(clients.resource.resource_groups.get(topology.resource_group).properties)
-    except Exception as err:
-        if not_found(err):
-            return None
-        raise

@@ -14,7 +14,7 @@ SHARED_KEY_ENV = "HUBVPN_SHARED_KEY"
 GENERATED_KEY = "id_ed25519_hubvpn"
 
 
-class KeyError_(Exception):
+class SshKeyError(Exception):
     """An SSH key file that exists but cannot be used."""
 
 
@@ -29,7 +29,7 @@ def ssh_public_key(configured: str, state_dir: Path) -> tuple[str, Path | None]:
     if path.is_file():
         key = path.read_text(encoding="utf-8").strip()
         if not key.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):
-            raise KeyError_(f"{path} is not an OpenSSH public key (ssh-ed25519/ssh-rsa ...)")
+            raise SshKeyError(f"{path} is not an OpenSSH public key (ssh-ed25519/ssh-rsa ...)")
         return key, None
     private = state_dir / "ssh" / GENERATED_KEY
     public = private.with_suffix(".pub")

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from hubvpn import naming
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.inspect import TRANSIENT_STATES, Observed, observe, owned_by
+from hubvpn.inspect import TRANSIENT_STATES, Observed, observe, owned_by, state_of
 from hubvpn.plan import ConnectionSpec, Plan, Step
 from hubvpn.resources import (
     Context,
@@ -31,7 +31,7 @@ from hubvpn.resources import (
     begin_put,
     desired,
     differences,
-    provisioning,
+    pair_key,
     read,
     updated,
 )
@@ -224,13 +224,13 @@ class Engine:
         if step.kind == "resource_group":
             existing = self.observed.group
         attached = False
-        if existing is not None and provisioning(existing) in TRANSIENT_STATES:
-            self.reporter.step(step, "waiting", f"{provisioning(existing)} from an earlier run")
+        if existing is not None and state_of(existing) in TRANSIENT_STATES:
+            self.reporter.step(step, "waiting", f"{state_of(existing)} from an earlier run")
             existing = self._wait_terminal(step)
             attached = True
         if existing is not None and step.kind != "resource_group":
             self._check_location(step, existing)
-        if existing is not None and provisioning(existing) == "Succeeded":
+        if existing is not None and state_of(existing) == "Succeeded":
             diff = [] if step.kind == "resource_group" else differences(step, existing, self.ctx)
             if isinstance(step.spec, ConnectionSpec):
                 diff += self._shared_key_drift(step)
@@ -290,7 +290,7 @@ class Engine:
         """Re-read a resource until no operation is running on it."""
         while True:
             current = read(step, self.ctx)
-            if current is None or provisioning(current) not in TRANSIENT_STATES:
+            if current is None or state_of(current) not in TRANSIENT_STATES:
                 return current
             if self.cancel.wait(self.poll_s):
                 raise StepFailed("interrupted while waiting")
@@ -298,21 +298,16 @@ class Engine:
     def _shared_key_drift(self, step: Step) -> list[str]:
         spec = step.spec
         assert isinstance(spec, ConnectionSpec)
-        want = self._pair_key(spec)
+        want = pair_key(spec, self.ctx)
         have = self.ctx.shared_keys.current(step.name)
         return [] if have == want else ["shared key"]
-
-    def _pair_key(self, spec: ConnectionSpec) -> str:
-        from hubvpn.resources import pair_key
-
-        return pair_key(spec, self.ctx)
 
     def _set_shared_key(self, step: Step) -> None:
         from azure.mgmt.network import models as n
 
         spec = step.spec
         assert isinstance(spec, ConnectionSpec)
-        key = n.ConnectionSharedKey(value=self._pair_key(spec))
+        key = n.ConnectionSharedKey(value=pair_key(spec, self.ctx))
         ops = self.clients.network.virtual_network_gateway_connections
         ops.begin_set_shared_key(self.plan.topology.resource_group, step.name, key).result()
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.azure import Clients
-from hubvpn.inspect import Observed, state_of, text
+from hubvpn.inspect import Observed, text
 from hubvpn.plan import (
     UBUNTU_IMAGE,
     BastionSpec,
@@ -527,7 +527,3 @@ def read(step: Step, ctx: Context) -> Any | None:
         if getattr(err, "status_code", None) == 404:
             return None
         raise
-
-
-def provisioning(model: Any) -> str:
-    return state_of(model)

@@ -12,19 +12,19 @@ from typing import Any
 
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
+from hubvpn.emulator.resources.network import (
+    CONNECTION,
+    GATEWAY,
+    LOCAL_GATEWAY,
+    NIC,
+    PEERING,
+    ROUTE,
+    ROUTE_TABLE,
+    SUBNET,
+    VNET,
+)
+from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
 from hubvpn.emulator.store import Record
-
-VNET = "Microsoft.Network/virtualNetworks"
-SUBNET = "Microsoft.Network/virtualNetworks/subnets"
-PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
-ROUTE_TABLE = "Microsoft.Network/routeTables"
-ROUTE = "Microsoft.Network/routeTables/routes"
-GATEWAY = "Microsoft.Network/virtualNetworkGateways"
-LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
-CONNECTION = "Microsoft.Network/connections"
-NIC = "Microsoft.Network/networkInterfaces"
-PUBLIC_IP = "Microsoft.Network/publicIPAddresses"
-VM = "Microsoft.Compute/virtualMachines"
 
 SSH_PORT = 22
 
@@ -148,14 +148,6 @@ def _nic(w: World, rec: Record) -> routing.NetworkInterface:
         private_ip=cfg["privateIPAddress"],
         listening_ports=listening,
     )
-
-
-def attached_vm(w: World, nic_id: str) -> Record | None:
-    for vm in w.select(VM):
-        for ref in vm["body"]["properties"].get("networkProfile", {}).get("networkInterfaces", []):
-            if str(ref.get("id", "")).lower() == nic_id.lower():
-                return vm
-    return None
 
 
 # ---------------------------------------------------------------- answers

@@ -14,7 +14,16 @@ import ipaddress
 from typing import Any
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type, parse_id
+from hubvpn.emulator.arm import (
+    Body,
+    Kind,
+    ResourceId,
+    World,
+    body_copy,
+    expect_type,
+    new_record,
+    parse_id,
+)
 from hubvpn.emulator.store import Record
 
 VNET = "Microsoft.Network/virtualNetworks"
@@ -213,8 +222,6 @@ class VirtualNetwork(Kind):
 def new_child(parent: Record, type_: str, name: str) -> Record:
     rid = parse_id(f"{parent['id']}/{type_.rsplit('/', 1)[1]}/{name}")
     assert rid is not None
-    from hubvpn.emulator.arm import new_record
-
     return new_record(rid, None)
 
 

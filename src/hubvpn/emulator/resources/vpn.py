@@ -16,7 +16,15 @@ import string
 from typing import Any
 
 from hubvpn.emulator import errors, physics
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type
+from hubvpn.emulator.arm import (
+    Body,
+    Kind,
+    ResourceId,
+    World,
+    body_copy,
+    expect_type,
+    provisioning_state,
+)
 from hubvpn.emulator.resources.network import (
     CONNECTION,
     GATEWAY,
@@ -226,7 +234,7 @@ class VirtualNetworkGateway(Kind):
         props.pop("_instances", None)
         props["resourceGuid"] = rec["guid"]
         for cfg in props["ipConfigurations"]:
-            cfg["properties"]["provisioningState"] = rec_state(rec)
+            cfg["properties"]["provisioningState"] = provisioning_state(rec)
         return out
 
     def check_delete(self, w: World, rec: Record) -> None:
@@ -251,12 +259,6 @@ def _without_radius_secrets(config: Body) -> Body:
 def _same(conn: Record, field: str, rid: str) -> bool:
     target = ref_id(conn["body"]["properties"].get(field)) or ""
     return target.lower() == rid.lower()
-
-
-def rec_state(rec: Record) -> str:
-    from hubvpn.emulator.arm import provisioning_state
-
-    return provisioning_state(rec)
 
 
 def _bgp_status(w: World, rec: Record, body: Body) -> tuple[Body, float]:

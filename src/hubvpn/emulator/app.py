@@ -151,8 +151,10 @@ class EmulatorApp:
         low = [p.lower() for p in parts]
         if len(low) < 2 or low[0] != "subscriptions":
             raise errors.InvalidRequestFormat(f"The path '{path}' is not an ARM path.")
-        with self.store.transaction() as tx:
-            settle(tx, tx.now, _remove)
+        now = time.time()
+        with self.store.transaction(now) as tx:  # committed even when the request fails
+            settle(tx, now, _remove)
+        with self.store.transaction(now) as tx:
             w = World(tx, self.settings, base_url, path)
             if_match = environ.get("HTTP_IF_MATCH")
             return self._route(w, method, parts, low, query, body, if_match)

@@ -180,6 +180,10 @@ class World:
     ) -> list[Record]:
         return self.tx.select(type_=type_, group=group, parent=parent)
 
+    def referrers(self, target: str, type_: str | None = None) -> list[Record]:
+        """Records (of ``type_``) whose body references ``target`` by id: who uses it."""
+        return self.tx.referrers(target, type_)
+
     def reference(self, ref: Any, by: str, *, kind: str | None = None) -> Record:
         """The record a body's ``{"id": ...}`` points at; InvalidResourceReference if none."""
         rid = ref.get("id") if isinstance(ref, dict) else None

@@ -3,12 +3,16 @@
 Builds a ``routing.Network`` from the world (names are lower-cased ARM ids)
 and answers, in Azure's response shapes, connection status, BGP peer status,
 learned and advertised routes, NIC effective routes and connectivity checks.
+
+The network and every answer are computed once per state of the world
+(``Tx.memo``, emptied by any write) and handed out as copies.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
@@ -24,9 +28,25 @@ from hubvpn.emulator.resources.network import (
     VNET,
 )
 from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
-from hubvpn.emulator.store import Record
+from hubvpn.emulator.store import Record, clone
 
 SSH_PORT = 22
+T = TypeVar("T")
+
+
+def _shared(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per state of the world; the caller must not change it."""
+    memo = w.tx.memo
+    if key not in memo:
+        memo[key] = compute()
+    result: T = memo[key]
+    return result
+
+
+def _memo(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per state of the world; callers get their own copy."""
+    result: T = clone(_shared(w, key, compute))
+    return result
 
 
 def _ready(rec: Record) -> bool:
@@ -39,6 +59,10 @@ def _ref(value: Any) -> str:
 
 def build_network(w: World) -> routing.Network:
     """Everything the routing model needs, from what exists (ready or not)."""
+    return _shared(w, ("network",), lambda: _build_network(w))
+
+
+def _build_network(w: World) -> routing.Network:
     vnets = []
     for vnet in w.select(VNET):
         subnets = tuple(
@@ -156,7 +180,8 @@ def _nic(w: World, rec: Record) -> routing.NetworkInterface:
 def connection_status(w: World, rec: Record) -> str:
     """Azure's connectionStatus; while the connection itself provisions, IKE is
     negotiating: Connecting (then Connected once both sides are up)."""
-    status = routing.connection_status(build_network(w), rec["id"].lower())
+    rid = rec["id"].lower()
+    status = _memo(w, ("status", rid), lambda: routing.connection_status(build_network(w), rid))
     pending = rec.get("pending")
     if status == "Unknown" and pending and pending["kind"] == "put":
         return "Connecting"
@@ -164,6 +189,10 @@ def connection_status(w: World, rec: Record) -> str:
 
 
 def bgp_peer_status(w: World, rec: Record) -> list[dict[str, Any]]:
+    return _memo(w, ("bgp", rec["id"].lower()), lambda: _bgp_peer_status(w, rec))
+
+
+def _bgp_peer_status(w: World, rec: Record) -> list[dict[str, Any]]:
     peers = routing.bgp_peer_status(build_network(w), rec["id"].lower())
     return [
         {
@@ -199,14 +228,28 @@ def _gateway_routes(routes: tuple[routing.GatewayRoute, ...]) -> list[dict[str, 
 
 
 def learned_routes(w: World, rec: Record) -> list[dict[str, Any]]:
-    return _gateway_routes(routing.learned_routes(build_network(w), rec["id"].lower()))
+    rid = rec["id"].lower()
+    return _memo(
+        w,
+        ("learned", rid),
+        lambda: _gateway_routes(routing.learned_routes(build_network(w), rid)),
+    )
 
 
 def advertised_routes(w: World, rec: Record, peer: str) -> list[dict[str, Any]]:
-    return _gateway_routes(routing.advertised_routes(build_network(w), rec["id"].lower(), peer))
+    rid = rec["id"].lower()
+    return _memo(
+        w,
+        ("advertised", rid, peer),
+        lambda: _gateway_routes(routing.advertised_routes(build_network(w), rid, peer)),
+    )
 
 
 def effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
+    return _memo(w, ("effective", nic["id"].lower()), lambda: _effective_routes(w, nic))
+
+
+def _effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
     routes = routing.effective_routes(build_network(w), nic["id"].lower())
     return [
         {
@@ -222,14 +265,23 @@ def effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
 
 def connectivity(w: World, source_nic: Record, address: str, port: int) -> dict[str, Any]:
     """Network Watcher connectivityCheck: the routing model's trace, in Azure's shape."""
-    net = build_network(w)
-    result = routing.trace(net, source_nic["id"].lower(), address, port)
-    names = {
+    nic = source_nic["id"].lower()
+    return _memo(w, ("trace", nic, address, port), lambda: _connectivity(w, nic, address, port))
+
+
+def _names(w: World) -> dict[str, str]:
+    """Lower-cased ids of what a trace may cross -> the ids as created."""
+    return {
         rec["id"].lower(): rec["id"]
         for t in (NIC, GATEWAY, CONNECTION, PEERING)
         for rec in w.select(t)
     }
-    hops = []
+
+
+def _connectivity(w: World, nic: str, address: str, port: int) -> dict[str, Any]:
+    result = routing.trace(build_network(w), nic, address, port)
+    names = _shared(w, ("names",), lambda: _names(w))
+    hops: list[dict[str, Any]] = []
     for i, hop in enumerate(result.hops):
         hop_id = f"hop-{i}"
         hops.append(
@@ -242,10 +294,10 @@ def connectivity(w: World, source_nic: Record, address: str, port: int) -> dict[
                 "issues": [],
             }
         )
-    reason = result.reason
-    for key in sorted(names, key=len, reverse=True):  # lower-cased ids -> resource names
-        reason = reason.replace(key, names[key].rsplit("/", 1)[-1])
     if not result.reachable and hops:
+        reason = result.reason
+        for key in sorted(names, key=len, reverse=True):  # lower-cased ids -> resource names
+            reason = reason.replace(key, names[key].rsplit("/", 1)[-1])
         hops[-1]["issues"] = [
             {
                 "origin": "Local",

@@ -85,7 +85,7 @@ def ip_configuration_users(w: World, subnet_key: str) -> list[tuple[str, Record]
     """(ipConfiguration id, owner record) of everything placed in a subnet."""
     users: list[tuple[str, Record]] = []
     for type_ in (NIC, GATEWAY, BASTION):
-        for rec in w.select(type_):
+        for rec in w.referrers(subnet_key, type_):
             for cfg in rec["body"]["properties"].get("ipConfigurations", []):
                 sid = ref_id(cfg.get("properties", {}).get("subnet"))
                 if sid and sid.lower() == subnet_key.lower():
@@ -96,11 +96,12 @@ def ip_configuration_users(w: World, subnet_key: str) -> list[tuple[str, Record]
 def gateway_in_vnet(w: World, vnet_id: str) -> Record | None:
     """The VPN gateway whose GatewaySubnet lies in a VNet, if any."""
     prefix = vnet_id.lower() + "/subnets/"
-    for rec in w.select(GATEWAY):
-        for cfg in rec["body"]["properties"].get("ipConfigurations", []):
-            sid = ref_id(cfg.get("properties", {}).get("subnet")) or ""
-            if sid.lower().startswith(prefix):
-                return rec
+    for subnet in w.select(SUBNET, parent=vnet_id):
+        for rec in w.referrers(subnet["id"], GATEWAY):
+            for cfg in rec["body"]["properties"].get("ipConfigurations", []):
+                sid = ref_id(cfg.get("properties", {}).get("subnet")) or ""
+                if sid.lower().startswith(prefix):
+                    return rec
     return None
 
 
@@ -505,19 +506,18 @@ class PublicIPAddress(Kind):
 
 def allocate_public_ip(w: World, rid: str) -> str:
     """A stable, unique address in Azure's 20.0.0.0/8 (never contacted)."""
-    taken = {r["body"]["properties"].get("ipAddress") for r in w.select(PUBLIC_IP)}
     digest = int(hashlib.sha256(rid.lower().encode()).hexdigest(), 16)
     for attempt in range(1 << 16):
         n = (digest + attempt * 7919) % (1 << 24)
         address = str(ipaddress.IPv4Address((20 << 24) + n))
-        if address not in taken and not address.endswith((".0", ".255")):
+        if w.tx.address_holder(address) is None and not address.endswith((".0", ".255")):
             return address
     raise errors.InternalServerError()
 
 
 def public_ip_user(w: World, ip_id: str) -> str | None:
     for type_ in (GATEWAY, BASTION, NIC):
-        for rec in w.select(type_):
+        for rec in w.referrers(ip_id, type_):
             for cfg in rec["body"]["properties"].get("ipConfigurations", []):
                 pid = ref_id(cfg.get("properties", {}).get("publicIPAddress"))
                 if pid and pid.lower() == ip_id.lower():
@@ -668,7 +668,7 @@ class NetworkSecurityGroup(Kind):
 
 def subnets_using(w: World, field: str, rid: str) -> list[str]:
     found = []
-    for sub in w.select(SUBNET):
+    for sub in w.referrers(rid, SUBNET):
         target = ref_id(sub["body"]["properties"].get(field))
         if target and target.lower() == rid.lower():
             found.append(sub["id"])
@@ -888,7 +888,7 @@ class NetworkInterface(Kind):
 
 
 def vm_of_nic(w: World, nic_id: str) -> Record | None:
-    for vm in w.select(VM):
+    for vm in w.referrers(nic_id, VM):
         for ref in vm["body"]["properties"].get("networkProfile", {}).get("networkInterfaces", []):
             if str(ref.get("id", "")).lower() == nic_id.lower():
                 return vm

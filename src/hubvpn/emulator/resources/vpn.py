@@ -238,7 +238,7 @@ class VirtualNetworkGateway(Kind):
         return out
 
     def check_delete(self, w: World, rec: Record) -> None:
-        for conn in w.select(CONNECTION):
+        for conn in w.referrers(rec["id"], CONNECTION):
             if _same(conn, "virtualNetworkGateway1", rec["id"]):
                 raise errors.InUseVirtualNetworkGatewayCannotBeDeleted(rec["id"], conn["id"])
 
@@ -366,7 +366,7 @@ class LocalNetworkGateway(Kind):
         return out
 
     def check_delete(self, w: World, rec: Record) -> None:
-        for conn in w.select(CONNECTION):
+        for conn in w.referrers(rec["id"], CONNECTION):
             if _same(conn, "localNetworkGateway2", rec["id"]):
                 raise errors.InUseLocalNetworkGatewayCannotBeDeleted(rec["id"], conn["id"])
 

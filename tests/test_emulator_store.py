@@ -1,0 +1,99 @@
+"""The emulator's world is one world for every process that opens the state directory.
+
+Each process keeps a decoded, indexed copy of the SQLite store (``store._Cache``)
+and reloads it when another process has written. These tests open two ``Clients``
+on one state directory (two emulators: to the store, two processes) and check
+that each sees the other's writes, and that the reference indexes (who uses a
+subnet, a NIC) follow creates and deletes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from azure.core.exceptions import ResourceNotFoundError
+from azure.mgmt.network import models as n
+from emulator_helpers import (
+    GROUP,
+    connect_at,
+    expect_arm_error,
+    network_interface,
+    resource_group,
+    resource_id,
+    subnet_id,
+    virtual_network,
+    virtual_network_model,
+)
+
+from hubvpn.azure import Clients
+from hubvpn.emulator.store import Store
+
+
+def test_get_resource_sees_writes_of_another_process(
+    clients: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resource_group(clients)
+    virtual_network(clients, "vnet", "10.0.0.0/16", {"default": "10.0.0.0/24"})
+    with connect_at(state_dir, monkeypatch, speed=36000.0) as other:
+        assert other.network.virtual_networks.get(GROUP, "vnet").tags is None  # cached now
+        model = virtual_network_model("10.0.0.0/16", {"default": "10.0.0.0/24"})
+        model.tags = {"owner": "first"}
+        clients.network.virtual_networks.begin_create_or_update(GROUP, "vnet", model).result()
+        assert other.network.virtual_networks.get(GROUP, "vnet").tags == {"owner": "first"}
+        clients.network.virtual_networks.begin_delete(GROUP, "vnet").result()
+        with pytest.raises(ResourceNotFoundError):
+            other.network.virtual_networks.get(GROUP, "vnet")
+
+
+def test_list_resources_empty_after_reset_by_another_process(
+    clients: Clients, state_dir: Path
+) -> None:
+    resource_group(clients)
+    virtual_network(clients, "vnet", "10.0.0.0/16", {"default": "10.0.0.0/24"})
+    assert [v.name for v in clients.network.virtual_networks.list_all()] == ["vnet"]
+    Store(state_dir).reset()  # `hubvpn emulator reset` in another process
+    assert list(clients.network.virtual_networks.list_all()) == []
+
+
+def test_delete_subnet_refused_while_used_then_allowed_after_nic_delete(
+    clients: Clients,
+) -> None:
+    resource_group(clients)
+    virtual_network(
+        clients, "vnet", "10.0.0.0/16", {"default": "10.0.0.0/24", "other": "10.0.1.0/24"}
+    )
+    network_interface(clients, "nic", "vnet", "default")
+    subnet = clients.network.subnets.get(GROUP, "vnet", "default")
+    nic_id = resource_id(clients, "Microsoft.Network/networkInterfaces", "nic")
+    assert [c.id for c in subnet.ip_configurations or []] == [
+        f"{nic_id}/ipConfigurations/ipconfig1"
+    ]
+    with expect_arm_error("InUseSubnetCannotBeDeleted"):
+        clients.network.subnets.begin_delete(GROUP, "vnet", "default").result()
+    clients.network.network_interfaces.begin_delete(GROUP, "nic").result()
+    assert clients.network.subnets.get(GROUP, "vnet", "default").ip_configurations is None
+    clients.network.subnets.begin_delete(GROUP, "vnet", "default").result()
+    names = [s.name for s in clients.network.virtual_networks.get(GROUP, "vnet").subnets or []]
+    assert names == ["other"]
+
+
+def test_create_nic_refused_after_rolled_back_write(clients: Clients) -> None:
+    """A refused request changes nothing: the next one sees the world as it was."""
+    resource_group(clients)
+    virtual_network(clients, "vnet", "10.0.0.0/16", {"default": "10.0.0.0/24"})
+    bad = n.NetworkInterface(
+        location="westeurope",
+        ip_configurations=[
+            n.NetworkInterfaceIPConfiguration(
+                name="ipconfig1", subnet=n.Subnet(id=subnet_id(clients, "vnet", "missing"))
+            )
+        ],
+    )
+    with expect_arm_error("InvalidResourceReference"):
+        clients.network.network_interfaces.begin_create_or_update(GROUP, "nic", bad).result()
+    with pytest.raises(ResourceNotFoundError):
+        clients.network.network_interfaces.get(GROUP, "nic")
+    nic = network_interface(clients, "nic", "vnet", "default")
+    assert nic.ip_configurations is not None
+    assert nic.ip_configurations[0].private_ip_address == "10.0.0.4"

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,11 +113,18 @@ def _fault_counts(state: Path) -> tuple[int, int, int]:
 def soak(seed: int, state: Path) -> SoakResult:
     dice = random.Random(seed)
     interrupt = signal.SIGINT if seed % 2 else signal.SIGKILL
-    delay = dice.uniform(0.9, 2.2)  # ~0.7 s of imports, then ~1.2 s of deploy
+    # Counted from hubvpn's first line (its target), not from the fork: a signal that
+    # lands while the interpreter itself is still starting is Python's, not hubvpn's,
+    # and on a loaded machine start-up alone can take over a second.
+    delay = dice.uniform(0.1, 1.5)  # imports and observe, then ~1.2 s of deploy
     env = _env(state, f"{FAULT_MIX},seed={seed}", INTERRUPTED_SPEED)
     process = subprocess.Popen(
-        _hubvpn("deploy"), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _hubvpn("deploy"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+    assert process.stdout is not None
+    process.stdout.readline()
+    drain = threading.Thread(target=process.stdout.read, daemon=True)
+    drain.start()  # keep the pipe flowing so the process never blocks on output
     time.sleep(delay)
     process.send_signal(interrupt)
     code = process.wait(timeout=RUN_TIMEOUT_S)

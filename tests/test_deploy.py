@@ -327,6 +327,22 @@ def test_status_after_deploy_shows_both_connections_connected(
     ]
 
 
+def test_status_after_deploy_reads_each_connection_with_a_get(
+    clients: Clients, deployed: Plan
+) -> None:
+    # Azure's LIST of connections omits connectionStatus and sharedKey; a GET of one
+    # connection carries them (azure-sdk-assets net/sdk/network/Azure.ResourceManager.Network/
+    # tests/SessionRecords/GatewayOperationsTests/VirtualNetworkGatewayConnectionWithBgpTest.json).
+    since = len(requests(clients))
+    status(deployed, clients)
+    gets = {
+        r["path"].split("?")[0].rsplit("/", 1)[-1]
+        for r in requests(clients)[since:]
+        if r["method"] == "GET" and "/providers/Microsoft.Network/connections/" in r["path"]
+    }
+    assert gets == set(CONNECTIONS)
+
+
 def test_status_after_deploy_hub01_learns_remote_prefixes_over_ebgp(
     clients: Clients, deployed: Plan
 ) -> None:

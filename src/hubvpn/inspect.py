@@ -120,9 +120,20 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
                 for peering in item.virtual_network_peerings or []:
                     observed.resources[step_key("peering", peering.name, item.name)] = peering
     vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
+    # Azure's LIST of connections carries no runtime fields (connectionStatus, sharedKey,
+    # tunnel and byte counters); only a GET of one connection does (azure-facts.md).
+    connections = [m.name for k, m in observed.resources.items() if k.startswith("connection:")]
     second: dict[str, Callable[[], Any]] = {
-        f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
-        for vm in vms
+        **{
+            f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
+            for vm in vms
+        },
+        **{
+            f"conn:{name}": partial(
+                clients.network.virtual_network_gateway_connections.get, group, name
+            )
+            for name in connections
+        },
     }
     extra = more(observed) if more is not None else {}
     results = parallel({**second, **extra})
@@ -135,6 +146,14 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
             raise found
         for ext in getattr(found, "value", None) or []:
             observed.resources[step_key("vm_extension", ext.name, vm)] = ext
+    for name in connections:
+        found = results[f"conn:{name}"]
+        if isinstance(found, Exception):
+            if not_found(found):  # deleted between the two rounds
+                del observed.resources[step_key("connection", name)]
+                continue
+            raise found
+        observed.resources[step_key("connection", name)] = found
     return observed
 
 

@@ -508,7 +508,9 @@ def test_verify_json_after_deploy_matches_prediction(deployed: Path) -> None:
     result = invoke("verify", "-c", deployed, "--output", "json")
     assert result.exit_code == 0
     assert lines(result.stderr) == [
-        "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22"
+        "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22",
+        "on the emulator, this checks the deployment against the plan with the emulator's "
+        "copy of the routing model (not Azure's data plane)",
     ]
     data = json.loads(result.stdout)
     assert (data["port"], data["ok"]) == (22, True)
@@ -559,6 +561,10 @@ def test_verify_before_deploy_exits_1(state_dir: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is False
     assert {p["reachable"] for p in data["probes"]} == {None}
+    assert lines(result.stderr)[-1] == (
+        "error: nothing to verify: multi-hub-vpn is not fully deployed (run hubvpn deploy): "
+        "rg-multi-hub-vpn (missing)"
+    )
 
 
 # ------------------------------------------------------------------- plan

@@ -21,8 +21,10 @@ from hubvpn.azure import Clients
 from hubvpn.config import Topology, load_topology, parse_topology
 from hubvpn.deploy import OwnershipError, Report, deploy
 from hubvpn.destroy import destroy
-from hubvpn.inspect import predicted, status, verify
 from hubvpn.plan import Plan, Step, build_plan
+from hubvpn.predict import predicted
+from hubvpn.status import status
+from hubvpn.verify import verify
 
 TOPOLOGIES = Path(__file__).parent / "topologies"
 GROUP = "rg-multi-hub-vpn"
@@ -215,7 +217,7 @@ def test_deploy_added_spoke_is_advertised_to_the_remote_hub(
     plan = build_plan(parse_topology(data, Path("with-spoke30.toml")))
     report, _ = run(plan, clients)
     assert report.ok
-    hub02 = next(g for g in status(plan, clients).gateways if g["name"] == "vpngw-hub02")
+    hub02 = next(g.as_json() for g in status(plan, clients).gateways if g.name == "vpngw-hub02")
     assert {
         "network": "10.30.0.0/16",
         "nextHop": "10.0.200.254",
@@ -241,7 +243,7 @@ def test_deploy_recreates_a_deleted_connection_with_the_pair_key(
     assert {r["path"].rsplit("/", 1)[-1] for r in writes(clients, before)} == {CONNECTIONS[0]}
     assert ops.get_shared_key(GROUP, CONNECTIONS[0]).value == key
     connections = status(deployed, clients).connections
-    assert [c["connectionStatus"] for c in connections] == ["Connected", "Connected"]
+    assert [c.connection_status for c in connections] == ["Connected", "Connected"]
 
 
 def test_deploy_without_ssh_key_fails_vms_and_skips_their_extensions(clients: Clients) -> None:
@@ -300,28 +302,27 @@ def test_deploy_into_group_not_owned_raises_ownership_error_without_writing(
 def test_status_after_deploy_shows_every_resource_succeeded(
     clients: Clients, deployed: Plan
 ) -> None:
-    result = status(deployed, clients)
-    assert result.deployed
-    assert result.missing == []
-    assert len(result.resources) == len(deployed.steps)
-    assert {r["provisioningState"] for r in result.resources} == {"Succeeded"}
-    names = {r["name"] for r in result.resources}
+    result = status(deployed, clients).as_json()
+    assert (result["deployed"], result["missing"], result["converged"]) == (True, [], True)
+    assert len(result["resources"]) == len(deployed.steps)
+    assert {r["provisioningState"] for r in result["resources"]} == {"Succeeded"}
+    names = {r["name"] for r in result["resources"]}
     assert {GROUP, "vnet-hub00", "vpngw-hub01", "lng-vpngw-hub02", "vm-spoke10"} <= names
-    assert all(r["id"].startswith("/subscriptions/") for r in result.resources)
+    assert all(r["id"].startswith("/subscriptions/") for r in result["resources"])
 
 
 def test_status_after_deploy_lists_the_network_watchers_it_created(
     clients: Clients, deployed: Plan
 ) -> None:
     # the watchers live apart from the other resources when read (listed subscription-wide)
-    names = {r["name"] for r in status(deployed, clients).resources}
+    names = {r.name for r in status(deployed, clients).resources}
     assert {"NetworkWatcher_japaneast", "NetworkWatcher_japanwest"} <= names
 
 
 def test_status_after_deploy_shows_both_connections_connected(
     clients: Clients, deployed: Plan
 ) -> None:
-    assert status(deployed, clients).connections == [
+    assert status(deployed, clients).as_json()["connections"] == [
         {"name": name, "connectionStatus": "Connected", "provisioningState": "Succeeded"}
         for name in CONNECTIONS
     ]
@@ -346,7 +347,7 @@ def test_status_after_deploy_reads_each_connection_with_a_get(
 def test_status_after_deploy_hub01_learns_remote_prefixes_over_ebgp(
     clients: Clients, deployed: Plan
 ) -> None:
-    gateways = {g["name"]: g for g in status(deployed, clients).gateways}
+    gateways = {g["name"]: g for g in status(deployed, clients).as_json()["gateways"]}
     hub01 = gateways["vpngw-hub01"]
     assert (hub01["asn"], hub01["bgpPeeringAddress"]) == (65150, "10.0.200.254")
     assert [(p["neighbor"], p["asn"], p["state"]) for p in hub01["peers"]] == [
@@ -364,7 +365,7 @@ def test_status_after_deploy_spoke10_routes_remote_prefixes_via_gateway(
 ) -> None:
     routes = [
         (prefix, r["nextHopType"])
-        for r in status(deployed, clients).effective_routes["vm-spoke10"]
+        for r in status(deployed, clients).as_json()["effectiveRoutes"]["vm-spoke10"]
         if r["state"] == "Active"
         for prefix in r["addressPrefix"]
     ]
@@ -382,9 +383,9 @@ def test_status_before_deploy_reports_nothing_deployed(clients: Clients) -> None
     plan = build_plan(reference())
     result = status(plan, clients)
     assert not result.deployed
-    assert (result.resources, result.connections, result.gateways) == ([], [], [])
+    assert (result.resources, result.connections, result.gateways) == ((), (), ())
     assert result.effective_routes == {}
-    assert result.missing == [s.key for s in plan.steps]
+    assert result.missing == tuple(s.key for s in plan.steps)
     assert writes(clients) == []
 
 
@@ -394,7 +395,7 @@ def test_status_before_deploy_reports_nothing_deployed(clients: Clients) -> None
 def test_verify_after_deploy_measures_what_the_plan_predicts(
     clients: Clients, deployed: Plan
 ) -> None:
-    probes = verify(deployed, clients, 22)
+    probes = verify(deployed, clients, 22).probes
     expected = predicted(deployed, 22)
     assert {(p.source, p.destination): p.expected for p in probes} == expected
     assert [(p.source, p.destination) for p in probes if p.reachable != p.expected] == []
@@ -406,9 +407,14 @@ def test_verify_after_deploy_measures_what_the_plan_predicts(
 
 
 def test_verify_before_deploy_measures_nothing(clients: Clients) -> None:
-    probes = verify(build_plan(reference()), clients, 22)
-    assert len(probes) == 30
-    assert {p.reachable for p in probes} == {None}
+    result = verify(build_plan(reference()), clients, 22)
+    assert (result.ok, result.deployed, result.incomplete) == (
+        False,
+        False,
+        (f"{GROUP} (missing)",),
+    )
+    assert len(result.probes) == 30
+    assert {p.reachable for p in result.probes} == {None}
     assert writes(clients) == []
 
 
@@ -484,8 +490,8 @@ def test_deploy_three_hub_mesh_connects_every_pair(clients: Clients) -> None:
     assert report.ok, [o.detail for o in report.failed]
     connections = status(plan, clients).connections
     assert len(connections) == 6
-    assert {c["connectionStatus"] for c in connections} == {"Connected"}
-    probes = verify(plan, clients, 22)
+    assert {c.connection_status for c in connections} == {"Connected"}
+    probes = verify(plan, clients, 22).probes
     assert len(probes) == 12
     assert all(p.reachable and p.expected for p in probes)
 
@@ -499,4 +505,4 @@ def test_deploy_three_hub_mesh_across_regions_connects_every_pair(clients: Clien
     plan = build_plan(parse_topology(data, Path("three-regions.toml")))
     report, _ = run(plan, clients)
     assert [o.detail for o in report.failed] == []
-    assert {c["connectionStatus"] for c in status(plan, clients).connections} == {"Connected"}
+    assert {c.connection_status for c in status(plan, clients).connections} == {"Connected"}

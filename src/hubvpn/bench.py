@@ -34,8 +34,8 @@ from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.config import Topology, load_topology, parse_topology
 from hubvpn.deploy import Report, deploy
 from hubvpn.emulator.resources import KINDS
-from hubvpn.inspect import status
 from hubvpn.plan import Plan, Step, build_plan
+from hubvpn.status import status
 
 GATEWAY_AZURE_S = 1800.0
 BENCH_GATEWAY_S = 30.0  # the speed: a gateway takes 30 s

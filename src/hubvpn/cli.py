@@ -239,13 +239,13 @@ def status(
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
     routes of each gateway, and the effective routes of each test VM."""
-    from hubvpn.inspect import status as read_status
     from hubvpn.plan import build_plan
+    from hubvpn.status import status as read_status
 
     console, topology, chosen = _begin("status", config, target, subscription)
     with _connect(console, chosen) as clients:
         try:
-            result = read_status(build_plan(topology), clients)
+            result = read_status(build_plan(topology), clients, console.awaiting)
         except Exception as err:
             _azure_error(console, err)
     if output is Output.json:
@@ -265,29 +265,42 @@ def verify(
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
     Exits 1 when any probe differs from the prediction."""
-    from hubvpn.inspect import verify as run_verify
     from hubvpn.plan import build_plan
+    from hubvpn.verify import verify as run_verify
 
     console, topology, chosen = _begin(
         "verify", config, target, subscription, f", TCP {port}", need_vms=True
     )
+    if chosen.is_emulator:
+        console.info(
+            "on the emulator, this checks the deployment against the plan with the "
+            "emulator's copy of the routing model (not Azure's data plane)"
+        )
     with _connect(console, chosen) as clients:
         try:
-            probes = run_verify(build_plan(topology), clients, port)
+            result = run_verify(build_plan(topology), clients, port, console.awaiting)
         except Exception as err:
             _azure_error(console, err)
-    ok = all(p.reachable == p.expected for p in probes)
     if output is Output.json:
-        console.json({"port": port, "ok": ok, "probes": [p.as_json() for p in probes]})
-    elif all(p.reachable is None for p in probes):
+        console.json(result.as_json())
+    if not result.deployed:
+        names = ", ".join(result.incomplete[:8]) + (" ..." if len(result.incomplete) > 8 else "")
         _fail(
             console,
-            f"nothing to verify: {topology.name} has no deployed test VM (run hubvpn deploy)",
+            f"nothing to verify: {topology.name} is not fully deployed (run hubvpn deploy): "
+            + names,
             EXIT_FAILED,
         )
-    else:
-        console.verify(probes, port, ok)
-    if not ok:
+    if not result.converged:
+        _fail(
+            console,
+            f"not converged yet: still waiting for {', '.join(result.awaited)}; "
+            "run verify again in a minute",
+            EXIT_FAILED,
+        )
+    if output is not Output.json:
+        console.verify(result)
+    if not result.ok:
         raise typer.Exit(code=EXIT_FAILED)
 
 

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console as RichConsole
 from rich.console import Group
@@ -23,6 +23,10 @@ from rich.table import Table
 from rich.text import Text
 
 from hubvpn.plan import Plan, Step
+
+if TYPE_CHECKING:
+    from hubvpn.status import EffectiveRoute, GatewayRow, Status
+    from hubvpn.verify import Verification
 
 STATE_STYLE = {
     "pending": "dim",
@@ -146,6 +150,10 @@ class Console:
         with self.err.status(escape(message)) as status:
             yield lambda elapsed: status.update(f"{escape(message)} · {duration(elapsed)}")
 
+    def awaiting(self, awaited: tuple[str, ...]) -> None:
+        """Progress of a bounded wait for tunnels and BGP sessions that lag provisioning."""
+        self.info(f"waiting for tunnels to come up: {', '.join(awaited)}")
+
     # --------------------------------------------------------- progress
     def deploy_progress(self) -> DeployProgress:
         return DeployProgress(self)
@@ -189,29 +197,29 @@ class Console:
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
 
     # ------------------------------------------------------------ status
-    def status(self, status: Any) -> None:
+    def status(self, status: Status) -> None:
         if not status.deployed:
             self.out.print(
                 f"Topology [bold]{status.topology}[/] is not deployed "
                 f"(resource group {status.resource_group} does not exist)."
             )
             return
-        states = Counter(r["provisioningState"] for r in status.resources)
+        states = Counter(r.provisioning_state for r in status.resources)
         line = ", ".join(f"{n} {s}" for s, n in states.most_common())
         self.out.print(
             f"[bold]{status.topology}[/] in {status.resource_group}: "
             f"{len(status.resources)} resources ({line})"
         )
-        odd = [r for r in status.resources if r["provisioningState"] != "Succeeded"]
+        odd = [r for r in status.resources if r.provisioning_state != "Succeeded"]
         if odd:
             table = Table(box=None, header_style="bold", pad_edge=False)
             for col in ("resource", "type", "state"):
                 table.add_column(col)
             for r in odd:
                 table.add_row(
-                    r["name"],
-                    r["type"].split("/")[-1],
-                    Text(r["provisioningState"], style=STATE_STYLE.get(r["provisioningState"], "")),
+                    r.name,
+                    r.type.split("/")[-1],
+                    Text(r.provisioning_state, style=STATE_STYLE.get(r.provisioning_state, "")),
                 )
             self.out.print(table)
         if status.missing:
@@ -220,6 +228,9 @@ class Console:
                 + ", ".join(k.split(":", 1)[1] for k in status.missing[:8])
                 + (" ..." if len(status.missing) > 8 else "")
             )
+        if status.awaited:
+            awaited = escape(", ".join(status.awaited))
+            self.out.print(f"[yellow]not converged yet[/]: still waiting for {awaited}")
         if status.connections:
             self.out.print()
             table = Table(
@@ -233,50 +244,49 @@ class Console:
             table.add_column("status")
             for c in status.connections:
                 table.add_row(
-                    c["name"],
-                    Text(c["connectionStatus"], style=STATE_STYLE.get(c["connectionStatus"], "")),
+                    c.name,
+                    Text(c.connection_status, style=STATE_STYLE.get(c.connection_status, "")),
                 )
             self.out.print(table)
-        gateways = {gw["name"]: gw for gw in status.gateways}
-        for hub, (location, gateway_name, vms) in status.hubs.items():
+        gateways = {gw.name: gw for gw in status.gateways}
+        for hub in status.hubs:
             self.out.print()
-            self.out.print(f"[bold]{hub}[/] ({location})")
-            gw = gateways.get(gateway_name)
+            self.out.print(f"[bold]{hub.name}[/] ({hub.location})")
+            gw = gateways.get(hub.gateway)
             if gw is None:
                 state = next(
                     (
-                        r["provisioningState"]
+                        r.provisioning_state
                         for r in status.resources
-                        if r["name"] == gateway_name
-                        and r["type"].endswith("virtualNetworkGateways")
+                        if r.name == hub.gateway and r.type.endswith("virtualNetworkGateways")
                     ),
                     "not deployed",
                 )
-                self.out.print(f"  gateway {gateway_name}: {state}")
+                self.out.print(f"  gateway {hub.gateway}: {state}")
             else:
                 self._gateway(gw)
             self._routes(
-                {vm: status.effective_routes[vm] for vm in vms if vm in status.effective_routes}
+                {vm: status.effective_routes[vm] for vm in hub.vms if vm in status.effective_routes}
             )
 
-    def _gateway(self, gw: dict[str, Any]) -> None:
-        self.out.print(f"  gateway {gw['name']}  AS {gw['asn']}  BGP {gw['bgpPeeringAddress']}")
-        for p in gw["peers"]:
+    def _gateway(self, gw: GatewayRow) -> None:
+        self.out.print(f"  gateway {gw.name}  AS {gw.asn}  BGP {gw.bgp_peering_address}")
+        for p in gw.peers:
             self.out.print(
-                f"    peer {p['neighbor']} AS {p['asn']}  "
-                f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
-                f"{p['routesReceived']} routes received"
+                f"    peer {p.neighbor} AS {p.asn}  "
+                f"[{STATE_STYLE.get(p.state, '')}]{p.state}[/]  "
+                f"{p.routes_received} routes received"
             )
-        learned = [r for r in gw["learnedRoutes"] if r["origin"] != "Network"]
+        learned = [r for r in gw.learned_routes if r.origin != "Network"]
         if learned:
             table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
             for col in ("    learned", "next hop", "AS path"):
                 table.add_column(col)
             for r in learned:
-                table.add_row(f"    {r['network']}", r["nextHop"] or "", r["asPath"])
+                table.add_row(f"    {r.network}", r.next_hop or "", r.as_path)
             self.out.print(table)
 
-    def _routes(self, routes_by_vm: dict[str, list[dict[str, Any]]]) -> None:
+    def _routes(self, routes_by_vm: dict[str, tuple[EffectiveRoute, ...]]) -> None:
         """Effective routes, active ones only, without the Internet and None defaults."""
         if not routes_by_vm:
             return
@@ -287,8 +297,8 @@ class Console:
         for vm, routes in routes_by_vm.items():
             grouped: dict[str, list[str]] = {}
             for r in routes:
-                if r["state"] == "Active" and r["nextHopType"] not in ("Internet", "None"):
-                    grouped.setdefault(r["nextHopType"], []).extend(r["addressPrefix"])
+                if r.state == "Active" and r.next_hop_type not in ("Internet", "None"):
+                    grouped.setdefault(r.next_hop_type, []).extend(r.address_prefix)
             for i, (hop, prefixes) in enumerate(grouped.items()):
                 table.add_row(f"  {vm}" if i == 0 else "", hop, ", ".join(prefixes))
         self.out.print(table)
@@ -325,7 +335,8 @@ class Console:
             table.add_row(*row)
         self.out.print(table)
 
-    def verify(self, probes: list[Any], port: int, ok: bool) -> None:
+    def verify(self, result: Verification) -> None:
+        probes, port, ok = result.probes, result.port, result.ok
         names = list(dict.fromkeys(p.source for p in probes))
         cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
         self.matrix(f"Measured TCP {port}", names, cells)

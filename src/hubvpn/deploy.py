@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from hubvpn import naming
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.inspect import TRANSIENT_STATES, Observed, observe, owned_by, state_of
+from hubvpn.observe import TRANSIENT_STATES, Observed, observe, owned_by, state_of
 from hubvpn.plan import ConnectionSpec, Plan, Step
 from hubvpn.resources import (
     Context,

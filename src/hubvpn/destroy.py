@@ -16,7 +16,7 @@ from hubvpn import naming
 from hubvpn.azure import Clients
 from hubvpn.config import Topology
 from hubvpn.deploy import OwnershipError
-from hubvpn.inspect import not_found
+from hubvpn.observe import not_found
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def end_state(state: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, 
             else:
                 os.environ[key] = value
     resources = sorted((r.type, r.name, r.provisioning_state) for r in found.resources)
-    connections = sorted((c["name"], c.connection_status) for c in found.connections)
+    connections = sorted((c.name, c.connection_status) for c in found.connections)
     return resources, connections, all(p.reachable == p.expected for p in probes)
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from emulator_helpers import REFERENCE
 
 from hubvpn.azure import Clients
 from hubvpn.config import Topology, load_topology, parse_topology
-from hubvpn.deploy import OwnershipError, Report, deploy
+from hubvpn.deploy import Report, deploy
 from hubvpn.destroy import destroy
+from hubvpn.errors import OwnershipError
 from hubvpn.plan import Plan, Step, build_plan
 from hubvpn.predict import predicted
 from hubvpn.status import status
@@ -290,8 +291,8 @@ def test_deploy_into_group_not_owned_raises_ownership_error_without_writing(
     with pytest.raises(OwnershipError) as raised:
         run(build_plan(reference()), clients)
     assert str(raised.value) == (
-        f"resource group '{GROUP}' exists and belongs to {owner}; hubvpn writes only into "
-        f"a group tagged {TAG}=multi-hub-vpn"
+        f"resource group '{GROUP}' belongs to {owner}, not 'multi-hub-vpn': refusing to "
+        f"write into it (hubvpn touches only a group tagged {TAG}=multi-hub-vpn)"
     )
     assert writes(clients, before) == []
 
@@ -456,10 +457,10 @@ def test_destroy_deletes_the_group_and_a_second_destroy_finds_it_absent(
     clients: Clients, deployed: Plan
 ) -> None:
     topology = deployed.topology
-    first = destroy(topology, clients, threading.Event())
+    first = destroy(topology, clients)
     assert (first.state, first.resources) == ("deleted", 38)  # top-level resources only
     assert not clients.resource.resource_groups.check_existence(GROUP)
-    second = destroy(topology, clients, threading.Event())
+    second = destroy(topology, clients)
     assert (second.state, second.resources) == ("absent", 0)
 
 
@@ -473,9 +474,10 @@ def test_destroy_refuses_a_group_it_does_not_own(
     create_group(clients, tags)
     before = len(requests(clients))
     with pytest.raises(OwnershipError) as raised:
-        destroy(reference(), clients, threading.Event())
+        destroy(reference(), clients)
     assert str(raised.value) == (
-        f"resource group '{GROUP}' belongs to {owner}, not 'multi-hub-vpn': refusing to delete it"
+        f"resource group '{GROUP}' belongs to {owner}, not 'multi-hub-vpn': refusing to "
+        f"delete it (hubvpn touches only a group tagged {TAG}=multi-hub-vpn)"
     )
     assert writes(clients, before) == []
     assert clients.resource.resource_groups.check_existence(GROUP)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from emulator_helpers import REFERENCE
 
 from hubvpn.config import Topology, load_topology, parse_topology
 from hubvpn.plan import (

@@ -19,6 +19,7 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.azure import Clients
+from hubvpn.errors import OwnershipError
 from hubvpn.plan import step_key
 
 MAX_PARALLEL_READS = 32
@@ -162,3 +163,16 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
 
 def owned_by(tags: dict[str, str] | None, topology: str) -> bool:
     return (tags or {}).get(naming.TAG) == topology
+
+
+def check_owner(group: Any | None, topology: str, refusing: str) -> None:
+    """The one ownership check: hubvpn writes into or deletes a resource group only
+    when it is absent or tagged with this topology; else OwnershipError."""
+    if group is None or owned_by(group.tags, topology):
+        return
+    owner = (group.tags or {}).get(naming.TAG)
+    whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
+    raise OwnershipError(
+        f"resource group '{group.name}' belongs to {whose}, not '{topology}': refusing to "
+        f"{refusing} it (hubvpn touches only a group tagged {naming.TAG}={topology})"
+    )

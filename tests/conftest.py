@@ -6,12 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from emulator_helpers import TEST_SPEED
 
 from hubvpn.azure import Clients, connect, resolve_target
-
-REFERENCE = Path(__file__).resolve().parents[1] / "config" / "topology.toml"
-# 36000 Azure seconds per wall second: a 30-minute gateway takes 50 ms.
-TEST_SPEED = "36000"
 
 
 @pytest.fixture

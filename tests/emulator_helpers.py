@@ -34,6 +34,9 @@ ZONE_REDUNDANT = ("1", "2", "3")
 HUB_ASN = 65010
 SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEmulatorTestKeyNotARealKey0000000000 test"
 GATEWAY_CREATE_S = 1800.0  # the emulator's Azure duration of a VPN gateway create
+REFERENCE = Path(__file__).resolve().parents[1] / "config" / "topology.toml"
+# 36000 Azure seconds per wall second: a 30-minute gateway takes 50 ms.
+TEST_SPEED = "36000"
 
 
 def connect_at(

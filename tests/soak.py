@@ -69,8 +69,9 @@ def end_state(state: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, 
     """(resources, connections, verify ok), read in this process without faults."""
     from hubvpn.azure import connect, resolve_target
     from hubvpn.config import load_topology
-    from hubvpn.inspect import status, verify
     from hubvpn.plan import build_plan
+    from hubvpn.status import status
+    from hubvpn.verify import verify
 
     plan = build_plan(load_topology(REFERENCE))
     saved = {
@@ -81,15 +82,15 @@ def end_state(state: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, 
     try:
         with connect(resolve_target("emulator", None), state) as clients:
             found = status(plan, clients)
-            probes = verify(plan, clients, 22)
+            probes = verify(plan, clients, 22).probes
     finally:
         for key, value in {**saved, "HUBVPN_EMULATOR_SPEED": speed}.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    resources = sorted((r["type"], r["name"], r["provisioningState"]) for r in found.resources)
-    connections = sorted((c["name"], c["connectionStatus"]) for c in found.connections)
+    resources = sorted((r.type, r.name, r.provisioning_state) for r in found.resources)
+    connections = sorted((c.name, c.connection_status) for c in found.connections)
     return resources, connections, all(p.reachable == p.expected for p in probes)
 
 

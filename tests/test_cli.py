@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from emulator_helpers import REFERENCE
 from typer.testing import CliRunner, Result
 
 from hubvpn.azure import Clients
@@ -367,8 +367,9 @@ def test_deploy_into_group_of_other_topology_exits_1(
     result = invoke("deploy", "-c", config)
     assert result.exit_code == 1
     assert lines(result.stderr)[-1] == (
-        "error: resource group 'rg-multi-hub-vpn' exists and belongs to topology 'other-lab'; "
-        "hubvpn writes only into a group tagged hubvpn-topology=multi-hub-vpn"
+        "error: resource group 'rg-multi-hub-vpn' belongs to topology 'other-lab', not "
+        "'multi-hub-vpn': refusing to write into it (hubvpn touches only a group tagged "
+        "hubvpn-topology=multi-hub-vpn)"
     )
     assert len(writes(state_dir)) == before
 
@@ -508,7 +509,9 @@ def test_verify_json_after_deploy_matches_prediction(deployed: Path) -> None:
     result = invoke("verify", "-c", deployed, "--output", "json")
     assert result.exit_code == 0
     assert lines(result.stderr) == [
-        "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22"
+        "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22",
+        "on the emulator, this checks the deployment against the plan with the emulator's "
+        "copy of the routing model (not Azure's data plane)",
     ]
     data = json.loads(result.stdout)
     assert (data["port"], data["ok"]) == (22, True)
@@ -559,6 +562,10 @@ def test_verify_before_deploy_exits_1(state_dir: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is False
     assert {p["reachable"] for p in data["probes"]} == {None}
+    assert lines(result.stderr)[-1] == (
+        "error: nothing to verify: multi-hub-vpn is not fully deployed (run hubvpn deploy): "
+        "rg-multi-hub-vpn (missing)"
+    )
 
 
 # ------------------------------------------------------------------- plan
@@ -661,7 +668,8 @@ def test_destroy_refuses_group_of_other_topology(clients: Clients, state_dir: Pa
     assert result.exit_code == 1
     assert lines(result.stderr)[1:] == [
         "error: resource group 'rg-multi-hub-vpn' belongs to topology 'other-lab', not "
-        "'multi-hub-vpn': refusing to delete it"
+        "'multi-hub-vpn': refusing to delete it (hubvpn touches only a group tagged "
+        "hubvpn-topology=multi-hub-vpn)"
     ]
     assert [r for r in writes(state_dir) if r["method"] == "DELETE"] == []
     assert clients.resource.resource_groups.check_existence("rg-multi-hub-vpn")

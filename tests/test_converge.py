@@ -13,8 +13,9 @@ from test_deploy import deployed, reference_data, run, states, writes
 
 from hubvpn.azure import Clients
 from hubvpn.config import parse_topology
-from hubvpn.inspect import status, verify
 from hubvpn.plan import Plan, build_plan
+from hubvpn.status import status
+from hubvpn.verify import verify
 
 __all__ = ["deployed"]  # the fixture, shared with test_deploy
 GATEWAYS = ("vpngw-hub01", "vpngw-hub02")
@@ -49,10 +50,10 @@ def test_deploy_gateway_sku_change_updates_only_the_gateway_keeping_bgp(
     assert gateway.sku.name == "VpnGw2AZ"
     after = status(plan, clients)
     # The Azure-computed BGP fields survived the update and the tunnels stayed up.
-    assert [g["bgpPeeringAddress"] for g in after.gateways] == [
-        g["bgpPeeringAddress"] for g in before.gateways
+    assert [g.bgp_peering_address for g in after.gateways] == [
+        g.bgp_peering_address for g in before.gateways
     ]
-    assert {c["connectionStatus"] for c in after.connections} == {"Connected"}
+    assert {c.connection_status for c in after.connections} == {"Connected"}
 
 
 def test_deploy_added_hub_creates_its_set_and_links_without_touching_the_rest(
@@ -88,7 +89,7 @@ def test_deploy_added_hub_creates_its_set_and_links_without_touching_the_rest(
             "AzureNetworkWatcherExtension",
         ]
     )
-    probes = verify(plan, clients, 22)
+    probes = verify(plan, clients, 22).probes
     assert all(p.reachable == p.expected for p in probes)
     # hub100 reaches hub200 only through hub00's gateway: BGP transit.
     assert next(
@@ -117,12 +118,12 @@ def test_deploy_spoke_to_spoke_makes_sibling_spokes_reachable(
             "vnet-spoke120",
         ]
     )
-    probes = {(p.source, p.destination): p for p in verify(plan, clients, 22)}
+    probes = {(p.source, p.destination): p for p in verify(plan, clients, 22).probes}
     assert probes[("vm-spoke10", "vm-spoke20")].reachable
     assert probes[("vm-spoke20", "vm-spoke10")].reachable
     assert all(p.reachable for p in probes.values())
     routes = status(plan, clients).effective_routes["vm-spoke10"]
-    user = [r for r in routes if r["source"] == "User"]
+    user = [r.as_json() for r in routes if r.source == "User"]
     assert user == [
         {
             "addressPrefix": ["10.20.0.0/16"],
@@ -150,11 +151,11 @@ def test_deploy_chain_of_hubs_transits_bgp_through_the_middle(clients: Clients) 
     plan = plan_of(data)
     report, _ = run(plan, clients)
     assert report.ok, [o.detail for o in report.failed]
-    gateways = {g["name"]: g for g in status(plan, clients).gateways}
-    learned = {r["network"]: r["asPath"] for r in gateways["vpngw-hub01"]["learnedRoutes"]}
+    gateways = {g.name: g for g in status(plan, clients).gateways}
+    learned = {r.network: r.as_path for r in gateways["vpngw-hub01"].learned_routes}
     assert learned["10.200.0.0/16"] == "65151 65152"
     assert learned["10.110.0.0/16"] == "65151"
-    assert all(p.reachable == p.expected for p in verify(plan, clients, 22))
+    assert all(p.reachable == p.expected for p in verify(plan, clients, 22).probes)
 
 
 def test_deploy_refuses_to_move_a_resource_to_another_region(

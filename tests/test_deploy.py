@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from emulator_helpers import REFERENCE
 
 from hubvpn.azure import Clients
 from hubvpn.config import Topology, load_topology, parse_topology
-from hubvpn.deploy import OwnershipError, Report, deploy
+from hubvpn.deploy import Report, deploy
 from hubvpn.destroy import destroy
-from hubvpn.inspect import predicted, status, verify
+from hubvpn.errors import OwnershipError
 from hubvpn.plan import Plan, Step, build_plan
 from hubvpn.planning import plan_against
+from hubvpn.status import status
+from hubvpn.verify import verify
 
 TOPOLOGIES = Path(__file__).parent / "topologies"
 GROUP = "rg-multi-hub-vpn"
@@ -216,7 +218,7 @@ def test_deploy_added_spoke_is_advertised_to_the_remote_hub(
     plan = build_plan(parse_topology(data, Path("with-spoke30.toml")))
     report, _ = run(plan, clients)
     assert report.ok
-    hub02 = next(g for g in status(plan, clients).gateways if g["name"] == "vpngw-hub02")
+    hub02 = next(g.as_json() for g in status(plan, clients).gateways if g.name == "vpngw-hub02")
     assert {
         "network": "10.30.0.0/16",
         "nextHop": "10.0.200.254",
@@ -242,7 +244,7 @@ def test_deploy_recreates_a_deleted_connection_with_the_pair_key(
     assert {r["path"].rsplit("/", 1)[-1] for r in writes(clients, before)} == {CONNECTIONS[0]}
     assert ops.get_shared_key(GROUP, CONNECTIONS[0]).value == key
     connections = status(deployed, clients).connections
-    assert [c["connectionStatus"] for c in connections] == ["Connected", "Connected"]
+    assert [c.connection_status for c in connections] == ["Connected", "Connected"]
 
 
 def test_deploy_without_ssh_key_fails_vms_and_skips_their_extensions(clients: Clients) -> None:
@@ -289,8 +291,8 @@ def test_deploy_into_group_not_owned_raises_ownership_error_without_writing(
     with pytest.raises(OwnershipError) as raised:
         run(build_plan(reference()), clients)
     assert str(raised.value) == (
-        f"resource group '{GROUP}' exists and belongs to {owner}; hubvpn writes only into "
-        f"a group tagged {TAG}=multi-hub-vpn"
+        f"resource group '{GROUP}' belongs to {owner}, not 'multi-hub-vpn': refusing to "
+        f"write into it (hubvpn touches only a group tagged {TAG}=multi-hub-vpn)"
     )
     assert writes(clients, before) == []
 
@@ -301,21 +303,20 @@ def test_deploy_into_group_not_owned_raises_ownership_error_without_writing(
 def test_status_after_deploy_shows_every_resource_succeeded(
     clients: Clients, deployed: Plan
 ) -> None:
-    result = status(deployed, clients)
-    assert result.deployed
-    assert result.missing == []
-    assert len(result.resources) == len(deployed.steps)
-    assert {r["provisioningState"] for r in result.resources} == {"Succeeded"}
-    names = {r["name"] for r in result.resources}
+    result = status(deployed, clients).as_json()
+    assert (result["deployed"], result["missing"], result["converged"]) == (True, [], True)
+    assert len(result["resources"]) == len(deployed.steps)
+    assert {r["provisioningState"] for r in result["resources"]} == {"Succeeded"}
+    names = {r["name"] for r in result["resources"]}
     assert {GROUP, "vnet-hub00", "vpngw-hub01", "lng-vpngw-hub02", "vm-spoke10"} <= names
-    assert all(r["id"].startswith("/subscriptions/") for r in result.resources)
+    assert all(r["id"].startswith("/subscriptions/") for r in result["resources"])
 
 
 def test_status_after_deploy_lists_the_network_watchers_it_created(
     clients: Clients, deployed: Plan
 ) -> None:
     # the watchers live apart from the other resources when read (listed subscription-wide)
-    found = {r["name"]: r["id"] for r in status(deployed, clients).resources}
+    found = {r.name: r.id for r in status(deployed, clients).resources}
     for region in ("japaneast", "japanwest"):
         assert (
             f"/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_{region}"
@@ -367,8 +368,8 @@ def test_deploy_uses_the_region_watcher_wherever_it_lives(clients: Clients) -> N
     watcher = report.outcomes["network_watcher:NetworkWatcher_japaneast"]
     assert (watcher.state, watcher.detail) == ("unchanged", "uses rg-ops/nw-ops")
     assert len(watcher_ids(clients)) == 2 and theirs in watcher_ids(clients)
-    assert all(p.reachable == p.expected for p in verify(plan, clients, 22))
-    ids = {r["id"] for r in status(plan, clients).resources}
+    assert verify(plan, clients, 22).ok
+    ids = {r.id for r in status(plan, clients).resources}
     assert theirs in ids
 
 
@@ -397,14 +398,14 @@ def test_deploy_uses_a_watcher_that_appeared_meanwhile(clients: Clients) -> None
 def test_destroy_leaves_every_network_watcher(clients: Clients, deployed: Plan) -> None:
     before = watcher_ids(clients)
     assert len(before) == 2
-    destroy(deployed.topology, clients, threading.Event())
+    destroy(deployed.topology, clients)
     assert watcher_ids(clients) == before
 
 
 def test_status_after_deploy_shows_both_connections_connected(
     clients: Clients, deployed: Plan
 ) -> None:
-    assert status(deployed, clients).connections == [
+    assert status(deployed, clients).as_json()["connections"] == [
         {"name": name, "connectionStatus": "Connected", "provisioningState": "Succeeded"}
         for name in CONNECTIONS
     ]
@@ -429,7 +430,7 @@ def test_status_after_deploy_reads_each_connection_with_a_get(
 def test_status_after_deploy_hub01_learns_remote_prefixes_over_ebgp(
     clients: Clients, deployed: Plan
 ) -> None:
-    gateways = {g["name"]: g for g in status(deployed, clients).gateways}
+    gateways = {g["name"]: g for g in status(deployed, clients).as_json()["gateways"]}
     hub01 = gateways["vpngw-hub01"]
     assert (hub01["asn"], hub01["bgpPeeringAddress"]) == (65150, "10.0.200.254")
     assert [(p["neighbor"], p["asn"], p["state"]) for p in hub01["peers"]] == [
@@ -447,7 +448,7 @@ def test_status_after_deploy_spoke10_routes_remote_prefixes_via_gateway(
 ) -> None:
     routes = [
         (prefix, r["nextHopType"])
-        for r in status(deployed, clients).effective_routes["vm-spoke10"]
+        for r in status(deployed, clients).as_json()["effectiveRoutes"]["vm-spoke10"]
         if r["state"] == "Active"
         for prefix in r["addressPrefix"]
     ]
@@ -465,9 +466,9 @@ def test_status_before_deploy_reports_nothing_deployed(clients: Clients) -> None
     plan = build_plan(reference())
     result = status(plan, clients)
     assert not result.deployed
-    assert (result.resources, result.connections, result.gateways) == ([], [], [])
+    assert (result.resources, result.connections, result.gateways) == ((), (), ())
     assert result.effective_routes == {}
-    assert result.missing == [s.key for s in plan.steps]
+    assert result.missing == tuple(s.key for s in plan.steps)
     assert writes(clients) == []
 
 
@@ -477,9 +478,8 @@ def test_status_before_deploy_reports_nothing_deployed(clients: Clients) -> None
 def test_verify_after_deploy_measures_what_the_plan_predicts(
     clients: Clients, deployed: Plan
 ) -> None:
-    probes = verify(deployed, clients, 22)
-    expected = predicted(deployed, 22)
-    assert {(p.source, p.destination): p.expected for p in probes} == expected
+    probes = verify(deployed, clients, 22).probes
+    assert len(probes) == 30
     assert [(p.source, p.destination) for p in probes if p.reachable != p.expected] == []
     for p in probes:
         assert bool(p.hops) == p.reachable, (p.source, p.destination)
@@ -489,9 +489,14 @@ def test_verify_after_deploy_measures_what_the_plan_predicts(
 
 
 def test_verify_before_deploy_measures_nothing(clients: Clients) -> None:
-    probes = verify(build_plan(reference()), clients, 22)
-    assert len(probes) == 30
-    assert {p.reachable for p in probes} == {None}
+    result = verify(build_plan(reference()), clients, 22)
+    assert (result.ok, result.deployed, result.incomplete) == (
+        False,
+        False,
+        (f"{GROUP} (missing)",),
+    )
+    assert len(result.probes) == 30
+    assert {p.reachable for p in result.probes} == {None}
     assert writes(clients) == []
 
 
@@ -579,10 +584,10 @@ def test_destroy_deletes_the_group_and_a_second_destroy_finds_it_absent(
     clients: Clients, deployed: Plan
 ) -> None:
     topology = deployed.topology
-    first = destroy(topology, clients, threading.Event())
+    first = destroy(topology, clients)
     assert (first.state, first.resources) == ("deleted", 36)  # top-level resources only; no watcher
     assert not clients.resource.resource_groups.check_existence(GROUP)
-    second = destroy(topology, clients, threading.Event())
+    second = destroy(topology, clients)
     assert (second.state, second.resources) == ("absent", 0)
 
 
@@ -596,9 +601,10 @@ def test_destroy_refuses_a_group_it_does_not_own(
     create_group(clients, tags)
     before = len(requests(clients))
     with pytest.raises(OwnershipError) as raised:
-        destroy(reference(), clients, threading.Event())
+        destroy(reference(), clients)
     assert str(raised.value) == (
-        f"resource group '{GROUP}' belongs to {owner}, not 'multi-hub-vpn': refusing to delete it"
+        f"resource group '{GROUP}' belongs to {owner}, not 'multi-hub-vpn': refusing to "
+        f"delete it (hubvpn touches only a group tagged {TAG}=multi-hub-vpn)"
     )
     assert writes(clients, before) == []
     assert clients.resource.resource_groups.check_existence(GROUP)
@@ -613,8 +619,8 @@ def test_deploy_three_hub_mesh_connects_every_pair(clients: Clients) -> None:
     assert report.ok, [o.detail for o in report.failed]
     connections = status(plan, clients).connections
     assert len(connections) == 6
-    assert {c["connectionStatus"] for c in connections} == {"Connected"}
-    probes = verify(plan, clients, 22)
+    assert {c.connection_status for c in connections} == {"Connected"}
+    probes = verify(plan, clients, 22).probes
     assert len(probes) == 12
     assert all(p.reachable and p.expected for p in probes)
 
@@ -628,7 +634,7 @@ def test_deploy_three_hub_mesh_across_regions_connects_every_pair(clients: Clien
     plan = build_plan(parse_topology(data, Path("three-regions.toml")))
     report, _ = run(plan, clients)
     assert [o.detail for o in report.failed] == []
-    assert {c["connectionStatus"] for c in status(plan, clients).connections} == {"Connected"}
+    assert {c.connection_status for c in status(plan, clients).connections} == {"Connected"}
 
 
 def test_plan_names_the_region_watcher_it_uses(clients: Clients) -> None:

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from emulator_helpers import REFERENCE
 
 from hubvpn.config import Topology, load_topology, parse_topology
-from hubvpn.inspect import predicted
 from hubvpn.plan import (
     AZURE_S,
     ConnectionSpec,
@@ -32,6 +31,7 @@ from hubvpn.plan import (
     VirtualNetworkSpec,
     build_plan,
 )
+from hubvpn.predict import predicted
 
 GROUP = "resource_group:rg-multi-hub-vpn"
 VMS = ("vm-hub00", "vm-spoke10", "vm-spoke20", "vm-hub100", "vm-spoke110", "vm-spoke120")

@@ -1,26 +1,40 @@
-"""hubvpn's command line: parse, call one core function, map errors to exit codes.
+"""hubvpn's command line: parse, call one core function, render the result.
 
-Exit codes: 0 success; 1 the operation failed or verification differs;
-2 bad input (command line or topology file); 130 interrupted.
+Errors become exit codes at one boundary (``boundary``, around every command):
+``HubvpnError`` carries its own code (errors.py draws the tree), azure-core's
+``AzureError`` is 1, the target's and the emulator's settings errors are 2, and
+Ctrl-C is 130. Exit codes: 0 success; 1 the operation failed or verification
+differs; 2 bad input (command line or topology file); 130 interrupted.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
 import typer
+
+from hubvpn.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    HubvpnError,
+    Interrupted,
+    OperationFailed,
+)
 
 if TYPE_CHECKING:
     from hubvpn.azure import Clients, Target
     from hubvpn.config import Topology
     from hubvpn.console import Console
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+P = ParamSpec("P")
 
 app = typer.Typer(
     help="Deploy, inspect, verify and destroy a multi-hub Azure VPN lab "
@@ -76,21 +90,36 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confir
 DEFAULT_CONFIG = Path("config/topology.toml")
 
 
-def _fail(console: Console, message: str, code: int) -> NoReturn:
-    console.error(message)
-    raise typer.Exit(code=code)
+def boundary(command: Callable[P, None]) -> Callable[P, None]:
+    """The one place where errors become messages and exit codes."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        from azure.core.exceptions import AzureError
+
+        from hubvpn.azure import TargetError, error_code, error_message
+        from hubvpn.console import Console
+        from hubvpn.emulator import EmulatorSettingsError
+
+        try:
+            command(*args, **kwargs)
+        except HubvpnError as err:
+            _exit(Console(), str(err), err.exit_code)
+        except (TargetError, EmulatorSettingsError) as err:
+            _exit(Console(), str(err), EXIT_BAD_INPUT)
+        except AzureError as err:  # HttpResponseError and the transport's errors
+            code = error_code(err)
+            _exit(Console(), f"{code + ': ' if code else ''}{error_message(err)}", EXIT_FAILED)
+        except KeyboardInterrupt:
+            _exit(Console(), "interrupted", EXIT_INTERRUPTED)
+
+    return run
 
 
-def _load(console: Console, config: Path) -> Topology:
-    from hubvpn.config import TopologyError, load_topology
-
-    try:
-        topology = load_topology(config)
-    except TopologyError as err:
-        for line in str(err).splitlines():
-            console.error(line)
-        raise typer.Exit(code=EXIT_BAD_INPUT) from None
-    return topology
+def _exit(console: Console, message: str, code: int) -> None:
+    for line in message.splitlines() or [""]:
+        console.error(line)
+    raise typer.Exit(code=code) from None
 
 
 def _begin(
@@ -104,66 +133,35 @@ def _begin(
 ) -> tuple[Console, Topology, Target]:
     """Every command's start: load and check the topology (exit 2 before any request),
     choose the target, and name it in the first line; topology warnings follow."""
+    from hubvpn.azure import resolve_target
+    from hubvpn.config import load_topology
     from hubvpn.console import Console
 
     console = Console()
-    topology = _load(console, config)
+    topology = load_topology(config)
     if need_vms and topology.vm is None:
-        _fail(
-            console, f"{config}: no [vm] table: there are no test VMs to probe from", EXIT_BAD_INPUT
-        )
-    chosen = _target(console, target, subscription)
+        raise BadInput(f"{config}: no [vm] table: there are no test VMs to probe from")
+    chosen = resolve_target(target.value, subscription)
     warnings = tuple(f"{config}: {warning}" for warning in topology.warnings)
     console.header(command, chosen.describe(), f"topology {topology.name}{detail}", warnings)
     return console, topology, chosen
 
 
-def _target(console: Console, target: TargetChoice, subscription: str | None) -> Target:
-    from hubvpn.azure import TargetError, resolve_target
+def _connect(target: Target) -> Clients:
+    from hubvpn.azure import connect
 
-    try:
-        return resolve_target(target.value, subscription)
-    except TargetError as err:
-        _fail(console, str(err), EXIT_BAD_INPUT)
+    return connect(target)
 
 
-def _connect(console: Console, target: Target) -> Clients:
-    from hubvpn.azure import TargetError, connect
-    from hubvpn.emulator import EmulatorSettingsError
-
-    try:
-        return connect(target)
-    except (TargetError, EmulatorSettingsError) as err:
-        _fail(console, str(err), EXIT_BAD_INPUT)
-
-
-@contextmanager
-def _locked(console: Console, topology: Topology) -> Iterator[None]:
-    from hubvpn.azure import state_dir
-    from hubvpn.lock import LockHeld, topology_lock
-
-    try:
-        with topology_lock(state_dir(), topology.name):
-            yield
-    except LockHeld as err:
-        _fail(console, str(err), EXIT_FAILED)
-
-
-def _azure_error(console: Console, err: Exception) -> NoReturn:
-    from hubvpn.azure import error_code, error_message
-
-    code = error_code(err)
-    _fail(console, f"{code + ': ' if code else ''}{error_message(err)}", EXIT_FAILED)
-
-
-def _confirm(console: Console, target: Target, yes: bool, question: str) -> None:
+def _confirm(target: Target, yes: bool, question: str) -> None:
     if target.is_emulator or yes:
         return
     if not typer.confirm(question, default=False, err=True):
-        _fail(console, "cancelled", EXIT_FAILED)
+        raise OperationFailed("cancelled")
 
 
 @app.command()
+@boundary
 def deploy(
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
@@ -176,14 +174,14 @@ def deploy(
     hub's gateway, local network gateways for the remote gateway. Safe to re-run
     after a failure or Ctrl-C: it attaches to what is still provisioning.
     """
-    from hubvpn.deploy import OwnershipError
+    from hubvpn.azure import state_dir
     from hubvpn.deploy import deploy as run_deploy
-    from hubvpn.keys import SshKeyError, shared_key_from_env, ssh_public_key
+    from hubvpn.keys import shared_key_from_env, ssh_public_key
+    from hubvpn.lock import topology_lock
     from hubvpn.plan import build_plan
 
     console, topology, chosen = _begin("deploy", config, target, subscription, f" ({config})")
     _confirm(
-        console,
         chosen,
         yes,
         f"Deploy {topology.name} into {topology.resource_group} on Azure? VPN gateways "
@@ -191,38 +189,22 @@ def deploy(
     )
     public_key = None
     if topology.vm is not None:
-        from hubvpn.azure import state_dir
-
-        try:
-            public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
-        except (SshKeyError, OSError) as err:
-            _fail(console, str(err), EXIT_BAD_INPUT)
+        public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
         if generated is not None:
             console.info(
                 f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
-                f"{generated} (private key, mode 0600)",
-                markup=False,
+                f"{generated} (private key, mode 0600)"
             )
     plan = build_plan(topology)
-    cancel = threading.Event()
-    with _locked(console, topology), _connect(console, chosen) as clients:
-        try:
-            report = run_deploy(
-                plan,
-                clients,
-                console.deploy_progress(),
-                ssh_public_key=public_key,
-                shared_key=shared_key_from_env(),
-                cancel=cancel,
-            )
-        except OwnershipError as err:
-            _fail(console, str(err), EXIT_FAILED)
-        except KeyboardInterrupt:
-            cancel.set()
-            console.error("interrupted")
-            raise typer.Exit(code=EXIT_INTERRUPTED) from None
-        except Exception as err:
-            _azure_error(console, err)
+    with topology_lock(state_dir(), topology.name), _connect(chosen) as clients:
+        report = run_deploy(
+            plan,
+            clients,
+            console.deploy_progress(),
+            ssh_public_key=public_key,
+            shared_key=shared_key_from_env(),
+            cancel=threading.Event(),  # set by deploy itself on Ctrl-C
+        )
     console.deploy_summary(report)
     if report.interrupted:
         raise typer.Exit(code=EXIT_INTERRUPTED)
@@ -231,6 +213,7 @@ def deploy(
 
 
 @app.command()
+@boundary
 def status(
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
@@ -239,22 +222,21 @@ def status(
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
     routes of each gateway, and the effective routes of each test VM."""
-    from hubvpn.inspect import status as read_status
+    from hubvpn import views
     from hubvpn.plan import build_plan
+    from hubvpn.status import status as read_status
 
     console, topology, chosen = _begin("status", config, target, subscription)
-    with _connect(console, chosen) as clients:
-        try:
-            result = read_status(build_plan(topology), clients)
-        except Exception as err:
-            _azure_error(console, err)
+    with _connect(chosen) as clients:
+        result = read_status(build_plan(topology), clients, console.awaiting)
     if output is Output.json:
         console.json(result.as_json())
     else:
-        console.status(result)
+        views.status(console, result)
 
 
 @app.command()
+@boundary
 def verify(
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
@@ -265,33 +247,41 @@ def verify(
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
     Exits 1 when any probe differs from the prediction."""
-    from hubvpn.inspect import verify as run_verify
+    from hubvpn import views
     from hubvpn.plan import build_plan
+    from hubvpn.verify import verify as run_verify
 
     console, topology, chosen = _begin(
         "verify", config, target, subscription, f", TCP {port}", need_vms=True
     )
-    with _connect(console, chosen) as clients:
-        try:
-            probes = run_verify(build_plan(topology), clients, port)
-        except Exception as err:
-            _azure_error(console, err)
-    ok = all(p.reachable == p.expected for p in probes)
-    if output is Output.json:
-        console.json({"port": port, "ok": ok, "probes": [p.as_json() for p in probes]})
-    elif all(p.reachable is None for p in probes):
-        _fail(
-            console,
-            f"nothing to verify: {topology.name} has no deployed test VM (run hubvpn deploy)",
-            EXIT_FAILED,
+    if chosen.is_emulator:
+        console.info(
+            "on the emulator, this checks the deployment against the plan with the "
+            "emulator's copy of the routing model (not Azure's data plane)"
         )
-    else:
-        console.verify(probes, port, ok)
-    if not ok:
+    with _connect(chosen) as clients:
+        result = run_verify(build_plan(topology), clients, port, console.awaiting)
+    if output is Output.json:
+        console.json(result.as_json())
+    if not result.deployed:
+        names = ", ".join(result.incomplete[:8]) + (" ..." if len(result.incomplete) > 8 else "")
+        raise OperationFailed(
+            f"nothing to verify: {topology.name} is not fully deployed (run hubvpn deploy): "
+            + names
+        )
+    if not result.converged:
+        raise OperationFailed(
+            f"not converged yet: still waiting for {', '.join(result.awaited)}; "
+            "run verify again in a minute"
+        )
+    if output is not Output.json:
+        views.verification(console, result)
+    if not result.ok:
         raise typer.Exit(code=EXIT_FAILED)
 
 
 @app.command()
+@boundary
 def plan(
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
@@ -300,26 +290,20 @@ def plan(
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
+    from hubvpn import views
     from hubvpn.planning import plan_against
 
     console, topology, chosen = _begin("plan", config, target, subscription)
-    with _connect(console, chosen) as clients:
-        try:
-            result = plan_against(topology, clients)
-        except Exception as err:
-            _azure_error(console, err)
+    with _connect(chosen) as clients:
+        result = plan_against(topology, clients)
     if output is Output.json:
         console.json(result.as_json())
-        return
-    console.plan(result.plan, result.actions, result.critical, result.remaining_s)
-    if result.reachability:
-        names = list(dict.fromkeys(p.source for p in result.reachability))
-        cells = {(p.source, p.destination): (p.reachable, None) for p in result.reachability}
-        console.out.print()
-        console.matrix("Predicted TCP 22 reachability", names, cells)
+    else:
+        views.plan(console, result)
 
 
 @app.command()
+@boundary
 def destroy(
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
@@ -328,40 +312,32 @@ def destroy(
 ) -> None:
     """Delete the topology's resource group, only if its tag names this topology.
     Safe to re-run."""
+    from hubvpn.azure import state_dir
     from hubvpn.console import duration
-    from hubvpn.deploy import OwnershipError
     from hubvpn.destroy import destroy as run_destroy
     from hubvpn.destroy import find_owned_group
+    from hubvpn.lock import topology_lock
 
     console, topology, chosen = _begin("destroy", config, target, subscription)
-    cancel = threading.Event()
-    with _locked(console, topology), _connect(console, chosen) as clients:
+    with topology_lock(state_dir(), topology.name), _connect(chosen) as clients:
+        exists, count = find_owned_group(topology, clients)
+        if exists:
+            _confirm(
+                chosen,
+                yes,
+                f"Delete resource group {topology.resource_group} and its {count} resources?",
+            )
+            console.info(f"Deleting {topology.resource_group} ({count} top-level resources)...")
         try:
-            exists, count = find_owned_group(topology, clients)
-            if exists:
-                _confirm(
-                    console,
-                    chosen,
-                    yes,
-                    f"Delete resource group {topology.resource_group} and its {count} resources?",
-                )
-                console.info(
-                    f"Deleting {topology.resource_group} ({count} top-level resources)...",
-                    markup=False,
-                )
             with console.waiting(f"deleting {topology.resource_group}") as tick:
-                result = run_destroy(topology, clients, cancel, tick)
-        except OwnershipError as err:
-            _fail(console, str(err), EXIT_FAILED)
+                result = run_destroy(topology, clients, tick)
         except KeyboardInterrupt:
-            console.error("interrupted: the deletion continues in Azure; re-run destroy to wait")
-            raise typer.Exit(code=EXIT_INTERRUPTED) from None
-        except Exception as err:
-            _azure_error(console, err)
+            raise Interrupted(
+                "interrupted: the deletion continues in Azure; re-run destroy to wait"
+            ) from None
     if result.state == "absent":
         console.info(
-            f"Nothing to destroy: resource group {topology.resource_group} does not exist.",
-            markup=False,
+            f"Nothing to destroy: resource group {topology.resource_group} does not exist."
         )
     else:
         console.info(
@@ -372,25 +348,22 @@ def destroy(
 
 
 @emulator_app.command("serve")
+@boundary
 def emulator_serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Loopback port.")] = 8943,
 ) -> None:
     """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops)."""
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
-    from hubvpn.emulator import EmulatorSettingsError, open_app
+    from hubvpn.emulator import open_app
     from hubvpn.emulator.server import HOST, make
 
-    console = Console()
     try:
         server = make(open_app(state_dir()), port)
-    except EmulatorSettingsError as err:
-        _fail(console, str(err), EXIT_BAD_INPUT)
     except OSError as err:
-        _fail(console, f"cannot listen on {HOST}:{port}: {err.strerror}", EXIT_FAILED)
-    console.info(
-        f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); Ctrl-C stops",
-        markup=False,
+        raise OperationFailed(f"cannot listen on {HOST}:{port}: {err.strerror}") from None
+    Console().info(
+        f"hubvpn emulator serving ARM on http://{HOST}:{port} (state {state_dir()}); Ctrl-C stops"
     )
     try:
         server.serve_forever()
@@ -401,6 +374,7 @@ def emulator_serve(
 
 
 @emulator_app.command("requests")
+@boundary
 def emulator_requests(output: OutputOpt = Output.table) -> None:
     """List every request the emulator answered (method, path, status, time)."""
     from hubvpn.azure import state_dir
@@ -416,6 +390,7 @@ def emulator_requests(output: OutputOpt = Output.table) -> None:
 
 
 @emulator_app.command("reset")
+@boundary
 def emulator_reset() -> None:
     """Empty the emulator: every resource, operation and logged request."""
     from hubvpn.azure import state_dir

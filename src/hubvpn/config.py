@@ -13,10 +13,8 @@ Usage::
         print(hub.asn, [spoke.name for spoke in hub.spokes], topology.warnings)
 
 Every problem in the file is collected and reported at once, each naming its key path
-(``hubs[1].spokes[0].address_space``). Exceptions::
-
-    Exception
-     └── TopologyError    invalid topology file; .path, .problems (tuple of Problem)
+(``hubs[1].spokes[0].address_space``) in one ``TopologyError`` (a ``BadInput``: exit 2;
+the tree is drawn in ``errors.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+
+from hubvpn import naming
+from hubvpn.errors import BadInput
 
 DEFAULT_CONFIG = Path("config/topology.toml")
 DEFAULT_GATEWAY_SKU = "VpnGw1AZ"
@@ -135,7 +136,7 @@ class Problem:
     message: str
 
 
-class TopologyError(Exception):
+class TopologyError(BadInput):
     """Invalid topology file. str() is one line per problem: '<file>: <key>: <message>'."""
 
     def __init__(self, path: Path, problems: tuple[Problem, ...]) -> None:
@@ -303,7 +304,7 @@ def _parse_hub(
         )
         c.match(_GATEWAY_NAME, gateway_name, f"{key}.gateway_name", rule)
     elif name is not None:
-        gateway_name = f"vpngw-{name}"
+        gateway_name = naming.default_gateway(name)
     if gateway_name is not None:
         c.gateway_names.append((f"{key}.gateway_name", repr(gateway_name)))
 

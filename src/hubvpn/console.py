@@ -1,4 +1,4 @@
-"""The only module that knows rich: headers, live progress, tables, errors.
+"""The terminal: headers, messages, live progress; ``views`` renders typed results.
 
 Everything a user reads goes through one ``Console``; stdout carries results
 (tables, JSON), stderr carries progress and errors, so ``--output json`` pipes
@@ -91,11 +91,10 @@ def label(step: Step) -> str:
 
 
 class Console:
-    def __init__(self, *, quiet: bool = False) -> None:
+    def __init__(self) -> None:
         self.out = RichConsole(highlight=False, soft_wrap=False)
         # Messages stay one line each in logs and pipes (no hard wrap at 80 columns).
         self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True)
-        self.quiet = quiet
 
     # ------------------------------------------------------------ basics
     def header(
@@ -140,11 +139,15 @@ class Console:
     def waiting(self, message: str) -> Iterator[Callable[[float], None]]:
         """A spinner with the elapsed time on a terminal (nothing extra in logs);
         yields the function that updates it."""
-        if not self.err.is_terminal or self.quiet:
+        if not self.err.is_terminal:
             yield lambda elapsed: None
             return
         with self.err.status(escape(message)) as status:
             yield lambda elapsed: status.update(f"{escape(message)} · {duration(elapsed)}")
+
+    def awaiting(self, awaited: tuple[str, ...]) -> None:
+        """Progress of a bounded wait for tunnels and BGP sessions that lag provisioning."""
+        self.info(f"waiting for tunnels to come up: {', '.join(awaited)}")
 
     # --------------------------------------------------------- progress
     def deploy_progress(self) -> DeployProgress:
@@ -188,209 +191,6 @@ class Console:
             return
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
 
-    # ------------------------------------------------------------ status
-    def status(self, status: Any) -> None:
-        if not status.deployed:
-            self.out.print(
-                f"Topology [bold]{status.topology}[/] is not deployed "
-                f"(resource group {status.resource_group} does not exist)."
-            )
-            return
-        states = Counter(r["provisioningState"] for r in status.resources)
-        line = ", ".join(f"{n} {s}" for s, n in states.most_common())
-        self.out.print(
-            f"[bold]{status.topology}[/] in {status.resource_group}: "
-            f"{len(status.resources)} resources ({line})"
-        )
-        odd = [r for r in status.resources if r["provisioningState"] != "Succeeded"]
-        if odd:
-            table = Table(box=None, header_style="bold", pad_edge=False)
-            for col in ("resource", "type", "state"):
-                table.add_column(col)
-            for r in odd:
-                table.add_row(
-                    r["name"],
-                    r["type"].split("/")[-1],
-                    Text(r["provisioningState"], style=STATE_STYLE.get(r["provisioningState"], "")),
-                )
-            self.out.print(table)
-        if status.missing:
-            self.out.print(
-                f"[yellow]{len(status.missing)} planned resource(s) missing[/]: "
-                + ", ".join(k.split(":", 1)[1] for k in status.missing[:8])
-                + (" ..." if len(status.missing) > 8 else "")
-            )
-        if status.connections:
-            self.out.print()
-            table = Table(
-                title="Connections",
-                title_justify="left",
-                box=None,
-                header_style="bold",
-                pad_edge=False,
-            )
-            table.add_column("connection")
-            table.add_column("status")
-            for c in status.connections:
-                table.add_row(
-                    c["name"],
-                    Text(c["connectionStatus"], style=STATE_STYLE.get(c["connectionStatus"], "")),
-                )
-            self.out.print(table)
-        gateways = {gw["name"]: gw for gw in status.gateways}
-        for hub, (location, gateway_name, vms) in status.hubs.items():
-            self.out.print()
-            self.out.print(f"[bold]{hub}[/] ({location})")
-            gw = gateways.get(gateway_name)
-            if gw is None:
-                state = next(
-                    (
-                        r["provisioningState"]
-                        for r in status.resources
-                        if r["name"] == gateway_name
-                        and r["type"].endswith("virtualNetworkGateways")
-                    ),
-                    "not deployed",
-                )
-                self.out.print(f"  gateway {gateway_name}: {state}")
-            else:
-                self._gateway(gw)
-            self._routes(
-                {vm: status.effective_routes[vm] for vm in vms if vm in status.effective_routes}
-            )
-
-    def _gateway(self, gw: dict[str, Any]) -> None:
-        self.out.print(f"  gateway {gw['name']}  AS {gw['asn']}  BGP {gw['bgpPeeringAddress']}")
-        for p in gw["peers"]:
-            self.out.print(
-                f"    peer {p['neighbor']} AS {p['asn']}  "
-                f"[{STATE_STYLE.get(p['state'], '')}]{p['state']}[/]  "
-                f"{p['routesReceived']} routes received"
-            )
-        learned = [r for r in gw["learnedRoutes"] if r["origin"] != "Network"]
-        if learned:
-            table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-            for col in ("    learned", "next hop", "AS path"):
-                table.add_column(col)
-            for r in learned:
-                table.add_row(f"    {r['network']}", r["nextHop"] or "", r["asPath"])
-            self.out.print(table)
-
-    def _routes(self, routes_by_vm: dict[str, list[dict[str, Any]]]) -> None:
-        """Effective routes, active ones only, without the Internet and None defaults."""
-        if not routes_by_vm:
-            return
-        table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-        table.add_column("  effective routes")
-        table.add_column("next hop")
-        table.add_column("prefixes", overflow="fold")
-        for vm, routes in routes_by_vm.items():
-            grouped: dict[str, list[str]] = {}
-            for r in routes:
-                if r["state"] == "Active" and r["nextHopType"] not in ("Internet", "None"):
-                    grouped.setdefault(r["nextHopType"], []).extend(r["addressPrefix"])
-            for i, (hop, prefixes) in enumerate(grouped.items()):
-                table.add_row(f"  {vm}" if i == 0 else "", hop, ", ".join(prefixes))
-        self.out.print(table)
-
-    # ---------------------------------------------------------- matrices
-    def matrix(self, title: str, names: list[str], cells: dict[tuple[str, str], Any]) -> None:
-        """cells[(from, to)] = (reachable, expected) or (reachable, None)."""
-        table = Table(
-            title=title,
-            title_justify="left",
-            header_style="bold",
-            pad_edge=False,
-            box=None,
-            padding=(0, 1),
-        )
-        table.add_column("from \\ to")
-        for name in names:
-            table.add_column(name.removeprefix("vm-"), justify="center")
-        for src in names:
-            row: list[Text | str] = [src.removeprefix("vm-")]
-            for dst in names:
-                if src == dst:
-                    row.append(Text("·", style="dim"))
-                    continue
-                reachable, expected = cells[(src, dst)]
-                if reachable is None:
-                    row.append(Text("?", style="bold yellow"))
-                    continue
-                mark = "✓" if reachable else "✗"
-                if expected is None or expected == reachable:
-                    row.append(Text(mark, style="green" if reachable else "dim"))
-                else:
-                    row.append(Text(f"{mark}!", style="bold white on red"))
-            table.add_row(*row)
-        self.out.print(table)
-
-    def verify(self, probes: list[Any], port: int, ok: bool) -> None:
-        names = list(dict.fromkeys(p.source for p in probes))
-        cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
-        self.matrix(f"Measured TCP {port}", names, cells)
-        if not ok:
-            self.err.print("[dim]! differs from the prediction, ? not measured[/]")
-        for p in probes:
-            if p.reachable == p.expected:
-                continue
-            what = (
-                "not measured"
-                if p.reachable is None
-                else ("reachable" if p.reachable else "unreachable")
-            )
-            predicted = "reachable" if p.expected else "unreachable"
-            address = f" ({p.address})" if p.address else ""
-            detail = f" — {p.detail}" if p.detail else ""
-            message = f"{p.source} → {p.destination}{address}: {what}, predicted {predicted}"
-            self.err.print(f"[red]✗[/] {escape(message + detail)}")
-        self.err.print(
-            "[green]verified:[/] measured matrix equals the prediction"
-            if ok
-            else "[bold red]verification failed[/]"
-        )
-
-    def plan(
-        self,
-        plan: Plan,
-        actions: dict[str, str],
-        critical: tuple[float, list[Step]],
-        remaining: float,
-    ) -> None:
-        counts = Counter(actions.values())
-        summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
-        self.out.print(
-            f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
-            f"{len(plan.steps)} resources ({summary})"
-        )
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in ("action", "type"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("resource", no_wrap=True)
-        table.add_column("after", overflow="fold")
-        for step in plan.steps:
-            action = actions[step.key]
-            if action == "keep":
-                continue
-            after = ", ".join(
-                d.split(":", 1)[1].rsplit("/", 1)[-1]
-                for d in step.depends_on
-                if not d.startswith("resource_group:")
-            )
-            style = {"create": "green", "update": "yellow", "wait": "cyan"}.get(action, "")
-            table.add_row(Text(action, style=style), KIND_LABEL[step.kind], label(step), after)
-        if table.row_count:
-            self.out.print(table)
-        total, path = critical
-        chain = " → ".join(s.name for s in path if s.kind != "resource_group")
-        if not any(a != "keep" for a in actions.values()):
-            self.out.print("Nothing to do: what exists matches the topology.")
-            return
-        self.out.print(
-            f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
-            f"(a full deploy: {duration(total)}; critical path {chain})"
-        )
-
 
 class DeployProgress:
     """Live per-resource state during deploy (a table on a terminal, lines elsewhere)."""
@@ -406,7 +206,7 @@ class DeployProgress:
         self.started_at = time.monotonic()
         for step in plan.steps:
             self.rows[step.key] = [step, "pending", "", None, None]
-        if self.console.err.is_terminal and not self.console.quiet:
+        if self.console.err.is_terminal:
             self.live = Live(
                 self._render(),
                 console=self.console.err,
@@ -425,7 +225,7 @@ class DeployProgress:
             if state in DONE:
                 row[4] = now
             row[1], row[2] = state, detail
-        if self.live is None and not self.console.quiet:
+        if self.live is None:
             elapsed = time.monotonic() - self.started_at
             text = f"[{elapsed:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
             if detail:

@@ -21,9 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hubvpn import naming
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.inspect import TRANSIENT_STATES, Observed, observe, owned_by, state_of
+from hubvpn.observe import TRANSIENT_STATES, Observed, check_owner, observe, state_of
 from hubvpn.plan import ConnectionSpec, Plan, Step
 from hubvpn.resources import (
     Context,
@@ -50,10 +49,6 @@ RETRYABLE_CODES = frozenset(
 )
 MAX_ATTEMPTS = 5
 AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisioning
-
-
-class OwnershipError(Exception):
-    """The resource group exists but is not this topology's."""
 
 
 class Reporter(Protocol):
@@ -105,14 +100,7 @@ class StepFailed(Exception):
 
 
 def check_ownership(plan: Plan, observed: Observed) -> None:
-    group = observed.group
-    if group is not None and not owned_by(group.tags, plan.topology.name):
-        owner = (group.tags or {}).get(naming.TAG)
-        whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
-        raise OwnershipError(
-            f"resource group '{plan.topology.resource_group}' exists and belongs to {whose}; "
-            f"hubvpn writes only into a group tagged {naming.TAG}={plan.topology.name}"
-        )
+    check_owner(observed.group, plan.topology.name, "write into")
 
 
 class Engine:

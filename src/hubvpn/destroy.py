@@ -7,16 +7,17 @@ already gone, or already being deleted, is waited for and reported as such.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hubvpn import naming
+from azure.core.exceptions import ResourceNotFoundError
+
 from hubvpn.azure import Clients
 from hubvpn.config import Topology
-from hubvpn.deploy import OwnershipError
-from hubvpn.inspect import not_found
+from hubvpn.observe import check_owner
+
+POLL_S = 0.1  # how often the spinner's elapsed time moves (the poller polls ARM itself)
 
 
 @dataclass(frozen=True)
@@ -31,36 +32,25 @@ def find_owned_group(topology: Topology, clients: Clients) -> tuple[bool, int]:
     group = topology.resource_group
     try:
         rg = clients.resource.resource_groups.get(group)
-    except Exception as err:
-        if not_found(err):
-            return False, 0
-        raise
-    owner = (rg.tags or {}).get(naming.TAG)
-    if owner != topology.name:
-        whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
-        raise OwnershipError(
-            f"resource group '{group}' belongs to {whose}, not '{topology.name}': "
-            "refusing to delete it"
-        )
+    except ResourceNotFoundError:
+        return False, 0
+    check_owner(rg, topology.name, "delete")
     count = sum(1 for _ in clients.resource.resources.list_by_resource_group(group))
     return True, count
 
 
 def destroy(
-    topology: Topology,
-    clients: Clients,
-    cancel: threading.Event,
-    tick: Callable[[float], None] | None = None,
+    topology: Topology, clients: Clients, tick: Callable[[float], None] | None = None
 ) -> DestroyResult:
-    """Delete the group and wait; ``tick(elapsed seconds)`` is called while waiting."""
+    """Delete the group and wait; ``tick(elapsed seconds)`` is called while waiting.
+    Ctrl-C stops the wait, not the deletion (ARM carries on)."""
     started = time.monotonic()
     exists, count = find_owned_group(topology, clients)
     if not exists:
         return DestroyResult("absent", 0, time.monotonic() - started)
     poller = clients.resource.resource_groups.begin_delete(topology.resource_group)
     while not poller.done():
-        if cancel.wait(0.1):
-            raise KeyboardInterrupt
+        time.sleep(POLL_S)
         if tick is not None:
             tick(time.monotonic() - started)
     poller.result()

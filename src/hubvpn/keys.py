@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hubvpn.errors import BadInput
+
 SHARED_KEY_ENV = "HUBVPN_SHARED_KEY"
 GENERATED_KEY = "id_ed25519_hubvpn"
 
 
-class SshKeyError(Exception):
+class SshKeyError(BadInput):
     """An SSH key file that exists but cannot be used."""
 
 
@@ -26,6 +28,13 @@ def shared_key_from_env() -> str | None:
 def ssh_public_key(configured: str, state_dir: Path) -> tuple[str, Path | None]:
     """(public key, path of the generated key pair when the configured file is absent)."""
     path = Path(configured).expanduser()
+    try:
+        return _read_or_generate(path, state_dir)
+    except OSError as err:
+        raise SshKeyError(f"{err.filename or path}: {err.strerror or err}") from None
+
+
+def _read_or_generate(path: Path, state_dir: Path) -> tuple[str, Path | None]:
     if path.is_file():
         key = path.read_text(encoding="utf-8").strip()
         if not key.startswith(("ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-")):

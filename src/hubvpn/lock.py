@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hubvpn.errors import OperationFailed
 
-class LockHeld(Exception):
+
+class LockHeld(OperationFailed):
     """Another hubvpn process is deploying or destroying this topology."""
 
 

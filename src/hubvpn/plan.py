@@ -1,7 +1,7 @@
 """The desired resources of a topology and the order Azure imposes on them, as data.
 
-No SDK here: ``deploy`` executes a plan, ``plan`` prints it, and
-``predicted_network`` feeds the routing model to predict reachability::
+No SDK here: ``deploy`` executes a plan and ``plan`` prints it (``predict`` turns
+it into the network the routing model sees)::
 
     plan = build_plan(topology)
     for step in plan.steps:                 # dependencies first
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from hubvpn import naming, routing
+from hubvpn import naming
 from hubvpn.config import Hub, Topology
 
 # Typical Azure durations, seconds (azure-facts.md "VPN gateways"; recordings).
@@ -66,7 +66,6 @@ ARM_TYPES = {
 # Azure refuses a mismatch: VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration.
 GENERATION1_SKUS = frozenset({"VpnGw1AZ"})
 PUBLIC_IP_ZONES = ("1", "2", "3")  # zone-redundant, as AZ gateway SKUs require
-SSH_PORT = 22
 UBUNTU_IMAGE = ("Canonical", "ubuntu-24_04-lts", "server", "latest")  # current LTS
 WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux", "1.4")
 
@@ -517,89 +516,3 @@ def _ordered(steps: list[Step]) -> tuple[Step, ...]:
     for step in steps:
         visit(step)
     return tuple(out)
-
-
-# --------------------------------------------------------------- prediction
-
-
-def predicted_network(plan: Plan) -> routing.Network:
-    """The network the plan builds, as the routing model sees it once deployed."""
-    vnets, peerings, tables, gateways, lngs, conns, nics = [], [], [], [], [], [], []
-    for step in plan.steps:
-        spec = step.spec
-        if isinstance(spec, VirtualNetworkSpec):
-            vnets.append(
-                routing.VirtualNetwork(
-                    step.name,
-                    spec.address_space,
-                    tuple(routing.Subnet(s.name, s.prefix, s.route_table) for s in spec.subnets),
-                )
-            )
-        elif isinstance(spec, RouteTableSpec):
-            tables.append(
-                routing.RouteTable(
-                    step.name,
-                    tuple(
-                        routing.Route(r.name, r.address_prefix, r.next_hop_type)
-                        for r in spec.routes
-                    ),
-                )
-            )
-        elif isinstance(spec, PeeringSpec):
-            peerings.append(
-                routing.Peering(
-                    step.name,
-                    spec.virtual_network,
-                    spec.remote_virtual_network,
-                    allow_virtual_network_access=True,
-                    allow_forwarded_traffic=True,
-                    allow_gateway_transit=spec.allow_gateway_transit,
-                    use_remote_gateways=spec.use_remote_gateways,
-                )
-            )
-        elif isinstance(spec, GatewaySpec):
-            hub = next(h for h in plan.topology.hubs if h.gateway_name == step.name)
-            _, instances = gateway_addresses(hub.gateway_subnet)
-            gateways.append(
-                routing.VirtualNetworkGateway(
-                    step.name,
-                    spec.virtual_network,
-                    spec.asn,
-                    spec.bgp_peering_address,
-                    instances,
-                    public_ip=spec.public_ip,
-                )
-            )
-        elif isinstance(spec, LocalGatewaySpec):
-            remote = next(h for h in plan.topology.hubs if h.gateway_name == spec.remote_gateway)
-            address, _ = gateway_addresses(remote.gateway_subnet)
-            lngs.append(
-                routing.LocalNetworkGateway(
-                    step.name, spec.remote_public_ip, (), spec.remote_asn, address
-                )
-            )
-        elif isinstance(spec, ConnectionSpec):
-            conns.append(
-                routing.Connection(
-                    step.name, spec.gateway, spec.local_network_gateway, True, "-".join(spec.pair)
-                )
-            )
-        elif isinstance(spec, NicSpec):
-            nics.append(
-                routing.NetworkInterface(
-                    step.name,
-                    spec.virtual_network,
-                    spec.subnet,
-                    spec.predicted_ip,
-                    frozenset({SSH_PORT}),
-                )
-            )
-    return routing.Network(
-        tuple(vnets),
-        tuple(peerings),
-        tuple(tables),
-        tuple(gateways),
-        tuple(lngs),
-        tuple(conns),
-        tuple(nics),
-    )

@@ -13,8 +13,9 @@ from typing import Any
 
 from hubvpn.azure import Clients
 from hubvpn.config import Topology
-from hubvpn.inspect import TRANSIENT_STATES, Probe, observe, predicted_probes, state_of
-from hubvpn.plan import SSH_PORT, Plan, Step, build_plan
+from hubvpn.observe import TRANSIENT_STATES, observe, state_of
+from hubvpn.plan import Plan, Step, build_plan
+from hubvpn.predict import SSH_PORT, Probe, predicted_probes
 from hubvpn.resources import Context, SharedKeys, differences, regional_watcher, watcher_group
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.azure import Clients, error_code
-from hubvpn.inspect import Observed, text
+from hubvpn.observe import Observed, text
 from hubvpn.plan import (
     UBUNTU_IMAGE,
     BastionSpec,

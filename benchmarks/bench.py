@@ -1,4 +1,4 @@
-"""Benchmark against the emulator: ``python -m hubvpn.bench [--runs N]``.
+"""Benchmark against the emulator: ``python benchmarks/bench.py [--runs N]``.
 
 Prints a readable table and one JSON object. Every figure is a ratio or count
 measured in the same run (median of ``--runs``):
@@ -34,12 +34,12 @@ from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.config import Topology, load_topology, parse_topology
 from hubvpn.deploy import Report, deploy
 from hubvpn.emulator.resources import KINDS
-from hubvpn.inspect import status
 from hubvpn.plan import Plan, Step, build_plan
+from hubvpn.status import status
 
 GATEWAY_AZURE_S = 1800.0
 BENCH_GATEWAY_S = 30.0  # the issue's speed: a gateway takes 30 s
-REFERENCE = Path(__file__).resolve().parents[2] / "config" / "topology.toml"
+REFERENCE = Path(__file__).resolve().parents[1] / "config" / "topology.toml"
 WRITE_METHODS = ("PUT", "PATCH", "DELETE", "POST")
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBench bench"
 

@@ -1,0 +1,180 @@
+"""The read layer: what exists in a lab's resource group, in two rounds of concurrent reads.
+
+``observe`` lists every resource type of the group at once (and the watchers of
+the subscription); the second round reads what needs the first's answers: the VM
+extensions, each connection by GET (a LIST carries no runtime fields), and any
+calls the caller adds (status's BGP queries, verify's connectivity checks)::
+
+    observed = observe(clients, "rg-multi-hub-vpn")
+    state_of(observed.get("virtual_network_gateway:vpngw-hub01"))   # "Succeeded"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from hubvpn import naming
+from hubvpn.azure import Clients
+from hubvpn.errors import OwnershipError
+from hubvpn.plan import step_key
+
+MAX_PARALLEL_READS = 32
+TRANSIENT_STATES = frozenset({"Updating", "Creating", "Deleting", "Provisioning", "Migrating"})
+
+
+def state_of(model: Any) -> str:
+    """provisioningState as text (the SDK gives enums that print as ProvisioningState.X)."""
+    value = getattr(model, "provisioning_state", None)
+    if value is None:
+        properties = getattr(model, "properties", None)
+        value = getattr(properties, "provisioning_state", None)
+    return str(getattr(value, "value", value or "Unknown"))
+
+
+def text(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def not_found(err: Exception) -> bool:
+    return getattr(err, "status_code", None) == 404
+
+
+@dataclass
+class Observed:
+    """What exists, by plan step key (kind:name or kind:parent/name)."""
+
+    group: Any | None
+    resources: dict[str, Any] = field(default_factory=dict)
+    watchers: list[Any] = field(default_factory=list)  # every watcher in the subscription
+    extra: dict[str, Any] = field(default_factory=dict)  # answers to observe(more=...)
+
+    def get(self, key: str) -> Any | None:
+        return self.resources.get(key)
+
+
+def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run independent reads at once; results (or the exception raised) by name."""
+    if not calls:
+        return {}
+
+    def run(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as err:  # returned to the caller, which decides
+            return err
+
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_READS, len(calls))) as pool:
+        futures = {name: pool.submit(run, fn) for name, fn in calls.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:
+    net, compute = clients.network, clients.compute
+    return {
+        "network_security_group": lambda: list(net.network_security_groups.list(group)),
+        "route_table": lambda: list(net.route_tables.list(group)),
+        "virtual_network": lambda: list(net.virtual_networks.list(group)),
+        "public_ip": lambda: list(net.public_ip_addresses.list(group)),
+        "virtual_network_gateway": lambda: list(net.virtual_network_gateways.list(group)),
+        "local_network_gateway": lambda: list(net.local_network_gateways.list(group)),
+        "connection": lambda: list(net.virtual_network_gateway_connections.list(group)),
+        "network_interface": lambda: list(net.network_interfaces.list(group)),
+        "virtual_machine": lambda: list(compute.virtual_machines.list(group)),
+        "bastion": lambda: list(net.bastion_hosts.list_by_resource_group(group)),
+        "network_watcher": lambda: list(net.network_watchers.list_all()),
+    }
+
+
+More = Callable[[Observed], dict[str, Callable[[], Any]]]
+
+
+def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
+    """Everything in the resource group, in two rounds of concurrent reads.
+
+    ``more`` adds calls that need the first round's answers to the second round
+    (status's BGP and route queries), so they cost no extra round trip; their
+    results land in ``Observed.extra``.
+    """
+    calls: dict[str, Callable[[], Any]] = {
+        "resource_group": lambda: clients.resource.resource_groups.get(group),
+        **_listers(clients, group),
+    }
+    results = parallel(calls)
+    rg = results.pop("resource_group")
+    if isinstance(rg, Exception):
+        if not_found(rg):
+            # The region's watchers live outside the group: they exist without it.
+            watchers = results.get("network_watcher")
+            return Observed(None, watchers=watchers if isinstance(watchers, list) else [])
+        raise rg
+    observed = Observed(rg)
+    for kind, items in results.items():
+        if isinstance(items, Exception):
+            if not_found(items):
+                continue
+            raise items
+        if kind == "network_watcher":
+            observed.watchers = items
+            continue
+        for item in items:
+            observed.resources[step_key(kind, item.name)] = item
+            if kind == "virtual_network":
+                for peering in item.virtual_network_peerings or []:
+                    observed.resources[step_key("peering", peering.name, item.name)] = peering
+    vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
+    # Azure's LIST of connections carries no runtime fields (connectionStatus, sharedKey,
+    # tunnel and byte counters); only a GET of one connection does (azure-facts.md).
+    connections = [m.name for k, m in observed.resources.items() if k.startswith("connection:")]
+    second: dict[str, Callable[[], Any]] = {
+        **{
+            f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
+            for vm in vms
+        },
+        **{
+            f"conn:{name}": partial(
+                clients.network.virtual_network_gateway_connections.get, group, name
+            )
+            for name in connections
+        },
+    }
+    extra = more(observed) if more is not None else {}
+    results = parallel({**second, **extra})
+    observed.extra = {k: results[k] for k in extra}
+    for vm in vms:
+        found = results[f"ext:{vm}"]
+        if isinstance(found, Exception):
+            if not_found(found):
+                continue
+            raise found
+        for ext in getattr(found, "value", None) or []:
+            observed.resources[step_key("vm_extension", ext.name, vm)] = ext
+    for name in connections:
+        found = results[f"conn:{name}"]
+        if isinstance(found, Exception):
+            if not_found(found):  # deleted between the two rounds
+                del observed.resources[step_key("connection", name)]
+                continue
+            raise found
+        observed.resources[step_key("connection", name)] = found
+    return observed
+
+
+def owned_by(tags: dict[str, str] | None, topology: str) -> bool:
+    return (tags or {}).get(naming.TAG) == topology
+
+
+def check_owner(group: Any | None, topology: str, refusing: str) -> None:
+    """The one ownership check: hubvpn writes into or deletes a resource group only
+    when it is absent or tagged with this topology; else OwnershipError."""
+    if group is None or owned_by(group.tags, topology):
+        return
+    owner = (group.tags or {}).get(naming.TAG)
+    whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
+    raise OwnershipError(
+        f"resource group '{group.name}' belongs to {whose}, not '{topology}': refusing to "
+        f"{refusing} it (hubvpn touches only a group tagged {naming.TAG}={topology})"
+    )

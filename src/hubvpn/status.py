@@ -1,0 +1,464 @@
+"""What a deployed lab looks like, as typed rows: provisioning states, connections,
+BGP peers and learned routes of each gateway, effective routes of each test VM.
+
+``status`` reads through ``observe`` (the BGP and route queries ride in its second
+round) and waits, bounded, for tunnels that lag provisioning: Azure reports a
+connection Succeeded before its tunnel is up (connectionStatus Unknown) and its BGP
+session comes up about a minute later (azure-facts.md)::
+
+    result = status(plan, clients, progress=print)
+    result.connections[0].connection_status       # "Connected"
+    result.as_json()                              # design.md's status JSON
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from hubvpn import naming
+from hubvpn.azure import Clients
+from hubvpn.observe import Observed, observe, state_of, text
+from hubvpn.plan import ARM_TYPES, ConnectionSpec, Plan, Step, VmSpec, step_key
+
+# Azure seconds (scaled by the emulator's speed): tunnels and BGP sessions come up
+# within about a minute of provisioning; a few minutes is a generous bound.
+TUNNEL_WAIT_S = 300.0
+TUNNEL_POLL_S = 10.0
+SETTLING = frozenset({"Unknown", "Connecting"})  # connectionStatus still coming up
+
+Progress = Callable[[tuple[str, ...]], None]  # told what is awaited, when that changes
+
+
+def no_progress(awaited: tuple[str, ...]) -> None:
+    """No progress to show."""
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    id: str
+    type: str  # the ARM type
+    name: str
+    provisioning_state: str
+    in_topology: bool = True  # False: found in the group, not (or no longer) planned
+
+    def as_json(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "provisioningState": self.provisioning_state,
+        }
+        if not self.in_topology:
+            row["inTopology"] = False
+        return row
+
+
+@dataclass(frozen=True)
+class ConnectionRow:
+    name: str
+    connection_status: str
+    provisioning_state: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "connectionStatus": self.connection_status,
+            "provisioningState": self.provisioning_state,
+        }
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    neighbor: str
+    asn: int | None
+    state: str
+    routes_received: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "neighbor": self.neighbor,
+            "asn": self.asn,
+            "state": self.state,
+            "routesReceived": self.routes_received,
+        }
+
+
+@dataclass(frozen=True)
+class LearnedRoute:
+    network: str
+    next_hop: str | None
+    origin: str
+    as_path: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "nextHop": self.next_hop,
+            "origin": self.origin,
+            "asPath": self.as_path,
+        }
+
+
+@dataclass(frozen=True)
+class GatewayRow:
+    name: str
+    asn: int | None
+    bgp_peering_address: str | None
+    peers: tuple[PeerRow, ...]
+    learned_routes: tuple[LearnedRoute, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "asn": self.asn,
+            "bgpPeeringAddress": self.bgp_peering_address,
+            "peers": [p.as_json() for p in self.peers],
+            "learnedRoutes": [r.as_json() for r in self.learned_routes],
+        }
+
+
+@dataclass(frozen=True)
+class EffectiveRoute:
+    address_prefix: tuple[str, ...]
+    next_hop_type: str
+    source: str
+    state: str
+    next_hop_ip_address: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "addressPrefix": list(self.address_prefix),
+            "nextHopType": self.next_hop_type,
+            "source": self.source,
+            "state": self.state,
+            "nextHopIpAddress": list(self.next_hop_ip_address),
+        }
+
+
+@dataclass(frozen=True)
+class HubRow:
+    """How a person reads the lab: a hub, its region, its gateway and its VNet set's VMs."""
+
+    name: str
+    location: str
+    gateway: str
+    vms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Status:
+    target: str
+    topology: str
+    resource_group: str
+    deployed: bool
+    resources: tuple[ResourceRow, ...] = ()
+    connections: tuple[ConnectionRow, ...] = ()
+    gateways: tuple[GatewayRow, ...] = ()
+    effective_routes: dict[str, tuple[EffectiveRoute, ...]] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # plan step keys
+    hubs: tuple[HubRow, ...] = ()
+    awaited: tuple[str, ...] = ()  # tunnels and BGP sessions not up when the wait ran out
+
+    @property
+    def converged(self) -> bool:
+        return not self.awaited
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "topology": self.topology,
+            "resource_group": self.resource_group,
+            "deployed": self.deployed,
+            "resources": [r.as_json() for r in self.resources],
+            "connections": [c.as_json() for c in self.connections],
+            "gateways": [g.as_json() for g in self.gateways],
+            "effectiveRoutes": {
+                vm: [r.as_json() for r in routes] for vm, routes in self.effective_routes.items()
+            },
+            "missing": list(self.missing),
+            "converged": self.converged,
+            "awaited": list(self.awaited),
+        }
+
+
+def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> Status:
+    """What exists, once tunnels and BGP sessions are up (or the bounded wait ran out)."""
+    topology = plan.topology
+    group = topology.resource_group
+    observed, awaited = settle(
+        plan,
+        clients,
+        lambda: observe(clients, group, partial(diagnostic_calls, plan, clients)),
+        progress,
+    )
+    target = clients.target.name
+    if observed.group is None:
+        return Status(target, topology.name, group, False, missing=tuple(s.key for s in plan.steps))
+    resources = [
+        ResourceRow(
+            observed.group.id,
+            ARM_TYPES["resource_group"],
+            group,
+            state_of(observed.group.properties),
+        )
+    ]
+    for key, model in _ordered_resources(plan, observed):
+        resources.append(_row(key, model))
+    for key, model in observed.resources.items():
+        if key not in plan.by_key:
+            resources.append(_row(key, model, in_topology=False))
+    connections = []
+    for step in plan.steps:
+        if step.kind == "connection":
+            conn = observed.get(step.key)
+            if conn is not None:
+                connections.append(
+                    ConnectionRow(
+                        conn.name, text(conn.connection_status or "Unknown"), state_of(conn)
+                    )
+                )
+    gateways, routes = _diagnostics(plan, observed)
+    return Status(
+        target,
+        topology.name,
+        group,
+        True,
+        tuple(resources),
+        tuple(connections),
+        gateways,
+        routes,
+        missing(plan, observed),
+        hubs_of(plan),
+        awaited,
+    )
+
+
+def incomplete(plan: Plan, observed: Observed) -> tuple[str, ...]:
+    """What keeps the lab from being fully deployed: "name (missing)" or "name (state)"."""
+    out = [f"{plan.by_key[key].name} (missing)" for key in missing(plan, observed)]
+    for step in plan.steps:
+        model = observed.get(step.key)
+        if model is not None and state_of(model) != "Succeeded":
+            out.append(f"{step.name} ({state_of(model)})")
+    return tuple(out)
+
+
+def missing(plan: Plan, observed: Observed) -> tuple[str, ...]:
+    """The plan's step keys with nothing in Azure (the resource group aside)."""
+    return tuple(
+        s.key
+        for s in plan.steps
+        if s.kind != "resource_group"
+        and observed.get(s.key) is None
+        and not _watcher_present(s, observed)
+    )
+
+
+def hubs_of(plan: Plan) -> tuple[HubRow, ...]:
+    """Each hub's location, gateway and the test VMs of its VNet set."""
+    vm_of = {s.spec.network_interface: s.name for s in plan.steps if isinstance(s.spec, VmSpec)}
+    out = []
+    for hub in plan.topology.hubs:
+        networks = [hub.name, *(spoke.name for spoke in hub.spokes)]
+        vms = tuple(vm_of[naming.nic(n)] for n in networks if naming.nic(n) in vm_of)
+        out.append(HubRow(hub.name, hub.location, hub.gateway_name, vms))
+    return tuple(out)
+
+
+# ----------------------------------------------------- tunnels lag provisioning
+
+
+def settle(
+    plan: Plan,
+    clients: Clients,
+    read: Callable[[], Observed],
+    progress: Progress,
+    wait_s: float = TUNNEL_WAIT_S,
+) -> tuple[Observed, tuple[str, ...]]:
+    """Read until no provisioned connection or BGP session is still coming up, for at
+    most ``wait_s`` Azure seconds (scaled by the emulator's speed); what is still
+    awaited then is returned with what was read last.
+
+    ``read`` must include ``bgp_peer_calls`` (the BGP peer status of each gateway).
+    """
+    speed = clients.emulator.settings.speed if clients.emulator is not None else 1.0
+    deadline = time.monotonic() + wait_s / speed
+    observed = read()
+    shown: tuple[str, ...] = ()
+    while True:
+        if observed.group is None or incomplete(plan, observed):
+            return observed, ()  # still being built (or not at all): no tunnel to wait for
+        waiting = awaited(plan, observed)
+        if not waiting:
+            return observed, ()
+        if waiting != shown:
+            progress(waiting)
+            shown = waiting
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return observed, waiting
+        # Why this wait: Azure reports a connection Succeeded before its IPsec tunnel
+        # and BGP session are up; they come up within about a minute.
+        time.sleep(min(TUNNEL_POLL_S / speed, left))
+        observed = read()
+
+
+def awaited(plan: Plan, observed: Observed) -> tuple[str, ...]:
+    """Provisioned connections whose tunnel is not up yet, and BGP sessions over
+    Connected tunnels that are not up yet. NotConnected is an answer, not a wait."""
+    out = []
+    for step in plan.steps:
+        conn = observed.get(step.key)
+        if step.kind != "connection" or conn is None or state_of(conn) != "Succeeded":
+            continue
+        status_ = text(conn.connection_status or "Unknown")
+        if status_ in SETTLING:
+            out.append(f"connection {conn.name} ({status_})")
+        elif status_ == "Connected" and isinstance(step.spec, ConnectionSpec):
+            peer = _peer_of(step.spec, observed)
+            if peer is not None and text(peer.state) != "Connected":
+                out.append(
+                    f"BGP session {step.spec.gateway} → {peer.neighbor} ({text(peer.state)})"
+                )
+    return tuple(out)
+
+
+def _peer_of(spec: ConnectionSpec, observed: Observed) -> Any | None:
+    """The gateway's BGP peer across this connection (the neighbor is the LNG's address)."""
+    lng = observed.get(step_key("local_network_gateway", spec.local_network_gateway))
+    bgp = getattr(lng, "bgp_settings", None)
+    peers = observed.extra.get(f"peers:{spec.gateway}")
+    if bgp is None or _failed(peers):
+        return None
+    return next((p for p in _values(peers) if p.neighbor == bgp.bgp_peering_address), None)
+
+
+# ------------------------------------------------------------ diagnostics
+
+
+def bgp_peer_calls(
+    plan: Plan, clients: Clients, observed: Observed
+) -> dict[str, Callable[[], Any]]:
+    """The BGP peer status of each Succeeded gateway (what ``settle`` waits on)."""
+    gateway_ops = clients.network.virtual_network_gateways
+    return {
+        f"peers:{step.name}": partial(
+            _lro, gateway_ops.begin_get_bgp_peer_status, plan.topology.resource_group, step.name
+        )
+        for step in plan.steps
+        if step.kind == "virtual_network_gateway" and _succeeded(observed.get(step.key))
+    }
+
+
+def diagnostic_calls(
+    plan: Plan, clients: Clients, observed: Observed
+) -> dict[str, Callable[[], Any]]:
+    """BGP peers, learned routes and effective routes of what is Succeeded."""
+    group = plan.topology.resource_group
+    net = clients.network
+    calls = bgp_peer_calls(plan, clients, observed)
+    for step in plan.steps:
+        model = observed.get(step.key)
+        if not _succeeded(model):
+            continue
+        if step.kind == "virtual_network_gateway":
+            calls[f"learned:{step.name}"] = partial(
+                _lro, net.virtual_network_gateways.begin_get_learned_routes, group, step.name
+            )
+        elif step.kind == "virtual_machine" and isinstance(step.spec, VmSpec):
+            nic = observed.get(step_key("network_interface", step.spec.network_interface))
+            if nic is None:
+                continue
+            calls[f"routes:{step.name}"] = partial(
+                _lro, net.network_interfaces.begin_get_effective_route_table, group, nic.name
+            )
+    return calls
+
+
+def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, Any]]:
+    for step in plan.steps:
+        if step.kind == "resource_group":
+            continue
+        model = observed.get(step.key)
+        if step.kind == "network_watcher":  # the region's watcher, wherever it lives
+            model = next(
+                (w for w in observed.watchers if w.location == step.location),
+                None,
+            )
+        if model is not None:
+            yield step.key, model
+
+
+def _row(key: str, model: Any, *, in_topology: bool = True) -> ResourceRow:
+    return ResourceRow(
+        model.id, ARM_TYPES[key.split(":", 1)[0]], model.name, state_of(model), in_topology
+    )
+
+
+def _watcher_present(step: Step, observed: Observed) -> bool:
+    return step.kind == "network_watcher" and any(
+        w.location == step.location for w in observed.watchers
+    )
+
+
+def _diagnostics(
+    plan: Plan, observed: Observed
+) -> tuple[tuple[GatewayRow, ...], dict[str, tuple[EffectiveRoute, ...]]]:
+    """The answers to ``diagnostic_calls`` as rows."""
+    results = observed.extra
+    gateways = []
+    for step in plan.steps:
+        if step.kind != "virtual_network_gateway" or f"peers:{step.name}" not in results:
+            continue
+        gw = observed.resources[step.key]
+        bgp = gw.bgp_settings
+        gateways.append(
+            GatewayRow(
+                gw.name,
+                bgp.asn if bgp else None,
+                bgp.bgp_peering_address if bgp else None,
+                tuple(
+                    PeerRow(p.neighbor, p.asn, text(p.state), p.routes_received)
+                    for p in _values(results.get(f"peers:{gw.name}"))
+                ),
+                tuple(
+                    LearnedRoute(r.network, r.next_hop, text(r.origin), r.as_path or "")
+                    for r in _values(results.get(f"learned:{gw.name}"))
+                ),
+            )
+        )
+    routes: dict[str, tuple[EffectiveRoute, ...]] = {}
+    for key, value in results.items():
+        if key.startswith("routes:") and not _failed(value):
+            routes[key.split(":", 1)[1]] = tuple(
+                EffectiveRoute(
+                    tuple(r.address_prefix or ()),
+                    text(r.next_hop_type),
+                    text(r.source),
+                    text(r.state),
+                    tuple(r.next_hop_ip_address or ()),
+                )
+                for r in value.value or []
+            )
+    return tuple(gateways), routes
+
+
+def _succeeded(model: Any | None) -> bool:
+    return model is not None and state_of(model) == "Succeeded"
+
+
+def _lro(begin: Callable[..., Any], *args: Any) -> Any:
+    """Start a POST action and wait for its result (ARM answers it as an LRO)."""
+    return begin(*args).result()
+
+
+def _values(result: Any) -> list[Any]:
+    return [] if _failed(result) else list(result.value or [])
+
+
+def _failed(value: Any) -> bool:
+    return value is None or isinstance(value, Exception)

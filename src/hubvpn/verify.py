@@ -1,0 +1,174 @@
+"""Measured reachability between the test VMs, beside the prediction.
+
+``verify`` first checks that the lab is fully deployed (nothing missing, nothing
+provisioning) and waits, bounded, for tunnels and BGP sessions that lag
+provisioning; only then does it send the Network Watcher connectivity checks, all
+at once. A lab that is not deployed or not converged yet is said so, never
+reported as mismatches::
+
+    result = verify(plan, clients, port=22)
+    result.ok                    # measured matrix equals the prediction
+    result.as_json()             # design.md's verify JSON
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from hubvpn.azure import Clients, error_code, error_message
+from hubvpn.observe import Observed, observe, parallel, text
+from hubvpn.plan import Plan, Step, VmSpec, step_key
+from hubvpn.predict import Probe, predicted_probes
+from hubvpn.status import Progress, bgp_peer_calls, incomplete, no_progress, settle
+
+
+@dataclass(frozen=True)
+class Verification:
+    port: int
+    probes: tuple[Probe, ...]  # every ordered pair of test VMs
+    incomplete: tuple[str, ...] = ()  # planned resources missing or not Succeeded
+    awaited: tuple[str, ...] = ()  # tunnels and BGP sessions not up when the wait ran out
+
+    @property
+    def deployed(self) -> bool:
+        return not self.incomplete
+
+    @property
+    def converged(self) -> bool:
+        return not self.awaited
+
+    @property
+    def measured(self) -> bool:
+        return any(p.reachable is not None for p in self.probes)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.deployed
+            and self.converged
+            and self.measured
+            and all(p.reachable == p.expected for p in self.probes)
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "port": self.port,
+            "ok": self.ok,
+            "probes": [p.as_json() for p in self.probes],
+            "deployed": self.deployed,
+            "converged": self.converged,
+            "incomplete": list(self.incomplete),
+            "awaited": list(self.awaited),
+        }
+
+
+def verify(
+    plan: Plan, clients: Clients, port: int, progress: Progress = no_progress
+) -> Verification:
+    """All-pairs connectivity checks between the test VMs, once the lab is deployed and
+    its tunnels are up."""
+    predicted = predicted_probes(plan, port)
+    group = plan.topology.resource_group
+    observed, awaited = settle(
+        plan,
+        clients,
+        lambda: observe(clients, group, partial(bgp_peer_calls, plan, clients)),
+        progress,
+    )
+    if observed.group is None:
+        why = f"{plan.topology.name} is not deployed"
+        return Verification(port, _unmeasured(predicted, why), (f"{group} (missing)",))
+    missing = incomplete(plan, observed)
+    if missing:
+        return Verification(
+            port, _unmeasured(predicted, f"{plan.topology.name} is not fully deployed"), missing
+        )
+    if awaited:
+        return Verification(port, _unmeasured(predicted, "not converged yet"), awaited=awaited)
+    vms = [s for s in plan.steps if isinstance(s.spec, VmSpec)]
+    addresses = _addresses(vms, observed)
+    calls = _checks(clients, vms, observed, addresses, port)
+    results = parallel(calls)
+    probes = []
+    for want in predicted:
+        pair = f"{want.source}>{want.destination}"
+        address = addresses.get(want.destination, "")
+        result = results.get(pair)
+        if result is None:  # cannot happen once fully deployed (VMs, NICs and watchers exist)
+            probes.append(replace(want, address=address, reachable=None, hops=(), detail=""))
+        elif isinstance(result, Exception):
+            detail = f"{error_code(result) or type(result).__name__}: {error_message(result)}"
+            probes.append(replace(want, address=address, reachable=None, hops=(), detail=detail))
+        else:
+            probes.append(_measured(want, address, result))
+    return Verification(port, tuple(probes))
+
+
+def _unmeasured(predicted: list[Probe], why: str) -> tuple[Probe, ...]:
+    return tuple(replace(p, reachable=None, hops=(), detail=why) for p in predicted)
+
+
+def _addresses(vms: list[Step], observed: Observed) -> dict[str, str]:
+    addresses = {}
+    for step in vms:
+        assert isinstance(step.spec, VmSpec)
+        nic = observed.get(step_key("network_interface", step.spec.network_interface))
+        if nic is not None and nic.ip_configurations:
+            addresses[step.name] = nic.ip_configurations[0].private_ip_address
+    return addresses
+
+
+def _checks(
+    clients: Clients,
+    vms: list[Step],
+    observed: Observed,
+    addresses: dict[str, str],
+    port: int,
+) -> dict[str, Callable[[], Any]]:
+    """One connectivity check per ordered pair, from the source's region's watcher."""
+    watchers = {w.location: w for w in observed.watchers}
+    calls: dict[str, Callable[[], Any]] = {}
+    for src in vms:
+        vm = observed.get(src.key)
+        watcher = watchers.get(src.location)
+        if vm is None or watcher is None:
+            continue
+        for dst in vms:
+            if src is not dst and dst.name in addresses:
+                calls[f"{src.name}>{dst.name}"] = _check(
+                    clients, watcher, vm.id, addresses[dst.name], port
+                )
+    return calls
+
+
+def _measured(want: Probe, address: str, result: Any) -> Probe:
+    reachable = text(result.connection_status) in ("Reachable", "Connected")
+    hops = tuple(h.address for h in result.hops or [] if h.address and "/" not in h.address)
+    issue = ""
+    for hop in result.hops or []:
+        for found in hop.issues or []:
+            for ctx in found.context or []:
+                issue = issue or "; ".join(f"{v}" for v in ctx.values())
+    return replace(
+        want, address=address, reachable=reachable, hops=hops if reachable else (), detail=issue
+    )
+
+
+def _check(
+    clients: Clients, watcher: Any, vm_id: str, address: str, port: int
+) -> Callable[[], Any]:
+    from azure.mgmt.network import models as n
+
+    parts = watcher.id.split("/")
+    group, name = parts[4], parts[-1]
+    params = n.ConnectivityParameters(
+        source=n.ConnectivitySource(resource_id=vm_id),
+        destination=n.ConnectivityDestination(address=address, port=port),
+        protocol="Tcp",
+    )
+    return lambda: clients.network.network_watchers.begin_check_connectivity(
+        group, name, params
+    ).result()

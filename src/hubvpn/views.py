@@ -1,0 +1,248 @@
+"""Typed results as the user reads them: status rows, a verification, a plan.
+
+Each function prints one result through the ``Console`` (results on stdout,
+remarks on stderr); with ``console.py`` the only module that knows rich::
+
+    views.status(console, status(plan, clients))
+    views.verification(console, verify(plan, clients, 22))
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from hubvpn.console import KIND_LABEL, STATE_STYLE, Console, duration, label
+from hubvpn.plan import Plan, Step
+
+if TYPE_CHECKING:
+    from hubvpn.planning import PlanResult
+    from hubvpn.status import EffectiveRoute, GatewayRow, Status
+    from hubvpn.verify import Verification
+
+
+def status(console: Console, status: Status) -> None:
+    if not status.deployed:
+        console.out.print(
+            f"Topology [bold]{status.topology}[/] is not deployed "
+            f"(resource group {status.resource_group} does not exist)."
+        )
+        return
+    states = Counter(r.provisioning_state for r in status.resources)
+    line = ", ".join(f"{n} {s}" for s, n in states.most_common())
+    console.out.print(
+        f"[bold]{status.topology}[/] in {status.resource_group}: "
+        f"{len(status.resources)} resources ({line})"
+    )
+    odd = [r for r in status.resources if r.provisioning_state != "Succeeded"]
+    if odd:
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        for col in ("resource", "type", "state"):
+            table.add_column(col)
+        for r in odd:
+            table.add_row(
+                r.name,
+                r.type.split("/")[-1],
+                Text(r.provisioning_state, style=STATE_STYLE.get(r.provisioning_state, "")),
+            )
+        console.out.print(table)
+    if status.missing:
+        console.out.print(
+            f"[yellow]{len(status.missing)} planned resource(s) missing[/]: "
+            + ", ".join(k.split(":", 1)[1] for k in status.missing[:8])
+            + (" ..." if len(status.missing) > 8 else "")
+        )
+    if status.awaited:
+        awaited = escape(", ".join(status.awaited))
+        console.out.print(f"[yellow]not converged yet[/]: still waiting for {awaited}")
+    if status.connections:
+        console.out.print()
+        table = Table(
+            title="Connections",
+            title_justify="left",
+            box=None,
+            header_style="bold",
+            pad_edge=False,
+        )
+        table.add_column("connection")
+        table.add_column("status")
+        for c in status.connections:
+            table.add_row(
+                c.name,
+                Text(c.connection_status, style=STATE_STYLE.get(c.connection_status, "")),
+            )
+        console.out.print(table)
+    gateways = {gw.name: gw for gw in status.gateways}
+    for hub in status.hubs:
+        console.out.print()
+        console.out.print(f"[bold]{hub.name}[/] ({hub.location})")
+        gw = gateways.get(hub.gateway)
+        if gw is None:
+            state = next(
+                (
+                    r.provisioning_state
+                    for r in status.resources
+                    if r.name == hub.gateway and r.type.endswith("virtualNetworkGateways")
+                ),
+                "not deployed",
+            )
+            console.out.print(f"  gateway {hub.gateway}: {state}")
+        else:
+            _gateway(console, gw)
+        _routes(
+            console,
+            {vm: status.effective_routes[vm] for vm in hub.vms if vm in status.effective_routes},
+        )
+
+
+def _gateway(console: Console, gw: GatewayRow) -> None:
+    console.out.print(f"  gateway {gw.name}  AS {gw.asn}  BGP {gw.bgp_peering_address}")
+    for p in gw.peers:
+        console.out.print(
+            f"    peer {p.neighbor} AS {p.asn}  "
+            f"[{STATE_STYLE.get(p.state, '')}]{p.state}[/]  "
+            f"{p.routes_received} routes received"
+        )
+    learned = [r for r in gw.learned_routes if r.origin != "Network"]
+    if learned:
+        table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
+        for col in ("    learned", "next hop", "AS path"):
+            table.add_column(col)
+        for r in learned:
+            table.add_row(f"    {r.network}", r.next_hop or "", r.as_path)
+        console.out.print(table)
+
+
+def _routes(console: Console, routes_by_vm: dict[str, tuple[EffectiveRoute, ...]]) -> None:
+    """Effective routes, active ones only, without the Internet and None defaults."""
+    if not routes_by_vm:
+        return
+    table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
+    table.add_column("  effective routes")
+    table.add_column("next hop")
+    table.add_column("prefixes", overflow="fold")
+    for vm, routes in routes_by_vm.items():
+        grouped: dict[str, list[str]] = {}
+        for r in routes:
+            if r.state == "Active" and r.next_hop_type not in ("Internet", "None"):
+                grouped.setdefault(r.next_hop_type, []).extend(r.address_prefix)
+        for i, (hop, prefixes) in enumerate(grouped.items()):
+            table.add_row(f"  {vm}" if i == 0 else "", hop, ", ".join(prefixes))
+    console.out.print(table)
+
+
+def matrix(
+    console: Console, title: str, names: list[str], cells: dict[tuple[str, str], Any]
+) -> None:
+    """cells[(from, to)] = (reachable, expected) or (reachable, None)."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        pad_edge=False,
+        box=None,
+        padding=(0, 1),
+    )
+    table.add_column("from \\ to")
+    for name in names:
+        table.add_column(name.removeprefix("vm-"), justify="center")
+    for src in names:
+        row: list[Text | str] = [src.removeprefix("vm-")]
+        for dst in names:
+            if src == dst:
+                row.append(Text("·", style="dim"))
+                continue
+            reachable, expected = cells[(src, dst)]
+            if reachable is None:
+                row.append(Text("?", style="bold yellow"))
+                continue
+            mark = "✓" if reachable else "✗"
+            if expected is None or expected == reachable:
+                row.append(Text(mark, style="green" if reachable else "dim"))
+            else:
+                row.append(Text(f"{mark}!", style="bold white on red"))
+        table.add_row(*row)
+    console.out.print(table)
+
+
+def verification(console: Console, result: Verification) -> None:
+    probes, port, ok = result.probes, result.port, result.ok
+    names = list(dict.fromkeys(p.source for p in probes))
+    cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
+    matrix(console, f"Measured TCP {port}", names, cells)
+    if not ok:
+        console.err.print("[dim]! differs from the prediction, ? not measured[/]")
+    for p in probes:
+        if p.reachable == p.expected:
+            continue
+        what = (
+            "not measured"
+            if p.reachable is None
+            else ("reachable" if p.reachable else "unreachable")
+        )
+        predicted = "reachable" if p.expected else "unreachable"
+        address = f" ({p.address})" if p.address else ""
+        detail = f" — {p.detail}" if p.detail else ""
+        message = f"{p.source} → {p.destination}{address}: {what}, predicted {predicted}"
+        console.err.print(f"[red]✗[/] {escape(message + detail)}")
+    console.err.print(
+        "[green]verified:[/] measured matrix equals the prediction"
+        if ok
+        else "[bold red]verification failed[/]"
+    )
+
+
+def _plan(
+    console: Console,
+    plan: Plan,
+    actions: dict[str, str],
+    critical: tuple[float, list[Step]],
+    remaining: float,
+) -> None:
+    counts = Counter(actions.values())
+    summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
+    console.out.print(
+        f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
+        f"{len(plan.steps)} resources ({summary})"
+    )
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("action", "type"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("resource", no_wrap=True)
+    table.add_column("after", overflow="fold")
+    for step in plan.steps:
+        action = actions[step.key]
+        if action == "keep":
+            continue
+        after = ", ".join(
+            d.split(":", 1)[1].rsplit("/", 1)[-1]
+            for d in step.depends_on
+            if not d.startswith("resource_group:")
+        )
+        style = {"create": "green", "update": "yellow", "wait": "cyan"}.get(action, "")
+        table.add_row(Text(action, style=style), KIND_LABEL[step.kind], label(step), after)
+    if table.row_count:
+        console.out.print(table)
+    total, path = critical
+    chain = " → ".join(s.name for s in path if s.kind != "resource_group")
+    if not any(a != "keep" for a in actions.values()):
+        console.out.print("Nothing to do: what exists matches the topology.")
+        return
+    console.out.print(
+        f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
+        f"(a full deploy: {duration(total)}; critical path {chain})"
+    )
+
+
+def plan(console: Console, result: PlanResult) -> None:
+    """What deploy would do and how long it should take, then the predicted matrix."""
+    _plan(console, result.plan, result.actions, result.critical, result.remaining_s)
+    if result.reachability:
+        names = list(dict.fromkeys(p.source for p in result.reachability))
+        cells = {(p.source, p.destination): (p.reachable, None) for p in result.reachability}
+        console.out.print()
+        matrix(console, "Predicted TCP 22 reachability", names, cells)

@@ -1,0 +1,155 @@
+"""verify and status on a lab that is changed out of band, not fully deployed, or whose
+tunnels lag provisioning.
+
+Out-of-band changes go through the real SDK against the emulator, as a person with
+the portal or the Azure CLI would make them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from azure.mgmt.network import models as n
+from test_deploy import GROUP, deployed
+
+from hubvpn.azure import Clients
+from hubvpn.observe import Observed
+from hubvpn.plan import Plan
+from hubvpn.status import awaited, settle
+from hubvpn.verify import verify
+
+__all__ = ["deployed"]  # the fixture, shared with test_deploy
+
+CONNECTION = "conn-vpngw-hub01-vpngw-hub02"
+BACK = "conn-vpngw-hub02-vpngw-hub01"
+
+
+def mismatches(clients: Clients, plan: Plan) -> set[tuple[str, str]]:
+    result = verify(plan, clients, 22)
+    return {(p.source, p.destination) for p in result.probes if p.reachable != p.expected}
+
+
+def test_verify_after_spoke_peering_deleted_out_of_band_fails_naming_it(
+    clients: Clients, deployed: Plan
+) -> None:
+    clients.network.virtual_network_peerings.begin_delete(
+        GROUP, "vnet-spoke10", "spoke10-to-hub00"
+    ).result()
+    result = verify(deployed, clients, 22)
+    assert (result.ok, result.deployed) == (False, False)
+    assert result.incomplete == ("spoke10-to-hub00 (missing)",)
+    assert {p.reachable for p in result.probes} == {None}  # no false mismatches
+
+
+def test_verify_after_one_side_shared_key_changed_fails_across_the_hubs(
+    clients: Clients, deployed: Plan
+) -> None:
+    clients.network.virtual_network_gateway_connections.begin_set_shared_key(
+        GROUP, CONNECTION, n.ConnectionSharedKey(value="Another-key-for-one-side-7c1e")
+    ).result()
+    result = verify(deployed, clients, 22)
+    # NotConnected is an answer (a key mismatch), not a tunnel still coming up.
+    assert (result.ok, result.deployed, result.converged) == (False, True, True)
+    hub00_side = {"vm-hub00", "vm-spoke10", "vm-spoke20"}
+    hub100_side = {"vm-hub100", "vm-spoke110", "vm-spoke120"}
+    crossing = {(a, b) for a in hub00_side for b in hub100_side}
+    crossing |= {(b, a) for a, b in crossing}
+    assert mismatches(clients, deployed) == crossing
+
+
+def test_verify_on_deployed_lab_passes_before_any_out_of_band_change(
+    clients: Clients, deployed: Plan
+) -> None:
+    result = verify(deployed, clients, 22)
+    assert (result.ok, result.deployed, result.converged, result.incomplete) == (
+        True,
+        True,
+        True,
+        (),
+    )
+
+
+# --------------------------------------------------- tunnels lag provisioning
+
+
+def lagging(observed: Observed, status: str) -> Observed:
+    """The same lab with one provisioned connection reporting ``status`` (as Azure
+    does right after provisioning: Succeeded, connectionStatus Unknown)."""
+    key = f"connection:{CONNECTION}"
+    model = observed.resources[key]
+    changed = copy.deepcopy(model)
+    changed.connection_status = status
+    return Observed(
+        observed.group,
+        {**observed.resources, key: changed},
+        observed.watchers,
+        observed.extra,
+    )
+
+
+def reader(snapshots: list[Observed]) -> tuple[Callable[[], Observed], list[int]]:
+    reads = [0]
+
+    def read() -> Observed:
+        reads[0] += 1
+        return snapshots[min(reads[0], len(snapshots)) - 1]
+
+    return read, reads
+
+
+def observed_lab(clients: Clients, plan: Plan) -> Observed:
+    from functools import partial
+
+    from hubvpn.observe import observe
+    from hubvpn.status import bgp_peer_calls
+
+    return observe(clients, GROUP, partial(bgp_peer_calls, plan, clients))
+
+
+def test_awaited_names_a_provisioned_connection_whose_tunnel_is_not_up(
+    clients: Clients, deployed: Plan
+) -> None:
+    lab = observed_lab(clients, deployed)
+    assert awaited(deployed, lab) == ()
+    assert awaited(deployed, lagging(lab, "Unknown")) == (f"connection {CONNECTION} (Unknown)",)
+    assert awaited(deployed, lagging(lab, "NotConnected")) == ()  # an answer, not a wait
+
+
+def test_settle_waits_visibly_until_the_tunnel_is_up(clients: Clients, deployed: Plan) -> None:
+    lab = observed_lab(clients, deployed)
+    read, reads = reader([lagging(lab, "Unknown"), lagging(lab, "Connecting"), lab])
+    shown: list[tuple[str, ...]] = []
+    # a bound far beyond what the test needs: it returns as soon as the tunnel is up
+    observed, still = settle(deployed, clients, read, shown.append, wait_s=36000.0 * 600)
+    assert (observed, still, reads[0]) == (lab, (), 3)
+    assert shown == [
+        (f"connection {CONNECTION} (Unknown)",),
+        (f"connection {CONNECTION} (Connecting)",),
+    ]
+
+
+def test_settle_gives_up_after_its_bound_and_says_what_is_awaited(
+    clients: Clients, deployed: Plan
+) -> None:
+    lab = lagging(observed_lab(clients, deployed), "Unknown")
+    read, reads = reader([lab])
+    shown: list[tuple[str, ...]] = []
+    _, still = settle(deployed, clients, read, shown.append, wait_s=0.0)
+    assert still == (f"connection {CONNECTION} (Unknown)",)
+    assert (shown, reads[0]) == ([still], 1)
+
+
+def test_awaited_names_a_bgp_session_not_up_over_a_connected_tunnel(
+    clients: Clients, deployed: Plan
+) -> None:
+    lab = observed_lab(clients, deployed)
+    peers = lab.extra["peers:vpngw-hub01"]
+    idle = copy.deepcopy(peers)
+    for peer in idle.value:
+        peer.state = "Connecting"
+    late = Observed(
+        lab.group, lab.resources, lab.watchers, {**lab.extra, "peers:vpngw-hub01": idle}
+    )
+    neighbor = peers.value[0].neighbor
+    assert awaited(deployed, late) == (f"BGP session vpngw-hub01 → {neighbor} (Connecting)",)

@@ -17,6 +17,7 @@ from hubvpn.inspect import status, verify
 from hubvpn.plan import Plan, build_plan
 
 __all__ = ["deployed"]  # the fixture, shared with test_deploy
+GATEWAYS = ("vpngw-hub01", "vpngw-hub02")
 
 
 def plan_of(data: dict[str, Any]) -> Plan:
@@ -185,3 +186,32 @@ def test_deploy_refuses_to_move_a_resource_to_another_region(
         in failed["lng-vpngw-hub01"]
     )
     assert "lng-vpngw-hub01" not in written_names(clients, mark)
+
+
+def test_deploy_reference_creates_vpngw1az_gateways_in_generation1(
+    clients: Clients, deployed: Plan
+) -> None:
+    # about-gateway-skus (2026): VpnGw1AZ exists only as Generation1.
+    ops = clients.network.virtual_network_gateways
+    generations = {ops.get("rg-multi-hub-vpn", n).vpn_gateway_generation for n in GATEWAYS}
+    assert generations == {"Generation1"}
+
+
+def test_deploy_after_a_platform_generation_change_writes_nothing(clients: Clients) -> None:
+    # VpnGw2AZ exists in both generations: hubvpn creates Generation2, and a gateway that
+    # Azure reports in Generation1 is not drift (the generation is the platform's to choose).
+    data = reference_data()
+    data["gateway"]["sku"] = "VpnGw2AZ"
+    plan = plan_of(data)
+    assert run(plan, clients)[0].ok
+    ops = clients.network.virtual_network_gateways
+    assert {ops.get("rg-multi-hub-vpn", n).vpn_gateway_generation for n in GATEWAYS} == {
+        "Generation2"
+    }
+    gateway = ops.get("rg-multi-hub-vpn", GATEWAYS[0])
+    gateway.vpn_gateway_generation = "Generation1"
+    ops.begin_create_or_update("rg-multi-hub-vpn", GATEWAYS[0], gateway).result()
+    mark = request_count(clients)
+    report, _ = run(plan, clients)
+    assert report.ok
+    assert written_names(clients, mark) == []

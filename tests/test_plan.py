@@ -482,3 +482,27 @@ def test_import_plan_loads_no_azure_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# Source: learn.microsoft.com/azure/vpn-gateway/about-gateway-skus (2026): VpnGw1AZ is listed
+# only under Generation1; Generation2 starts at VpnGw2AZ. Azure refuses a mismatch with 400
+# VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration.
+@pytest.mark.parametrize(
+    ("sku", "generation"),
+    [
+        ("VpnGw1AZ", "Generation1"),
+        ("VpnGw2AZ", "Generation2"),
+        ("VpnGw3AZ", "Generation2"),
+        ("VpnGw4AZ", "Generation2"),
+        ("VpnGw5AZ", "Generation2"),
+    ],
+)
+def test_build_plan_gateway_generation_follows_the_sku(sku: str, generation: str) -> None:
+    data = reference_data()
+    data["gateway"]["sku"] = sku
+    plan = build_plan(parse_topology(data, Path("sku.toml")))
+    specs = [s.spec for s in steps_of(plan, "virtual_network_gateway")]
+    assert [(s.sku, s.generation) for s in specs if isinstance(s, GatewaySpec)] == [
+        (sku, generation),
+        (sku, generation),
+    ]

@@ -61,6 +61,10 @@ ARM_TYPES = {
     "network_watcher": "Microsoft.Network/networkWatchers",
 }
 
+# The VPN gateway generation each SKU exists in (learn.microsoft.com/azure/vpn-gateway/
+# about-gateway-skus, 2026): VpnGw1AZ only in Generation1; VpnGw2AZ-VpnGw5AZ in Generation2.
+# Azure refuses a mismatch: VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration.
+GENERATION1_SKUS = frozenset({"VpnGw1AZ"})
 PUBLIC_IP_ZONES = ("1", "2", "3")  # zone-redundant, as AZ gateway SKUs require
 SSH_PORT = 22
 UBUNTU_IMAGE = ("Canonical", "ubuntu-24_04-lts", "server", "latest")  # current LTS
@@ -93,6 +97,11 @@ class GatewaySpec:
     sku: str
     asn: int
     bgp_peering_address: str  # what Azure will assign (prediction only)
+
+    @property
+    def generation(self) -> str:
+        """The generation to create the gateway in: the one its SKU exists in."""
+        return gateway_generation(self.sku)
 
 
 @dataclass(frozen=True)
@@ -263,6 +272,10 @@ def gateway_addresses(gateway_subnet: str) -> tuple[str, tuple[str, str]]:
     net = ipaddress.IPv4Network(gateway_subnet)
     first = net.network_address + 4
     return str(net.broadcast_address - 1), (str(first), str(first + 1))
+
+
+def gateway_generation(sku: str) -> str:
+    return "Generation1" if sku in GENERATION1_SKUS else "Generation2"
 
 
 def first_private_ip(subnet: str) -> str:

@@ -163,7 +163,7 @@ def desired(step: Step, ctx: Context) -> Any:
             sku=n.VirtualNetworkGatewaySku(name=spec.sku, tier=spec.sku),
             enable_bgp=True,
             active_active=False,
-            vpn_gateway_generation="Generation2",
+            vpn_gateway_generation=spec.generation,
             bgp_settings=n.BgpSettings(asn=spec.asn),
             ip_configurations=[
                 n.VirtualNetworkGatewayIPConfiguration(

@@ -427,6 +427,52 @@ def test_deploy_twice_with_same_shared_key_keeps_it(clients: Clients) -> None:
     assert writes(clients, before) == []
 
 
+def connection_put_bodies(clients: Clients) -> list[dict[str, Any]]:
+    """Capture the body of every connection PUT that reaches the emulator (the wire)."""
+    adapter = clients._session.get_adapter("https://")
+    seen: list[dict[str, Any]] = []
+    send = adapter.send
+
+    def capture(request: Any, *args: Any, **kwargs: Any) -> Any:
+        path = request.path_url.split("?")[0]
+        wanted = "/connections/" in path and not path.endswith("/sharedkey")
+        if request.method == "PUT" and wanted and request.body:
+            seen.append(json.loads(request.body))
+        return send(request, *args, **kwargs)
+
+    adapter.send = capture  # type: ignore[method-assign]
+    return seen
+
+
+def test_deploy_every_connection_put_carries_the_pair_key(clients: Clients) -> None:
+    # Azure may generate a new key for a connection PUT without one (issue 9): creates
+    # and updates alike send the pair's key.
+    bodies = connection_put_bodies(clients)
+    plan = build_plan(reference())
+    assert run(plan, clients, shared_key=SHARED_KEY)[0].ok
+    ops = clients.network.virtual_network_gateway_connections
+    connection = ops.get(GROUP, CONNECTIONS[0])
+    connection.tags = {}  # drift in an owned field: deploy must update the connection
+    ops.begin_create_or_update(GROUP, CONNECTIONS[0], connection).result()
+    bodies.clear()
+    report, _ = run(plan, clients, shared_key=SHARED_KEY)
+    assert states(report)[f"connection:{CONNECTIONS[0]}"] == "updated"
+    assert [b["properties"].get("sharedKey") for b in bodies] == [SHARED_KEY]
+
+
+def test_deploy_with_another_shared_key_rewrites_both_connections(clients: Clients) -> None:
+    plan = build_plan(reference())
+    assert run(plan, clients, shared_key=SHARED_KEY)[0].ok
+    before = len(requests(clients))
+    report, _ = run(plan, clients, shared_key="Another-psk-for-tests-77")
+    assert report.ok
+    assert sorted((r["method"], r["path"].rsplit("/", 1)[-1]) for r in writes(clients, before)) == [
+        ("PUT", name) for name in CONNECTIONS
+    ]
+    ops = clients.network.virtual_network_gateway_connections
+    assert {ops.get_shared_key(GROUP, n).value for n in CONNECTIONS} == {"Another-psk-for-tests-77"}
+
+
 # ---------------------------------------------------------------- destroy
 
 

@@ -240,8 +240,6 @@ class Engine:
             model = updated(step, existing, self.ctx)
             self.reporter.step(step, "updating", ", ".join(diff))
             self.ctx.results[step.key] = self._put(step, model)
-            if isinstance(step.spec, ConnectionSpec) and any("shared key" in d for d in diff):
-                self._set_shared_key(step)
             return "updated", ", ".join(diff)
         model = desired(step, self.ctx) if step.kind != "resource_group" else self._group_model()
         if step.kind == "virtual_machine" and not self.ctx.ssh_public_key:
@@ -301,15 +299,6 @@ class Engine:
         want = pair_key(spec, self.ctx)
         have = self.ctx.shared_keys.current(step.name)
         return [] if have == want else ["shared key"]
-
-    def _set_shared_key(self, step: Step) -> None:
-        from azure.mgmt.network import models as n
-
-        spec = step.spec
-        assert isinstance(spec, ConnectionSpec)
-        key = n.ConnectionSharedKey(value=pair_key(spec, self.ctx))
-        ops = self.clients.network.virtual_network_gateway_connections
-        ops.begin_set_shared_key(self.plan.topology.resource_group, step.name, key).result()
 
 
 def deploy(

@@ -449,8 +449,8 @@ def updated(step: Step, existing: Any, ctx: Context) -> Any:
         if isinstance(spec, VirtualNetworkSpec):
             ours = {s.name.lower() for s in spec.subnets}
             model.subnets += [s for s in existing.subnets or [] if s.name.lower() not in ours]
-    if isinstance(spec, ConnectionSpec):
-        model.shared_key = None  # the key is converged separately (sharedkey)
+    # desired() already carries the pair's key: Azure may generate a new key for a
+    # connection PUT without one, so every create and update sends it.
     return model
 
 

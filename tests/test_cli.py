@@ -636,9 +636,9 @@ def test_destroy_yes_exits_0_and_is_safe_to_rerun(deployed: Path) -> None:
     assert first.exit_code == 0
     out = lines(first.stderr)
     assert out[0] == "hubvpn destroy · target: embedded emulator · topology multi-hub-vpn"
-    assert out[1] == "Deleting rg-multi-hub-vpn (38 top-level resources)..."
+    assert out[1] == "Deleting rg-multi-hub-vpn (36 top-level resources)..."
     assert re.fullmatch(
-        r"Destroyed rg-multi-hub-vpn \(38 top-level resources\) in \d+\.\d s\.", out[2]
+        r"Destroyed rg-multi-hub-vpn \(36 top-level resources\) in \d+\.\d s\.", out[2]
     )
     assert len(out) == 3
 

@@ -23,6 +23,7 @@ from hubvpn.deploy import OwnershipError, Report, deploy
 from hubvpn.destroy import destroy
 from hubvpn.inspect import predicted, status, verify
 from hubvpn.plan import Plan, Step, build_plan
+from hubvpn.planning import plan_against
 
 TOPOLOGIES = Path(__file__).parent / "topologies"
 GROUP = "rg-multi-hub-vpn"
@@ -314,8 +315,90 @@ def test_status_after_deploy_lists_the_network_watchers_it_created(
     clients: Clients, deployed: Plan
 ) -> None:
     # the watchers live apart from the other resources when read (listed subscription-wide)
-    names = {r["name"] for r in status(deployed, clients).resources}
-    assert {"NetworkWatcher_japaneast", "NetworkWatcher_japanwest"} <= names
+    found = {r["name"]: r["id"] for r in status(deployed, clients).resources}
+    for region in ("japaneast", "japanwest"):
+        assert (
+            f"/resourceGroups/NetworkWatcherRG/providers/Microsoft.Network/networkWatchers/NetworkWatcher_{region}"
+            in found[f"NetworkWatcher_{region}"]
+        )
+
+
+# ------------------------------------------------------- network watchers
+# azure-facts.md "As recorded": one watcher per region and subscription; Azure creates
+# NetworkWatcher_<region> in NetworkWatcherRG; deleting a watcher deletes the region's flow
+# logs, connection monitors and packet captures. A lab uses the region's watcher.
+
+
+def watcher_ids(clients: Clients) -> list[str]:
+    return sorted(w.id for w in clients.network.network_watchers.list_all())
+
+
+def regional_watcher_elsewhere(clients: Clients, location: str = "japaneast") -> str:
+    """A watcher someone else made for ``location``, in their own group."""
+    from azure.mgmt.network import models as n
+    from azure.mgmt.resource.resources import models as r
+
+    clients.resource.resource_groups.create_or_update("rg-ops", r.ResourceGroup(location=location))
+    watcher = clients.network.network_watchers.create_or_update(
+        "rg-ops", "nw-ops", n.NetworkWatcher(location=location)
+    )
+    return str(watcher.id)
+
+
+def test_deploy_creates_region_watchers_in_network_watcher_rg_untagged(
+    clients: Clients, deployed: Plan
+) -> None:
+    sub = f"/subscriptions/{clients.subscription_id}/resourceGroups/NetworkWatcherRG"
+    assert watcher_ids(clients) == [
+        f"{sub}/providers/Microsoft.Network/networkWatchers/NetworkWatcher_{region}"
+        for region in ("japaneast", "japanwest")
+    ]
+    group = clients.resource.resource_groups.get("NetworkWatcherRG")
+    assert not group.tags
+    lab = clients.resource.resources.list_by_resource_group(GROUP)
+    assert [w.name for w in lab if w.type == "Microsoft.Network/networkWatchers"] == []
+
+
+def test_deploy_uses_the_region_watcher_wherever_it_lives(clients: Clients) -> None:
+    theirs = regional_watcher_elsewhere(clients)
+    plan = build_plan(reference())
+    report, _ = run(plan, clients)
+    assert report.ok
+    watcher = report.outcomes["network_watcher:NetworkWatcher_japaneast"]
+    assert (watcher.state, watcher.detail) == ("unchanged", "uses rg-ops/nw-ops")
+    assert len(watcher_ids(clients)) == 2 and theirs in watcher_ids(clients)
+    assert all(p.reachable == p.expected for p in verify(plan, clients, 22))
+    ids = {r["id"] for r in status(plan, clients).resources}
+    assert theirs in ids
+
+
+def test_deploy_uses_a_watcher_that_appeared_meanwhile(clients: Clients) -> None:
+    class Racer(Recorder):
+        def started(self, plan: Plan) -> None:  # after deploy observed, before it writes
+            super().started(plan)
+            self.theirs = regional_watcher_elsewhere(clients)
+
+    recorder = Racer()
+    report = deploy(
+        build_plan(reference()),
+        clients,
+        recorder,
+        ssh_public_key=ssh_key(),
+        shared_key=None,
+        cancel=threading.Event(),
+    )
+    assert report.ok, [o.detail for o in report.failed]
+    watcher = report.outcomes["network_watcher:NetworkWatcher_japaneast"]
+    assert (watcher.state, watcher.detail) == ("unchanged", "uses rg-ops/nw-ops")
+    assert recorder.theirs in watcher_ids(clients)
+    assert not any(i.endswith("NetworkWatcher_japaneast") for i in watcher_ids(clients))
+
+
+def test_destroy_leaves_every_network_watcher(clients: Clients, deployed: Plan) -> None:
+    before = watcher_ids(clients)
+    assert len(before) == 2
+    destroy(deployed.topology, clients, threading.Event())
+    assert watcher_ids(clients) == before
 
 
 def test_status_after_deploy_shows_both_connections_connected(
@@ -481,7 +564,7 @@ def test_destroy_deletes_the_group_and_a_second_destroy_finds_it_absent(
 ) -> None:
     topology = deployed.topology
     first = destroy(topology, clients, threading.Event())
-    assert (first.state, first.resources) == ("deleted", 38)  # top-level resources only
+    assert (first.state, first.resources) == ("deleted", 36)  # top-level resources only; no watcher
     assert not clients.resource.resource_groups.check_existence(GROUP)
     second = destroy(topology, clients, threading.Event())
     assert (second.state, second.resources) == ("absent", 0)
@@ -530,3 +613,12 @@ def test_deploy_three_hub_mesh_across_regions_connects_every_pair(clients: Clien
     report, _ = run(plan, clients)
     assert [o.detail for o in report.failed] == []
     assert {c["connectionStatus"] for c in status(plan, clients).connections} == {"Connected"}
+
+
+def test_plan_names_the_region_watcher_it_uses(clients: Clients) -> None:
+    regional_watcher_elsewhere(clients)
+    steps = {s["key"]: s for s in plan_against(reference(), clients).as_json()["steps"]}
+    assert steps["network_watcher:NetworkWatcher_japaneast"]["action"] == "keep"
+    assert steps["network_watcher:NetworkWatcher_japaneast"]["reason"] == "uses rg-ops/nw-ops"
+    assert steps["network_watcher:NetworkWatcher_japanwest"]["action"] == "create"
+    assert steps["network_watcher:NetworkWatcher_japanwest"]["dependsOn"] == []

@@ -29,11 +29,14 @@ from hubvpn.resources import (
     Context,
     SharedKeys,
     begin_put,
+    create_network_watcher,
     desired,
     differences,
     pair_key,
     read,
+    regional_watcher,
     updated,
+    watcher_group,
 )
 
 # Azure codes that mean "try again": another operation holds the resource, or a
@@ -216,11 +219,11 @@ class Engine:
 
     # ----------------------------------------------------------- one step
     def converge(self, step: Step) -> tuple[str, str]:
+        if self.cancel.is_set():
+            raise StepFailed("interrupted before it was sent")
         existing = self.observed.get(step.key)
         if step.kind == "network_watcher":
-            for watcher in self.observed.watchers:
-                if watcher.location == step.location:
-                    return "unchanged", f"uses {watcher.name}"
+            return self._network_watcher(step)
         if step.kind == "resource_group":
             existing = self.observed.group
         attached = False
@@ -247,6 +250,17 @@ class Engine:
         self.reporter.step(step, "creating", "" if existing is None else "after Failed")
         self.ctx.results[step.key] = self._put(step, model)
         return "created", "" if existing is None else "re-created after Failed"
+
+    def _network_watcher(self, step: Step) -> tuple[str, str]:
+        """The region's watcher, wherever it lives; created in NetworkWatcherRG if none."""
+        watcher = regional_watcher(self.observed.watchers, step.location)
+        created = False
+        if watcher is None:
+            self.reporter.step(step, "creating", "")
+            watcher, created = create_network_watcher(step, self.ctx)
+        self.ctx.results[step.key] = watcher
+        where = f"{watcher_group(watcher)}/{watcher.name}"
+        return ("created", where) if created else ("unchanged", f"uses {where}")
 
     @staticmethod
     def _check_location(step: Step, existing: Any) -> None:

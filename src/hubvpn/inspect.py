@@ -103,7 +103,9 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
     rg = results.pop("resource_group")
     if isinstance(rg, Exception):
         if not_found(rg):
-            return Observed(None)
+            # The region's watchers live outside the group: they exist without it.
+            watchers = results.get("network_watcher")
+            return Observed(None, watchers=watchers if isinstance(watchers, list) else [])
         raise rg
     observed = Observed(rg)
     for kind, items in results.items():
@@ -174,18 +176,13 @@ class Status:
 
 
 def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, Any]]:
-    group = plan.topology.resource_group.lower()
     for step in plan.steps:
         if step.kind == "resource_group":
             continue
         model = observed.get(step.key)
-        if step.kind == "network_watcher":  # listed subscription-wide: keep the group's own
+        if step.kind == "network_watcher":  # the region's watcher, wherever it lives
             model = next(
-                (
-                    w
-                    for w in observed.watchers
-                    if w.name == step.name and w.id.split("/")[4].lower() == group
-                ),
+                (w for w in observed.watchers if w.location == step.location),
                 None,
             )
         if model is not None:

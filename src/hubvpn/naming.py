@@ -14,6 +14,8 @@ DEFAULT_SUBNET = "default"
 GATEWAY_SUBNET = "GatewaySubnet"  # Azure requires exactly this name
 BASTION_SUBNET = "AzureBastionSubnet"  # likewise
 NETWORK_WATCHER_EXTENSION = "AzureNetworkWatcherExtension"
+# Where Azure puts the watchers it creates; a region's watcher is the region's, not a lab's.
+NETWORK_WATCHER_GROUP = "NetworkWatcherRG"
 
 
 def vnet(network: str) -> str:

@@ -458,7 +458,7 @@ def build_plan(topology: Topology) -> Plan:
                     naming.network_watcher(location),
                     location,
                     NoSpec(),
-                    (group,),
+                    # The region's watcher, wherever it lives: not in the lab's group.
                 )
             )
         for name, _space, default_subnet, hub, _is_hub in _networks(topology):

@@ -15,13 +15,14 @@ from hubvpn.azure import Clients
 from hubvpn.config import Topology
 from hubvpn.inspect import TRANSIENT_STATES, Probe, observe, predicted_probes, state_of
 from hubvpn.plan import SSH_PORT, Plan, Step, build_plan
-from hubvpn.resources import Context, SharedKeys, differences
+from hubvpn.resources import Context, SharedKeys, differences, regional_watcher, watcher_group
 
 
 @dataclass(frozen=True)
 class PlanResult:
     plan: Plan
     actions: dict[str, str]
+    reasons: dict[str, str]  # why a step is what it is (e.g. which watcher it uses)
     critical: tuple[float, list[Step]]
     remaining_s: float
     reachability: list[Probe]
@@ -36,6 +37,7 @@ class PlanResult:
                     "type": s.arm_type,
                     "name": s.name,
                     "action": self.actions[s.key],
+                    "reason": self.reasons.get(s.key),
                     "dependsOn": list(s.depends_on),
                 }
                 for s in self.plan.steps
@@ -51,18 +53,20 @@ class PlanResult:
         }
 
 
-def actions_for(plan: Plan, clients: Clients) -> dict[str, str]:
+def actions_for(plan: Plan, clients: Clients) -> tuple[dict[str, str], dict[str, str]]:
     observed = observe(clients, plan.topology.resource_group)
     ctx = Context(
         clients, plan, observed, None, SharedKeys(clients, plan.topology.resource_group, None)
     )
     actions: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for step in plan.steps:
         existing = observed.group if step.kind == "resource_group" else observed.get(step.key)
-        if step.kind == "network_watcher" and any(
-            w.location == step.location for w in observed.watchers
-        ):
-            actions[step.key] = "keep"
+        if step.kind == "network_watcher":
+            watcher = regional_watcher(observed.watchers, step.location)
+            actions[step.key] = "create" if watcher is None else "keep"
+            if watcher is not None:
+                reasons[step.key] = f"uses {watcher_group(watcher)}/{watcher.name}"
             continue
         if (
             existing is None
@@ -80,14 +84,14 @@ def actions_for(plan: Plan, clients: Clients) -> dict[str, str]:
             except LookupError:  # depends on something not there yet
                 diff = ["inputs"]
             actions[step.key] = "update" if diff else "keep"
-    return actions
+    return actions, reasons
 
 
 def plan_against(topology: Topology, clients: Clients) -> PlanResult:
     plan = build_plan(topology)
-    actions = actions_for(plan, clients)
+    actions, reasons = actions_for(plan, clients)
     remaining = {s.key: (0.0 if actions[s.key] == "keep" else s.azure_s) for s in plan.steps}
     total, path = plan.critical_path()
     left, _ = plan.critical_path(remaining)
     reach = predicted_probes(plan, SSH_PORT) if topology.vm is not None else []
-    return PlanResult(plan, actions, (total, list(path)), left, reach)
+    return PlanResult(plan, actions, reasons, (total, list(path)), left, reach)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hubvpn import naming
-from hubvpn.azure import Clients
+from hubvpn.azure import Clients, error_code
 from hubvpn.inspect import Observed, text
 from hubvpn.plan import (
     UBUNTU_IMAGE,
@@ -242,7 +242,8 @@ def desired(step: Step, ctx: Context) -> Any:
             ],
         )
     if step.kind == "network_watcher":
-        return n.NetworkWatcher(location=loc, tags=tags)
+        # Untagged: the region's watcher serves every lab and outlives this one.
+        return n.NetworkWatcher(location=loc)
     if isinstance(spec, VmSpec):
         return desired_vm(step, spec, ctx)
     if isinstance(spec, ExtensionSpec):
@@ -454,6 +455,51 @@ def updated(step: Step, existing: Any, ctx: Context) -> Any:
     return model
 
 
+# ------------------------------------------------------------ network watchers
+
+
+def regional_watcher(watchers: list[Any], location: str) -> Any | None:
+    """The region's network watcher (Azure allows one per region and subscription)."""
+    region = location.replace(" ", "").lower()
+    return next(
+        (w for w in watchers if (w.location or "").replace(" ", "").lower() == region), None
+    )
+
+
+def watcher_group(watcher: Any) -> str:
+    return str(watcher.id.split("/")[4])
+
+
+_WATCHER_GROUP_LOCK = threading.Lock()
+
+
+def create_network_watcher(step: Step, ctx: Context) -> tuple[Any, bool]:
+    """Create the region's watcher where Azure would (``NetworkWatcherRG``, untagged).
+
+    Returns (watcher, created). When another one appeared meanwhile (Azure creates
+    one on a region's first VNet write), Azure refuses a second with
+    NetworkWatcherCountLimitReached: the region's watcher is then the one to use.
+    """
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.resource.resources import models as r
+
+    groups = ctx.clients.resource.resource_groups
+    group = naming.NETWORK_WATCHER_GROUP
+    with _WATCHER_GROUP_LOCK:  # two regions' steps run at once; one PUT of the group
+        if not groups.check_existence(group):
+            groups.create_or_update(group, r.ResourceGroup(location=step.location))
+    watchers = ctx.clients.network.network_watchers
+    try:
+        return watchers.create_or_update(group, step.name, desired(step, ctx)), True
+    except HttpResponseError as err:
+        if error_code(err) != "NetworkWatcherCountLimitReached":
+            raise
+        found = regional_watcher(list(watchers.list_all()), step.location)
+        if found is None:
+            raise
+        return found, False
+
+
 # ------------------------------------------------------------------- writing
 
 
@@ -463,9 +509,6 @@ def begin_put(step: Step, model: Any, ctx: Context) -> Callable[[], Any]:
     kind, name = step.kind, step.name
     if kind == "resource_group":
         result = ctx.clients.resource.resource_groups.create_or_update(group, model)
-        return lambda: result
-    if kind == "network_watcher":
-        result = net.network_watchers.create_or_update(group, name, model)
         return lambda: result
     operations: dict[str, Callable[[], Any]] = {
         "network_security_group": lambda: net.network_security_groups.begin_create_or_update(
@@ -517,7 +560,7 @@ def read(step: Step, ctx: Context) -> Any | None:
         "peering": lambda: net.virtual_network_peerings.get(group, step.parent, name),
         "network_interface": lambda: net.network_interfaces.get(group, name),
         "bastion": lambda: net.bastion_hosts.get(group, name),
-        "network_watcher": lambda: net.network_watchers.get(group, name),
+        "network_watcher": lambda: net.network_watchers.get(naming.NETWORK_WATCHER_GROUP, name),
         "virtual_machine": lambda: compute.virtual_machines.get(group, name),
         "vm_extension": lambda: compute.virtual_machine_extensions.get(group, step.parent, name),
     }

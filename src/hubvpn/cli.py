@@ -300,12 +300,13 @@ def plan(
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
-    from hubvpn.planning import plan_against
+    from hubvpn.keys import shared_key_from_env
+    from hubvpn.preview import plan_against
 
     console, topology, chosen = _begin("plan", config, target, subscription)
     with _connect(console, chosen) as clients:
         try:
-            result = plan_against(topology, clients)
+            result = plan_against(topology, clients, shared_key_from_env())
         except Exception as err:
             _azure_error(console, err)
     if output is Output.json:

@@ -24,7 +24,7 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.inspect import TRANSIENT_STATES, Observed, owned_by, state_of
-from hubvpn.plan import ConnectionSpec, Step
+from hubvpn.plan import ConnectionSpec, GatewaySpec, Step, gateway_generation
 from hubvpn.resources import (
     Change,
     Context,
@@ -113,6 +113,18 @@ def decide(step: Step, observed: Observed, ctx: Context) -> Decision:
         changes = differences(step, existing, ctx)
     except LookupError:  # an input Azure assigns later (a remote gateway still to come)
         return Decision(Action.UPDATE, (("bgpSettings", UNKNOWN, UNKNOWN),))
+    if isinstance(step.spec, GatewaySpec):
+        generation = getattr(existing, "vpn_gateway_generation", None)
+        generation = getattr(generation, "value", generation)
+        resized = any(path == "sku.name" for path, _, _ in changes)
+        if resized and gateway_generation(step.spec.sku) == "Generation1" != generation:
+            return Decision(
+                Action.BLOCKED,
+                tuple(changes),
+                f"{step.spec.sku} exists only in Generation1 and {step.name} is {generation}: "
+                "Azure cannot resize it to that SKU (about-gateway-skus); choose VpnGw2AZ or "
+                "larger",
+            )
     if isinstance(step.spec, ConnectionSpec):
         for path, old, new in changes:
             if path == "localNetworkGateway2.id":

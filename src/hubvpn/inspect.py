@@ -16,7 +16,8 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.plan import ARM_TYPES, Plan, VmSpec, step_key
+from hubvpn.kinds import KINDS, Kind
+from hubvpn.plan import Plan, VmSpec, step_key
 
 MAX_PARALLEL_READS = 32
 TRANSIENT_STATES = frozenset({"Updating", "Creating", "Deleting", "Provisioning", "Migrating"})
@@ -201,7 +202,7 @@ def status(plan: Plan, clients: Clients) -> Status:
     resources = [
         {
             "id": observed.group.id,
-            "type": ARM_TYPES["resource_group"],
+            "type": KINDS[Kind.RESOURCE_GROUP].arm_type,
             "name": group,
             "provisioningState": state_of(observed.group.properties),
         }
@@ -259,7 +260,7 @@ def hubs_of(plan: Plan) -> dict[str, tuple[str, str, tuple[str, ...]]]:
 def _entry(key: str, model: Any) -> dict[str, Any]:
     return {
         "id": model.id,
-        "type": ARM_TYPES[key.split(":", 1)[0]],
+        "type": KINDS[Kind(key.split(":", 1)[0])].arm_type,
         "name": model.name,
         "provisioningState": state_of(model),
     }

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubvpn import naming
+from hubvpn import kinds, naming
 from hubvpn.azure import Clients, error_code
 from hubvpn.inspect import Observed, text
 from hubvpn.plan import (
@@ -212,8 +212,8 @@ def desired(step: Step, ctx: Context) -> Any:
             remote_virtual_network=n.SubResource(
                 id=ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network)
             ),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=True,
+            allow_virtual_network_access=spec.allow_virtual_network_access,
+            allow_forwarded_traffic=spec.allow_forwarded_traffic,
             allow_gateway_transit=spec.allow_gateway_transit,
             use_remote_gateways=spec.use_remote_gateways,
         )
@@ -423,8 +423,12 @@ def differences(step: Step, existing: Any, ctx: Context) -> list[Change]:
                 ("remoteVirtualNetwork.id", _id(existing.remote_virtual_network), want_remote)
             )
         for attr, wire, want_flag in (
-            ("allow_virtual_network_access", "allowVirtualNetworkAccess", True),
-            ("allow_forwarded_traffic", "allowForwardedTraffic", True),
+            (
+                "allow_virtual_network_access",
+                "allowVirtualNetworkAccess",
+                spec.allow_virtual_network_access,
+            ),
+            ("allow_forwarded_traffic", "allowForwardedTraffic", spec.allow_forwarded_traffic),
             ("allow_gateway_transit", "allowGatewayTransit", spec.allow_gateway_transit),
             ("use_remote_gateways", "useRemoteGateways", spec.use_remote_gateways),
         ):
@@ -527,71 +531,13 @@ def create_network_watcher(step: Step, model: Any, ctx: Context) -> Any:
 
 def begin_put(step: Step, model: Any, ctx: Context) -> Callable[[], Any]:
     """Start the write; returns the wait (the poller's result)."""
-    net, compute, group = ctx.clients.network, ctx.clients.compute, ctx.group
-    kind, name = step.kind, step.name
-    if kind == "resource_group":  # synchronous in ARM
-        result = ctx.clients.resource.resource_groups.create_or_update(group, model)
-        return lambda: result
-    if kind == "network_watcher":  # synchronous; the region's, not the lab's
+    if step.kind == "network_watcher":  # the region's, in NetworkWatcherRG
         result = create_network_watcher(step, model, ctx)
         return lambda: result
-    operations: dict[str, Callable[[], Any]] = {
-        "network_security_group": lambda: net.network_security_groups.begin_create_or_update(
-            group, name, model
-        ),
-        "route_table": lambda: net.route_tables.begin_create_or_update(group, name, model),
-        "virtual_network": lambda: net.virtual_networks.begin_create_or_update(group, name, model),
-        "public_ip": lambda: net.public_ip_addresses.begin_create_or_update(group, name, model),
-        "virtual_network_gateway": lambda: net.virtual_network_gateways.begin_create_or_update(
-            group, name, model
-        ),
-        "local_network_gateway": lambda: net.local_network_gateways.begin_create_or_update(
-            group, name, model
-        ),
-        "connection": lambda: net.virtual_network_gateway_connections.begin_create_or_update(
-            group, name, model
-        ),
-        "peering": lambda: net.virtual_network_peerings.begin_create_or_update(
-            group, step.parent, name, model
-        ),
-        "network_interface": lambda: net.network_interfaces.begin_create_or_update(
-            group, name, model
-        ),
-        "bastion": lambda: net.bastion_hosts.begin_create_or_update(group, name, model),
-        "virtual_machine": lambda: compute.virtual_machines.begin_create_or_update(
-            group, name, model
-        ),
-        "vm_extension": lambda: compute.virtual_machine_extensions.begin_create_or_update(
-            group, step.parent, name, model
-        ),
-    }
-    poller = operations[kind]()
-    return poller.result  # type: ignore[no-any-return]
+    return kinds.begin_put(ctx.clients, ctx.group, step.kind, step.name, step.parent, model)
 
 
 def read(step: Step, ctx: Context) -> Any | None:
     """GET one resource (None when it does not exist)."""
-    from azure.core.exceptions import ResourceNotFoundError
-
-    net, compute, group = ctx.clients.network, ctx.clients.compute, ctx.group
-    name = step.name
-    readers: dict[str, Callable[[], Any]] = {
-        "resource_group": lambda: ctx.clients.resource.resource_groups.get(group),
-        "network_security_group": lambda: net.network_security_groups.get(group, name),
-        "route_table": lambda: net.route_tables.get(group, name),
-        "virtual_network": lambda: net.virtual_networks.get(group, name),
-        "public_ip": lambda: net.public_ip_addresses.get(group, name),
-        "virtual_network_gateway": lambda: net.virtual_network_gateways.get(group, name),
-        "local_network_gateway": lambda: net.local_network_gateways.get(group, name),
-        "connection": lambda: net.virtual_network_gateway_connections.get(group, name),
-        "peering": lambda: net.virtual_network_peerings.get(group, step.parent, name),
-        "network_interface": lambda: net.network_interfaces.get(group, name),
-        "bastion": lambda: net.bastion_hosts.get(group, name),
-        "network_watcher": lambda: net.network_watchers.get(naming.NETWORK_WATCHER_GROUP, name),
-        "virtual_machine": lambda: compute.virtual_machines.get(group, name),
-        "vm_extension": lambda: compute.virtual_machine_extensions.get(group, step.parent, name),
-    }
-    try:
-        return readers[step.kind]()
-    except ResourceNotFoundError:
-        return None
+    group = naming.NETWORK_WATCHER_GROUP if step.kind == "network_watcher" else ctx.group
+    return kinds.get(ctx.clients, group, step.kind, step.name, step.parent)

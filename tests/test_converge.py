@@ -9,11 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from test_deploy import deployed, reference_data, run, states, writes
+import pytest
+from test_deploy import CONNECTIONS, deployed, reference_data, run, states, writes
 
 from hubvpn.azure import Clients
 from hubvpn.config import parse_topology
+from hubvpn.errors import OwnershipError
 from hubvpn.plan import Plan, build_plan
+from hubvpn.preview import plan_against
 from hubvpn.status import status
 from hubvpn.verify import verify
 
@@ -181,12 +184,18 @@ def test_deploy_refuses_to_move_a_resource_to_another_region(
     # ... and hub100's connection would have to be re-pointed to a new LNG, which Azure
     # refuses in place: both are reported, nothing else fails.
     assert sorted(failed) == ["conn-vpngw-hub02-vpngw-hub01", "lng-vpngw-hub01"]
-    assert failed["conn-vpngw-hub02-vpngw-hub01"].startswith("PropertyChangeNotAllowed")
+    assert failed["conn-vpngw-hub02-vpngw-hub01"] == (
+        "conn-vpngw-hub02-vpngw-hub01 would have to move from lng-vpngw-hub01 to "
+        "lng-vpngw-hub01-japanwest, which Azure refuses in place (PropertyChangeNotAllowed): "
+        "delete the connection, then deploy"
+    )
     assert (
         "exists in japanwest but the topology now places it in japaneast"
         in failed["lng-vpngw-hub01"]
     )
-    assert "lng-vpngw-hub01" not in written_names(clients, mark)
+    written = written_names(clients, mark)
+    assert "lng-vpngw-hub01" not in written
+    assert "conn-vpngw-hub02-vpngw-hub01" not in written
 
 
 def test_deploy_reference_creates_vpngw1az_gateways_in_generation1(
@@ -216,3 +225,119 @@ def test_deploy_after_a_platform_generation_change_writes_nothing(clients: Clien
     report, _ = run(plan, clients)
     assert report.ok
     assert written_names(clients, mark) == []
+
+
+# ------------------------------------------- plan says what deploy does (issue 11)
+
+
+def planned(data: dict[str, Any], clients: Clients, shared_key: str | None = None) -> PlanView:
+    result = plan_against(parse_topology(data, Path("edited.toml")), clients, shared_key)
+    return PlanView(result.as_json()["steps"])
+
+
+class PlanView:
+    def __init__(self, steps: list[dict[str, Any]]) -> None:
+        self.all = steps
+        self.steps = {s["name"]: s for s in steps}  # by name, where names are unique
+
+    def writes(self) -> list[str]:
+        """Names of what plan says deploy writes (one per resource, as the request log)."""
+        return sorted(s["name"] for s in self.all if s["action"] in ("create", "update", "delete"))
+
+    def action(self, name: str) -> tuple[str, str | None]:
+        return self.steps[name]["action"], self.steps[name]["reason"]
+
+
+def test_plan_with_another_shared_key_updates_both_connections_as_deploy_does(
+    clients: Clients, deployed: Plan
+) -> None:
+    view = planned(reference_data(), clients, "Another-psk-for-tests-77")
+    assert view.writes() == list(CONNECTIONS)
+    assert view.steps[CONNECTIONS[0]]["changes"] == [
+        {"path": "sharedKey", "old": "(sensitive)", "new": "(sensitive)"}
+    ]
+    mark = request_count(clients)
+    report, _ = run(deployed, clients, shared_key="Another-psk-for-tests-77")
+    assert report.ok
+    assert written_names(clients, mark) == view.writes()
+
+
+def test_plan_after_an_asn_change_lists_the_local_gateways_deploy_updates(
+    clients: Clients, deployed: Plan
+) -> None:
+    data = reference_data()
+    data["hubs"][0]["asn"] = 65160
+    view = planned(data, clients)
+    assert view.steps["lng-vpngw-hub01"]["changes"] == [
+        {"path": "bgpSettings.asn", "old": 65150, "new": 65160}
+    ]
+    mark = request_count(clients)
+    report, _ = run(plan_of(data), clients)
+    assert report.ok, [o.detail for o in report.failed]
+    assert written_names(clients, mark) == view.writes()
+    assert "lng-vpngw-hub01" in view.writes()
+    assert planned(data, clients).writes() == []
+
+
+def test_plan_blocks_a_region_move_with_the_reason_deploy_gives(
+    clients: Clients, deployed: Plan
+) -> None:
+    data = reference_data()
+    data["hubs"].insert(
+        1,
+        {
+            "name": "hub200",
+            "address_space": "10.200.0.0/16",
+            "default_subnet": "10.200.0.0/24",
+            "gateway_subnet": "10.200.200.0/24",
+            "asn": 65152,
+        },
+    )
+    data["links"].append({"hubs": ["hub00", "hub200"]})
+    view = planned(data, clients)
+    mark = request_count(clients)
+    report, _ = run(plan_of(data), clients)
+    failed = {o.step.name: o.detail for o in report.failed}
+    assert {n: view.action(n) for n in failed} == {n: ("blocked", r) for n, r in failed.items()}
+    assert written_names(clients, mark) == view.writes()
+
+
+def test_plan_blocks_every_step_in_a_group_of_another_topology(clients: Clients) -> None:
+    from azure.mgmt.resource.resources import models
+
+    clients.resource.resource_groups.create_or_update(
+        "rg-multi-hub-vpn",
+        models.ResourceGroup(location="japaneast", tags={"hubvpn-topology": "x"}),
+    )
+    view = planned(reference_data(), clients)
+    reason = (
+        "resource group 'rg-multi-hub-vpn' belongs to topology 'x', not 'multi-hub-vpn': "
+        "refusing to write into it (hubvpn touches only a group tagged "
+        "hubvpn-topology=multi-hub-vpn)"
+    )
+    assert {(s["action"], s["reason"]) for s in view.all} == {("blocked", reason)}
+    with pytest.raises(OwnershipError) as raised:
+        run(plan_of(reference_data()), clients)
+    assert str(raised.value) == reason
+
+
+def fail_in_emulator(clients: Clients, resource_id: str) -> None:
+    """Leave a resource Failed, as an operation that ended Failed does. No Azure API sets
+    that state, so this is the one place a test writes the emulator's store directly."""
+    assert clients.emulator is not None
+    with clients.emulator.store.transaction() as tx:
+        record = tx.get(resource_id)
+        assert record is not None
+        record["state"] = "Failed"
+        tx.put(record)
+
+
+def test_plan_recreates_a_failed_resource_as_deploy_does(clients: Clients, deployed: Plan) -> None:
+    nsg = clients.network.network_security_groups.get("rg-multi-hub-vpn", "nsg-spoke10-default")
+    fail_in_emulator(clients, nsg.id)
+    view = planned(reference_data(), clients)
+    assert view.action("nsg-spoke10-default") == ("create", "re-created after Failed")
+    mark = request_count(clients)
+    assert run(deployed, clients)[0].ok
+    assert written_names(clients, mark) == view.writes() == ["nsg-spoke10-default"]
+    assert planned(reference_data(), clients).writes() == []

@@ -23,7 +23,7 @@ from hubvpn.deploy import Report, deploy
 from hubvpn.destroy import destroy
 from hubvpn.errors import OwnershipError
 from hubvpn.plan import Plan, Step, build_plan
-from hubvpn.planning import plan_against
+from hubvpn.preview import plan_against
 from hubvpn.status import status
 from hubvpn.verify import verify
 

@@ -17,8 +17,8 @@ import pytest
 from emulator_helpers import REFERENCE
 
 from hubvpn.config import Topology, load_topology, parse_topology
+from hubvpn.kinds import KINDS, Kind
 from hubvpn.plan import (
-    AZURE_S,
     ConnectionSpec,
     GatewaySpec,
     LocalGatewaySpec,
@@ -183,7 +183,7 @@ def test_build_plan_spoke_peering_waits_for_hub_gateway(
 ) -> None:
     hub, gateway = hub_and_gateway
     step = reference_plan().step(f"peering:vnet-{spoke}/{spoke}-to-{hub}")
-    assert step.spec == PeeringSpec(f"vnet-{spoke}", f"vnet-{hub}", False, True)
+    assert step.spec == PeeringSpec(f"vnet-{spoke}", f"vnet-{hub}", True, True, False, True)
     assert f"virtual_network_gateway:{gateway}" in step.depends_on
 
 
@@ -193,7 +193,7 @@ def test_build_plan_hub_peering_allows_transit_without_waiting_for_gateway(
 ) -> None:
     hub = hub_and_gateway[0]
     step = reference_plan().step(f"peering:vnet-{hub}/{hub}-to-{spoke}")
-    assert step.spec == PeeringSpec(f"vnet-{hub}", f"vnet-{spoke}", True, False)
+    assert step.spec == PeeringSpec(f"vnet-{hub}", f"vnet-{spoke}", True, True, True, False)
     assert set(step.depends_on) == {f"virtual_network:vnet-{hub}", f"virtual_network:vnet-{spoke}"}
 
 
@@ -345,7 +345,8 @@ def test_critical_path_runs_through_vnet_gateway_lng_and_connection() -> None:
 def test_critical_path_is_the_longest_chain() -> None:
     plan = reference_plan()
     total, _ = plan.critical_path()
-    assert total >= AZURE_S["virtual_network_gateway"] + AZURE_S["connection"]
+    gateway, connection = KINDS[Kind.VIRTUAL_NETWORK_GATEWAY], KINDS[Kind.CONNECTION]
+    assert total >= gateway.azure_s + connection.azure_s
     finish: dict[str, float] = {}
     for step in plan.steps:
         finish[step.key] = step.azure_s + max((finish[d] for d in step.depends_on), default=0.0)

@@ -291,11 +291,12 @@ def plan(
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
     from hubvpn import views
-    from hubvpn.planning import plan_against
+    from hubvpn.keys import shared_key_from_env
+    from hubvpn.preview import plan_against
 
     console, topology, chosen = _begin("plan", config, target, subscription)
     with _connect(chosen) as clients:
-        result = plan_against(topology, clients)
+        result = plan_against(topology, clients, shared_key_from_env())
     if output is Output.json:
         console.json(result.as_json())
     else:

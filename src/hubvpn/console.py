@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hubvpn.kinds import KINDS
 from hubvpn.plan import Plan, Step
 
 STATE_STYLE = {
@@ -46,22 +47,7 @@ STATE_STYLE = {
     "NotConnected": "red",
     "Unknown": "dim",
 }
-KIND_LABEL = {
-    "resource_group": "resource group",
-    "network_security_group": "NSG",
-    "route_table": "route table",
-    "virtual_network": "VNet",
-    "public_ip": "public IP",
-    "virtual_network_gateway": "VPN gateway",
-    "local_network_gateway": "local gateway",
-    "connection": "connection",
-    "peering": "peering",
-    "network_interface": "NIC",
-    "virtual_machine": "VM",
-    "vm_extension": "VM extension",
-    "bastion": "Bastion",
-    "network_watcher": "network watcher",
-}
+KIND_LABEL = {kind.value: info.label for kind, info in KINDS.items()}
 _INTERRUPT_REPORTED = threading.Event()
 
 

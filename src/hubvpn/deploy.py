@@ -22,24 +22,23 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.observe import TRANSIENT_STATES, Observed, check_owner, observe, state_of
-from hubvpn.plan import ConnectionSpec, Plan, Step
+from hubvpn.converge import Action, decide, existing_of
+from hubvpn.errors import OwnershipError
+from hubvpn.observe import TRANSIENT_STATES, observe, state_of
+from hubvpn.plan import Plan, Step
 from hubvpn.resources import (
     Context,
     SharedKeys,
     begin_put,
-    create_network_watcher,
     desired,
-    differences,
-    pair_key,
     read,
-    regional_watcher,
     updated,
     watcher_group,
 )
 
 # Azure codes that mean "try again": another operation holds the resource, or a
-# referenced resource is still provisioning (azure-facts.md).
+# referenced resource is still provisioning (azure-facts.md). Gateway operations hold
+# a gateway for minutes, so the budget is time (Azure's), not a count of attempts.
 RETRYABLE_CODES = frozenset(
     {
         "AnotherOperationInProgress",
@@ -47,7 +46,7 @@ RETRYABLE_CODES = frozenset(
         "ReferencedResourceNotProvisioned",
     }
 )
-MAX_ATTEMPTS = 5
+RETRY_BUDGET_S = 15 * 60.0
 AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisioning
 
 
@@ -99,12 +98,8 @@ class StepFailed(Exception):
         self.code = code
 
 
-def check_ownership(plan: Plan, observed: Observed) -> None:
-    check_owner(observed.group, plan.topology.name, "write into")
-
-
 class Engine:
-    """Runs one deploy."""
+    """Runs one deploy: schedules the steps and applies each one's ``Decision``."""
 
     def __init__(
         self,
@@ -118,25 +113,32 @@ class Engine:
         self.plan = plan
         self.clients = clients
         self.reporter = reporter
+        self.ssh_public_key = ssh_public_key
+        self.shared_key = shared_key
         self.cancel = cancel
         self.report = Report()
-        self.observed = observe(clients, plan.topology.resource_group)
-        check_ownership(plan, self.observed)
-        self.ctx = Context(
-            clients,
-            plan,
-            self.observed,
-            ssh_public_key,
-            SharedKeys(clients, plan.topology.resource_group, shared_key),
-        )
         self.events: queue.Queue[tuple[str, Outcome]] = queue.Queue()
         emulator = clients.emulator
-        # Re-reading a resource left provisioning: ARM's usual 10 s, on the emulator's clock.
-        self.poll_s = AZURE_POLL_S / emulator.settings.speed if emulator else AZURE_POLL_S
+        # Azure's seconds, on the emulator's clock when there is one.
+        self.scale = 1.0 / emulator.settings.speed if emulator else 1.0
+        self.poll_s = AZURE_POLL_S * self.scale
 
     # ------------------------------------------------------------ scheduling
     def run(self) -> Report:
         started = time.monotonic()
+        group = self.plan.topology.resource_group
+        self.observed = observe(self.clients, group)
+        self.ctx = Context(
+            self.clients,
+            self.plan,
+            self.observed,
+            self.ssh_public_key,
+            SharedKeys(self.clients, group, self.shared_key),
+        )
+        first = self.plan.steps[0]
+        refusal = decide(first, self.observed, self.ctx)
+        if first.kind == "resource_group" and refusal.action is Action.BLOCKED:
+            raise OwnershipError(refusal.reason)
         self.reporter.started(self.plan)
         waiting = {s.key: set(s.depends_on) for s in self.plan.steps}
         running: set[str] = set()
@@ -207,67 +209,55 @@ class Engine:
 
     # ----------------------------------------------------------- one step
     def converge(self, step: Step) -> tuple[str, str]:
+        """Decide, then do what was decided (the decision plan shows)."""
         if self.cancel.is_set():
             raise StepFailed("interrupted before it was sent")
-        existing = self.observed.get(step.key)
-        if step.kind == "network_watcher":
-            return self._network_watcher(step)
-        if step.kind == "resource_group":
-            existing = self.observed.group
+        decision = decide(step, self.observed, self.ctx)
         attached = False
-        if existing is not None and state_of(existing) in TRANSIENT_STATES:
-            self.reporter.step(step, "waiting", f"{state_of(existing)} from an earlier run")
-            existing = self._wait_terminal(step)
+        if decision.action is Action.WAIT:
+            self.reporter.step(step, "waiting", decision.reason or "")
+            self._remember(step, self._wait_terminal(step))
+            decision = decide(step, self.observed, self.ctx)
             attached = True
-        if existing is not None and step.kind != "resource_group":
-            self._check_location(step, existing)
-        if existing is not None and state_of(existing) == "Succeeded":
-            diff = [] if step.kind == "resource_group" else differences(step, existing, self.ctx)
-            if isinstance(step.spec, ConnectionSpec):
-                diff += self._shared_key_drift(step)
-            if not diff:
-                self.ctx.results[step.key] = existing
-                return ("attached", "finished provisioning") if attached else ("unchanged", "")
+        existing = existing_of(step, self.observed)
+        if decision.action is Action.BLOCKED:
+            raise StepFailed(decision.reason or "blocked")
+        if decision.action is Action.KEEP:
+            self.ctx.results[step.key] = existing
+            if attached:
+                return "attached", "finished provisioning"
+            return "unchanged", decision.reason or ""
+        if decision.action is Action.UPDATE:
             model = updated(step, existing, self.ctx)
-            self.reporter.step(step, "updating", ", ".join(diff))
+            self.reporter.step(step, "updating", decision.summary())
             self.ctx.results[step.key] = self._put(step, model)
-            return "updated", ", ".join(diff)
-        model = desired(step, self.ctx) if step.kind != "resource_group" else self._group_model()
+            return "updated", decision.summary()
+        if decision.action is not Action.CREATE:
+            raise StepFailed(f"deploy does not {decision.action.value} resources")
         if step.kind == "virtual_machine" and not self.ctx.ssh_public_key:
             raise StepFailed("no SSH public key for the VMs")
-        self.reporter.step(step, "creating", "" if existing is None else "after Failed")
-        self.ctx.results[step.key] = self._put(step, model)
-        return "created", "" if existing is None else "re-created after Failed"
+        self.reporter.step(step, "creating", decision.reason or "")
+        result = self._put(step, desired(step, self.ctx))
+        self.ctx.results[step.key] = result
+        if step.kind == "network_watcher" and result.name != step.name:
+            # The region's watcher appeared meanwhile (NetworkWatcherCountLimitReached).
+            return "unchanged", f"uses {watcher_group(result)}/{result.name}"
+        return "created", decision.reason or ""
 
-    def _network_watcher(self, step: Step) -> tuple[str, str]:
-        """The region's watcher, wherever it lives; created in NetworkWatcherRG if none."""
-        watcher = regional_watcher(self.observed.watchers, step.location)
-        created = False
-        if watcher is None:
-            self.reporter.step(step, "creating", "")
-            watcher, created = create_network_watcher(step, self.ctx)
-        self.ctx.results[step.key] = watcher
-        where = f"{watcher_group(watcher)}/{watcher.name}"
-        return ("created", where) if created else ("unchanged", f"uses {where}")
-
-    @staticmethod
-    def _check_location(step: Step, existing: Any) -> None:
-        """Azure cannot move a resource between regions: say so instead of a PUT it refuses."""
-        where = getattr(existing, "location", None)
-        if where and where.replace(" ", "").lower() != step.location.lower():
-            raise StepFailed(
-                f"{step.name} exists in {where} but the topology now places it in "
-                f"{step.location}; Azure cannot move a resource between regions (restore the "
-                "hub order in the topology, or destroy and deploy again)"
-            )
-
-    def _group_model(self) -> Any:
-        from azure.mgmt.resource.resources import models as r
-
-        return r.ResourceGroup(location=self.plan.topology.location, tags=self.ctx.tags)
+    def _remember(self, step: Step, current: Any | None) -> None:
+        """What a re-read found, for the next decision about the step."""
+        if step.kind == "resource_group":
+            self.observed.group = current
+        elif current is None:
+            self.observed.resources.pop(step.key, None)
+        else:
+            self.observed.resources[step.key] = current
 
     def _put(self, step: Step, model: Any) -> Any:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        deadline = time.monotonic() + RETRY_BUDGET_S * self.scale
+        attempt = 0
+        while True:
+            attempt += 1
             if self.cancel.is_set():
                 raise StepFailed("interrupted before it was sent")
             try:
@@ -275,16 +265,16 @@ class Engine:
                 return wait()
             except Exception as err:
                 code = error_code(err)
-                if code in RETRYABLE_CODES and attempt < MAX_ATTEMPTS:
+                if code in RETRYABLE_CODES and time.monotonic() < deadline:
                     self.reporter.step(step, "retrying", f"{code} (attempt {attempt + 1})")
                     # What holds the resource is an operation: wait for it, then retry.
                     self._wait_terminal(step)
-                    time.sleep(self.poll_s * attempt)
+                    if self.cancel.wait(self.poll_s * min(attempt, 6)):
+                        raise StepFailed("interrupted while waiting") from None
                     continue
                 raise StepFailed(
                     f"{code or type(err).__name__}: {error_message(err)}", code
                 ) from None
-        raise AssertionError("unreachable")
 
     def _wait_terminal(self, step: Step) -> Any | None:
         """Re-read a resource until no operation is running on it."""
@@ -294,13 +284,6 @@ class Engine:
                 return current
             if self.cancel.wait(self.poll_s):
                 raise StepFailed("interrupted while waiting")
-
-    def _shared_key_drift(self, step: Step) -> list[str]:
-        spec = step.spec
-        assert isinstance(spec, ConnectionSpec)
-        want = pair_key(spec, self.ctx)
-        have = self.ctx.shared_keys.current(step.name)
-        return [] if have == want else ["shared key"]
 
 
 def deploy(

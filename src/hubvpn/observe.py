@@ -167,14 +167,21 @@ def owned_by(tags: dict[str, str] | None, topology: str) -> bool:
     return (tags or {}).get(naming.TAG) == topology
 
 
-def check_owner(group: Any | None, topology: str, refusing: str) -> None:
-    """The one ownership check: hubvpn writes into or deletes a resource group only
-    when it is absent or tagged with this topology; else OwnershipError."""
+def ownership_refusal(group: Any | None, topology: str, refusing: str) -> str | None:
+    """Why hubvpn must not write into or delete a resource group, or None: it does so
+    only when the group is absent or tagged with this topology."""
     if group is None or owned_by(group.tags, topology):
-        return
+        return None
     owner = (group.tags or {}).get(naming.TAG)
     whose = f"topology '{owner}'" if owner else "no hubvpn topology (no tag)"
-    raise OwnershipError(
+    return (
         f"resource group '{group.name}' belongs to {whose}, not '{topology}': refusing to "
         f"{refusing} it (hubvpn touches only a group tagged {naming.TAG}={topology})"
     )
+
+
+def check_owner(group: Any | None, topology: str, refusing: str) -> None:
+    """The one ownership check (deploy and destroy): OwnershipError when refused."""
+    refusal = ownership_refusal(group, topology, refusing)
+    if refusal is not None:
+        raise OwnershipError(refusal)

@@ -25,41 +25,7 @@ from functools import cached_property
 
 from hubvpn import naming
 from hubvpn.config import Hub, Topology
-
-# Typical Azure durations, seconds (azure-facts.md "VPN gateways"; recordings).
-AZURE_S = {
-    "resource_group": 2.0,
-    "network_security_group": 5.0,
-    "route_table": 5.0,
-    "virtual_network": 5.0,
-    "public_ip": 5.0,
-    "virtual_network_gateway": 1800.0,
-    "local_network_gateway": 30.0,
-    "connection": 120.0,
-    "peering": 10.0,
-    "network_interface": 5.0,
-    "virtual_machine": 120.0,
-    "vm_extension": 60.0,
-    "bastion": 600.0,
-    "network_watcher": 5.0,
-}
-
-ARM_TYPES = {
-    "resource_group": "Microsoft.Resources/resourceGroups",
-    "network_security_group": "Microsoft.Network/networkSecurityGroups",
-    "route_table": "Microsoft.Network/routeTables",
-    "virtual_network": "Microsoft.Network/virtualNetworks",
-    "public_ip": "Microsoft.Network/publicIPAddresses",
-    "virtual_network_gateway": "Microsoft.Network/virtualNetworkGateways",
-    "local_network_gateway": "Microsoft.Network/localNetworkGateways",
-    "connection": "Microsoft.Network/connections",
-    "peering": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
-    "network_interface": "Microsoft.Network/networkInterfaces",
-    "virtual_machine": "Microsoft.Compute/virtualMachines",
-    "vm_extension": "Microsoft.Compute/virtualMachines/extensions",
-    "bastion": "Microsoft.Network/bastionHosts",
-    "network_watcher": "Microsoft.Network/networkWatchers",
-}
+from hubvpn.kinds import KINDS, Kind
 
 # The VPN gateway generation each SKU exists in (learn.microsoft.com/azure/vpn-gateway/
 # about-gateway-skus, 2026): VpnGw1AZ only in Generation1; VpnGw2AZ-VpnGw5AZ in Generation2.
@@ -122,6 +88,8 @@ class ConnectionSpec:
 class PeeringSpec:
     virtual_network: str
     remote_virtual_network: str
+    allow_virtual_network_access: bool
+    allow_forwarded_traffic: bool
     allow_gateway_transit: bool
     use_remote_gateways: bool
 
@@ -193,7 +161,7 @@ Spec = (
 class Step:
     """One resource to converge."""
 
-    kind: str  # a key of AZURE_S
+    kind: str  # a Kind's value
     name: str
     location: str
     spec: Spec
@@ -206,11 +174,11 @@ class Step:
 
     @property
     def arm_type(self) -> str:
-        return ARM_TYPES[self.kind]
+        return KINDS[Kind(self.kind)].arm_type
 
     @property
     def azure_s(self) -> float:
-        return AZURE_S[self.kind]
+        return KINDS[Kind(self.kind)].azure_s
 
 
 def step_key(kind: str, name: str, parent: str | None = None) -> str:
@@ -431,7 +399,14 @@ def build_plan(topology: Topology) -> Plan:
                     "peering",
                     naming.peering(hub.name, spoke.name),
                     hub.location,
-                    PeeringSpec(hub_vnet, spoke_vnet, True, False),
+                    PeeringSpec(
+                        hub_vnet,
+                        spoke_vnet,
+                        allow_virtual_network_access=True,
+                        allow_forwarded_traffic=True,
+                        allow_gateway_transit=True,
+                        use_remote_gateways=False,
+                    ),
                     vnets,
                     parent=hub_vnet,
                 )
@@ -442,7 +417,14 @@ def build_plan(topology: Topology) -> Plan:
                     "peering",
                     naming.peering(spoke.name, hub.name),
                     spoke.location,
-                    PeeringSpec(spoke_vnet, hub_vnet, False, True),
+                    PeeringSpec(
+                        spoke_vnet,
+                        hub_vnet,
+                        allow_virtual_network_access=True,
+                        allow_forwarded_traffic=True,
+                        allow_gateway_transit=False,
+                        use_remote_gateways=True,
+                    ),
                     (*vnets, gateway, hub_side),
                     parent=spoke_vnet,
                 )

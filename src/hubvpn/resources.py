@@ -7,13 +7,14 @@ SDK's model classes (a plain dict would send snake_case keys to the wire).
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hubvpn import naming
+from hubvpn import kinds, naming
 from hubvpn.azure import Clients, error_code
 from hubvpn.observe import Observed, text
 from hubvpn.plan import (
@@ -47,14 +48,14 @@ class SharedKeys:
         self._lock = threading.Lock()
 
     def current(self, connection: str) -> str | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
         try:
             found = self._clients.network.virtual_network_gateway_connections.get_shared_key(
                 self._group, connection
             )
-        except Exception as err:
-            if getattr(err, "status_code", None) == 404:
-                return None
-            raise
+        except ResourceNotFoundError:
+            return None
         value = found.value
         return str(value) if value else None
 
@@ -114,6 +115,10 @@ def desired(step: Step, ctx: Context) -> Any:
 
     spec = step.spec
     loc, tags = step.location, ctx.tags
+    if step.kind == "resource_group":
+        from azure.mgmt.resource.resources import models as r
+
+        return r.ResourceGroup(location=loc, tags=tags)
     if step.kind == "network_security_group":
         return n.NetworkSecurityGroup(location=loc, tags=tags)
     if isinstance(spec, RouteTableSpec):
@@ -207,8 +212,8 @@ def desired(step: Step, ctx: Context) -> Any:
             remote_virtual_network=n.SubResource(
                 id=ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network)
             ),
-            allow_virtual_network_access=True,
-            allow_forwarded_traffic=True,
+            allow_virtual_network_access=spec.allow_virtual_network_access,
+            allow_forwarded_traffic=spec.allow_forwarded_traffic,
             allow_gateway_transit=spec.allow_gateway_transit,
             use_remote_gateways=spec.use_remote_gateways,
         )
@@ -313,20 +318,18 @@ def remote_gateway_facts(spec: LocalGatewaySpec, ctx: Context) -> tuple[str, int
     """(public IP, ASN, BGP peering address) of the remote gateway, as Azure assigned them."""
     gateway = ctx.model("virtual_network_gateway", spec.remote_gateway)
     pip = ctx.model("public_ip", spec.remote_public_ip)
-    if gateway is None or pip is None or not pip.ip_address:
+    bgp = None if gateway is None else gateway.bgp_settings
+    if bgp is None or not bgp.bgp_peering_address or pip is None or not pip.ip_address:
         raise LookupError(f"remote gateway {spec.remote_gateway} or its public IP is missing")
-    return (
-        str(pip.ip_address),
-        int(gateway.bgp_settings.asn),
-        str(gateway.bgp_settings.bgp_peering_address),
-    )
+    return str(pip.ip_address), int(bgp.asn), str(bgp.bgp_peering_address)
 
 
 def pair_key(spec: ConnectionSpec, ctx: Context) -> str:
     local, remote = spec.gateway, spec.remote_gateway
+    # Sorted: whichever direction asks first, the pair's key is read from the same side.
     existing = [
         name
-        for name in (naming.connection(local, remote), naming.connection(remote, local))
+        for name in sorted((naming.connection(local, remote), naming.connection(remote, local)))
         if ctx.observed.get(step_key("connection", name)) is not None
     ]
     return ctx.shared_keys.for_pair(spec.pair, existing)
@@ -334,91 +337,113 @@ def pair_key(spec: ConnectionSpec, ctx: Context) -> str:
 
 # -------------------------------------------------------------- differences
 
+Change = tuple[str, Any, Any]  # (field path in the ARM body, what exists, what the plan wants)
+UNTAGGED_KINDS = frozenset({"peering", "vm_extension", "network_watcher"})
 
-def _ids_equal(a: Any, b: str | None) -> bool:
-    return (getattr(a, "id", None) or "").lower() == (b or "").lower()
+
+def _id(ref: Any) -> str | None:
+    value = getattr(ref, "id", None)
+    return str(value) if value else None
 
 
-def differences(step: Step, existing: Any, ctx: Context) -> list[str]:
-    """The owned fields where what exists differs from the plan (empty: leave it)."""
+def _same_id(a: str | None, b: str | None) -> bool:
+    return (a or "").lower() == (b or "").lower()
+
+
+def differences(step: Step, existing: Any, ctx: Context) -> list[Change]:
+    """The owned fields where what exists differs from the plan, as (path, old, new)
+    triples in the ARM body's words (empty: leave it). LookupError when an input is
+    not known yet (the remote gateway of a local network gateway is still to come)."""
     spec = step.spec
-    found: list[str] = []
+    found: list[Change] = []
     tags = getattr(existing, "tags", None)
-    if step.kind not in ("peering", "vm_extension", "network_watcher") and (
-        (tags or {}).get(naming.TAG) != ctx.plan.topology.name
-    ):
-        found.append("tags")
+    owner = (tags or {}).get(naming.TAG)
+    if step.kind not in UNTAGGED_KINDS and owner != ctx.plan.topology.name:
+        found.append((f"tags.{naming.TAG}", owner, ctx.plan.topology.name))
     if isinstance(spec, VirtualNetworkSpec):
-        prefixes = list(existing.address_space.address_prefixes or [])
-        if sorted(prefixes) != sorted(spec.address_space):
-            found.append("address space")
+        prefixes = sorted(existing.address_space.address_prefixes or [])
+        if prefixes != sorted(spec.address_space):
+            found.append(("addressSpace.addressPrefixes", prefixes, sorted(spec.address_space)))
         have = {s.name.lower(): s for s in existing.subnets or []}
         for s in spec.subnets:
             sub = have.pop(s.name.lower(), None)
+            path = f"subnets[{s.name}]"
             if sub is None or sub.address_prefix != s.prefix:
-                found.append(f"subnet {s.name}")
+                old = None if sub is None else sub.address_prefix
+                found.append((f"{path}.addressPrefix", old, s.prefix))
                 continue
             nsg = s.network_security_group and ctx.rid(
                 "Microsoft.Network/networkSecurityGroups", s.network_security_group
             )
             table = s.route_table and ctx.rid("Microsoft.Network/routeTables", s.route_table)
-            if not _ids_equal(sub.network_security_group, nsg or None) or not _ids_equal(
-                sub.route_table, table or None
+            for field_path, ref, want in (
+                ("networkSecurityGroup.id", sub.network_security_group, nsg or None),
+                ("routeTable.id", sub.route_table, table or None),
             ):
-                found.append(f"subnet {s.name} associations")
+                if not _same_id(_id(ref), want):
+                    found.append((f"{path}.{field_path}", _id(ref), want))
     elif isinstance(spec, RouteTableSpec):
-        have_routes = {
-            (r.name, r.address_prefix, text(r.next_hop_type)) for r in existing.routes or []
-        }
-        want = {(r.name, r.address_prefix, r.next_hop_type) for r in spec.routes}
-        if have_routes != want:
-            found.append("routes")
+        have_routes = sorted(
+            [r.name, r.address_prefix, text(r.next_hop_type)] for r in existing.routes or []
+        )
+        want_routes = sorted([r.name, r.address_prefix, r.next_hop_type] for r in spec.routes)
+        if have_routes != want_routes:
+            found.append(("routes", have_routes, want_routes))
     elif isinstance(spec, GatewaySpec):
         if text(existing.sku.name) != spec.sku:
-            found.append(f"sku {text(existing.sku.name)} -> {spec.sku}")
+            found.append(("sku.name", text(existing.sku.name), spec.sku))
         if not existing.enable_bgp:
-            found.append("enableBgp")
-        if existing.bgp_settings is None or existing.bgp_settings.asn != spec.asn:
-            found.append("asn")
+            found.append(("enableBgp", bool(existing.enable_bgp), True))
+        asn = None if existing.bgp_settings is None else existing.bgp_settings.asn
+        if asn != spec.asn:
+            found.append(("bgpSettings.asn", asn, spec.asn))
+        # vpnGatewayGeneration is the platform's: never drift (issue 9).
     elif isinstance(spec, LocalGatewaySpec):
         address, asn, bgp_address = remote_gateway_facts(spec, ctx)
         bgp = existing.bgp_settings
         if existing.gateway_ip_address != address:
-            found.append("gatewayIpAddress")
-        if bgp is None or bgp.asn != asn or bgp.bgp_peering_address != bgp_address:
-            found.append("bgpSettings")
+            found.append(("gatewayIpAddress", existing.gateway_ip_address, address))
+        if (None if bgp is None else bgp.asn) != asn:
+            found.append(("bgpSettings.asn", None if bgp is None else bgp.asn, asn))
+        if (None if bgp is None else bgp.bgp_peering_address) != bgp_address:
+            old = None if bgp is None else bgp.bgp_peering_address
+            found.append(("bgpSettings.bgpPeeringAddress", old, bgp_address))
     elif isinstance(spec, ConnectionSpec):
         if not existing.enable_bgp:
-            found.append("enableBgp")
-        if not _ids_equal(
-            existing.local_network_gateway2,
-            ctx.rid("Microsoft.Network/localNetworkGateways", spec.local_network_gateway),
-        ):
-            found.append("localNetworkGateway2")
+            found.append(("enableBgp", bool(existing.enable_bgp), True))
+        want_lng = ctx.rid("Microsoft.Network/localNetworkGateways", spec.local_network_gateway)
+        if not _same_id(_id(existing.local_network_gateway2), want_lng):
+            found.append(
+                ("localNetworkGateway2.id", _id(existing.local_network_gateway2), want_lng)
+            )
     elif isinstance(spec, PeeringSpec):
-        if not _ids_equal(
-            existing.remote_virtual_network,
-            ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network),
-        ):
-            found.append("remoteVirtualNetwork")
-        for attr, want_flag in (
-            ("allow_gateway_transit", spec.allow_gateway_transit),
-            ("use_remote_gateways", spec.use_remote_gateways),
-            ("allow_virtual_network_access", True),
-            ("allow_forwarded_traffic", True),
+        want_remote = ctx.rid("Microsoft.Network/virtualNetworks", spec.remote_virtual_network)
+        if not _same_id(_id(existing.remote_virtual_network), want_remote):
+            found.append(
+                ("remoteVirtualNetwork.id", _id(existing.remote_virtual_network), want_remote)
+            )
+        for attr, wire, want_flag in (
+            (
+                "allow_virtual_network_access",
+                "allowVirtualNetworkAccess",
+                spec.allow_virtual_network_access,
+            ),
+            ("allow_forwarded_traffic", "allowForwardedTraffic", spec.allow_forwarded_traffic),
+            ("allow_gateway_transit", "allowGatewayTransit", spec.allow_gateway_transit),
+            ("use_remote_gateways", "useRemoteGateways", spec.use_remote_gateways),
         ):
             if bool(getattr(existing, attr)) != want_flag:
-                found.append(attr)
+                found.append((wire, bool(getattr(existing, attr)), want_flag))
     elif isinstance(spec, NicSpec):
         configs = existing.ip_configurations or []
-        if not configs or not _ids_equal(
-            configs[0].subnet, ctx.subnet_id(spec.virtual_network, spec.subnet)
-        ):
-            found.append("subnet")
+        have_subnet = _id(configs[0].subnet) if configs else None
+        want_subnet = ctx.subnet_id(spec.virtual_network, spec.subnet)
+        if not _same_id(have_subnet, want_subnet):
+            found.append(("ipConfigurations[0].subnet.id", have_subnet, want_subnet))
     elif isinstance(spec, VmSpec):
-        size = existing.properties.hardware_profile.vm_size
-        if text(size) != spec.size:
-            found.append(f"size {text(size)} -> {spec.size}")
+        size = text(existing.properties.hardware_profile.vm_size)
+        if size != spec.size:
+            found.append(("hardwareProfile.vmSize", size, spec.size))
     return found
 
 
@@ -429,6 +454,7 @@ def updated(step: Step, existing: Any, ctx: Context) -> Any:
     IP configurations stay as Azure returned them.
     """
     spec = step.spec
+    existing = copy.deepcopy(existing)  # what was observed stays as observed
     if isinstance(spec, GatewaySpec):
         from azure.mgmt.network import models as n
 
@@ -442,7 +468,7 @@ def updated(step: Step, existing: Any, ctx: Context) -> Any:
         existing.properties.hardware_profile.vm_size = spec.size
         return existing
     model = desired(step, ctx)
-    if step.kind not in ("peering", "vm_extension") and getattr(existing, "tags", None):
+    if step.kind not in UNTAGGED_KINDS and getattr(existing, "tags", None):
         model.tags = {**existing.tags, **ctx.tags}
     if isinstance(spec, VirtualNetworkSpec):
         # A VNet PUT replaces the whole VNet: keep its peerings and foreign subnets.
@@ -473,10 +499,10 @@ def watcher_group(watcher: Any) -> str:
 _WATCHER_GROUP_LOCK = threading.Lock()
 
 
-def create_network_watcher(step: Step, ctx: Context) -> tuple[Any, bool]:
+def create_network_watcher(step: Step, model: Any, ctx: Context) -> Any:
     """Create the region's watcher where Azure would (``NetworkWatcherRG``, untagged).
 
-    Returns (watcher, created). When another one appeared meanwhile (Azure creates
+    Returns the watcher to use. When another one appeared meanwhile (Azure creates
     one on a region's first VNet write), Azure refuses a second with
     NetworkWatcherCountLimitReached: the region's watcher is then the one to use.
     """
@@ -490,14 +516,14 @@ def create_network_watcher(step: Step, ctx: Context) -> tuple[Any, bool]:
             groups.create_or_update(group, r.ResourceGroup(location=step.location))
     watchers = ctx.clients.network.network_watchers
     try:
-        return watchers.create_or_update(group, step.name, desired(step, ctx)), True
+        return watchers.create_or_update(group, step.name, model)
     except HttpResponseError as err:
         if error_code(err) != "NetworkWatcherCountLimitReached":
             raise
         found = regional_watcher(list(watchers.list_all()), step.location)
         if found is None:
             raise
-        return found, False
+        return found
 
 
 # ------------------------------------------------------------------- writing
@@ -505,68 +531,13 @@ def create_network_watcher(step: Step, ctx: Context) -> tuple[Any, bool]:
 
 def begin_put(step: Step, model: Any, ctx: Context) -> Callable[[], Any]:
     """Start the write; returns the wait (the poller's result)."""
-    net, compute, group = ctx.clients.network, ctx.clients.compute, ctx.group
-    kind, name = step.kind, step.name
-    if kind == "resource_group":
-        result = ctx.clients.resource.resource_groups.create_or_update(group, model)
+    if step.kind == "network_watcher":  # the region's, in NetworkWatcherRG
+        result = create_network_watcher(step, model, ctx)
         return lambda: result
-    operations: dict[str, Callable[[], Any]] = {
-        "network_security_group": lambda: net.network_security_groups.begin_create_or_update(
-            group, name, model
-        ),
-        "route_table": lambda: net.route_tables.begin_create_or_update(group, name, model),
-        "virtual_network": lambda: net.virtual_networks.begin_create_or_update(group, name, model),
-        "public_ip": lambda: net.public_ip_addresses.begin_create_or_update(group, name, model),
-        "virtual_network_gateway": lambda: net.virtual_network_gateways.begin_create_or_update(
-            group, name, model
-        ),
-        "local_network_gateway": lambda: net.local_network_gateways.begin_create_or_update(
-            group, name, model
-        ),
-        "connection": lambda: net.virtual_network_gateway_connections.begin_create_or_update(
-            group, name, model
-        ),
-        "peering": lambda: net.virtual_network_peerings.begin_create_or_update(
-            group, step.parent, name, model
-        ),
-        "network_interface": lambda: net.network_interfaces.begin_create_or_update(
-            group, name, model
-        ),
-        "bastion": lambda: net.bastion_hosts.begin_create_or_update(group, name, model),
-        "virtual_machine": lambda: compute.virtual_machines.begin_create_or_update(
-            group, name, model
-        ),
-        "vm_extension": lambda: compute.virtual_machine_extensions.begin_create_or_update(
-            group, step.parent, name, model
-        ),
-    }
-    poller = operations[kind]()
-    return poller.result  # type: ignore[no-any-return]
+    return kinds.begin_put(ctx.clients, ctx.group, step.kind, step.name, step.parent, model)
 
 
 def read(step: Step, ctx: Context) -> Any | None:
     """GET one resource (None when it does not exist)."""
-    net, compute, group = ctx.clients.network, ctx.clients.compute, ctx.group
-    name = step.name
-    readers: dict[str, Callable[[], Any]] = {
-        "resource_group": lambda: ctx.clients.resource.resource_groups.get(group),
-        "network_security_group": lambda: net.network_security_groups.get(group, name),
-        "route_table": lambda: net.route_tables.get(group, name),
-        "virtual_network": lambda: net.virtual_networks.get(group, name),
-        "public_ip": lambda: net.public_ip_addresses.get(group, name),
-        "virtual_network_gateway": lambda: net.virtual_network_gateways.get(group, name),
-        "local_network_gateway": lambda: net.local_network_gateways.get(group, name),
-        "connection": lambda: net.virtual_network_gateway_connections.get(group, name),
-        "peering": lambda: net.virtual_network_peerings.get(group, step.parent, name),
-        "network_interface": lambda: net.network_interfaces.get(group, name),
-        "bastion": lambda: net.bastion_hosts.get(group, name),
-        "network_watcher": lambda: net.network_watchers.get(naming.NETWORK_WATCHER_GROUP, name),
-        "virtual_machine": lambda: compute.virtual_machines.get(group, name),
-        "vm_extension": lambda: compute.virtual_machine_extensions.get(group, step.parent, name),
-    }
-    try:
-        return readers[step.kind]()
-    except Exception as err:
-        if getattr(err, "status_code", None) == 404:
-            return None
-        raise
+    group = naming.NETWORK_WATCHER_GROUP if step.kind == "network_watcher" else ctx.group
+    return kinds.get(ctx.clients, group, step.kind, step.name, step.parent)

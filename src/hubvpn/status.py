@@ -21,8 +21,9 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.azure import Clients
+from hubvpn.kinds import KINDS, Kind
 from hubvpn.observe import Observed, observe, state_of, text
-from hubvpn.plan import ARM_TYPES, ConnectionSpec, Plan, Step, VmSpec, step_key
+from hubvpn.plan import ConnectionSpec, Plan, Step, VmSpec, step_key
 
 # Azure seconds (scaled by the emulator's speed): tunnels and BGP sessions come up
 # within about a minute of provisioning; a few minutes is a generous bound.
@@ -201,7 +202,7 @@ def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> St
     resources = [
         ResourceRow(
             observed.group.id,
-            ARM_TYPES["resource_group"],
+            KINDS[Kind.RESOURCE_GROUP].arm_type,
             group,
             state_of(observed.group.properties),
         )
@@ -395,7 +396,11 @@ def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, An
 
 def _row(key: str, model: Any, *, in_topology: bool = True) -> ResourceRow:
     return ResourceRow(
-        model.id, ARM_TYPES[key.split(":", 1)[0]], model.name, state_of(model), in_topology
+        model.id,
+        KINDS[Kind(key.split(":", 1)[0])].arm_type,
+        model.name,
+        state_of(model),
+        in_topology,
     )
 
 

@@ -20,7 +20,7 @@ from hubvpn.console import KIND_LABEL, STATE_STYLE, Console, duration, label
 from hubvpn.plan import Plan, Step
 
 if TYPE_CHECKING:
-    from hubvpn.planning import PlanResult
+    from hubvpn.preview import PlanResult
     from hubvpn.status import EffectiveRoute, GatewayRow, Status
     from hubvpn.verify import Verification
 

@@ -1,0 +1,165 @@
+"""One registry of the resource kinds hubvpn writes: everything known about a kind
+lives in one row of ``KINDS``, and the generic SDK calls are built from it once::
+
+    KINDS[Kind.VIRTUAL_NETWORK_GATEWAY].arm_type   # "Microsoft.Network/virtualNetworkGateways"
+    KINDS[Kind.CONNECTION].azure_s                 # typical Azure duration, seconds
+    begin_put(clients, group, step, model)()       # PUT and wait for the LRO
+    get(clients, group, step)                      # GET, None when absent
+
+No SDK import at module level: ``plan`` reads this table and stays SDK-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hubvpn.azure import Clients
+
+
+class Kind(StrEnum):
+    RESOURCE_GROUP = "resource_group"
+    NETWORK_SECURITY_GROUP = "network_security_group"
+    ROUTE_TABLE = "route_table"
+    VIRTUAL_NETWORK = "virtual_network"
+    PUBLIC_IP = "public_ip"
+    VIRTUAL_NETWORK_GATEWAY = "virtual_network_gateway"
+    LOCAL_NETWORK_GATEWAY = "local_network_gateway"
+    CONNECTION = "connection"
+    PEERING = "peering"
+    NETWORK_INTERFACE = "network_interface"
+    VIRTUAL_MACHINE = "virtual_machine"
+    VM_EXTENSION = "vm_extension"
+    BASTION = "bastion"
+    NETWORK_WATCHER = "network_watcher"
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    arm_type: str
+    label: str  # what people read in tables
+    azure_s: float  # typical Azure duration of a create (azure-facts.md; recordings)
+    client: str  # attribute of Clients: network, compute or resource
+    operations: str  # the client's operations group
+    long_running: bool = True  # begin_create_or_update; else create_or_update answers at once
+    parent: Kind | None = None  # the resource a child lives under (its name is the path's)
+
+
+KINDS: dict[Kind, KindInfo] = {
+    Kind.RESOURCE_GROUP: KindInfo(
+        "Microsoft.Resources/resourceGroups",
+        "resource group",
+        2.0,
+        "resource",
+        "resource_groups",
+        long_running=False,
+    ),
+    Kind.NETWORK_SECURITY_GROUP: KindInfo(
+        "Microsoft.Network/networkSecurityGroups",
+        "NSG",
+        5.0,
+        "network",
+        "network_security_groups",
+    ),
+    Kind.ROUTE_TABLE: KindInfo(
+        "Microsoft.Network/routeTables", "route table", 5.0, "network", "route_tables"
+    ),
+    Kind.VIRTUAL_NETWORK: KindInfo(
+        "Microsoft.Network/virtualNetworks", "VNet", 5.0, "network", "virtual_networks"
+    ),
+    Kind.PUBLIC_IP: KindInfo(
+        "Microsoft.Network/publicIPAddresses", "public IP", 5.0, "network", "public_ip_addresses"
+    ),
+    Kind.VIRTUAL_NETWORK_GATEWAY: KindInfo(
+        "Microsoft.Network/virtualNetworkGateways",
+        "VPN gateway",
+        1800.0,
+        "network",
+        "virtual_network_gateways",
+    ),
+    Kind.LOCAL_NETWORK_GATEWAY: KindInfo(
+        "Microsoft.Network/localNetworkGateways",
+        "local gateway",
+        30.0,
+        "network",
+        "local_network_gateways",
+    ),
+    Kind.CONNECTION: KindInfo(
+        "Microsoft.Network/connections",
+        "connection",
+        120.0,
+        "network",
+        "virtual_network_gateway_connections",
+    ),
+    Kind.PEERING: KindInfo(
+        "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+        "peering",
+        10.0,
+        "network",
+        "virtual_network_peerings",
+        parent=Kind.VIRTUAL_NETWORK,
+    ),
+    Kind.NETWORK_INTERFACE: KindInfo(
+        "Microsoft.Network/networkInterfaces", "NIC", 5.0, "network", "network_interfaces"
+    ),
+    Kind.VIRTUAL_MACHINE: KindInfo(
+        "Microsoft.Compute/virtualMachines", "VM", 120.0, "compute", "virtual_machines"
+    ),
+    Kind.VM_EXTENSION: KindInfo(
+        "Microsoft.Compute/virtualMachines/extensions",
+        "VM extension",
+        60.0,
+        "compute",
+        "virtual_machine_extensions",
+        parent=Kind.VIRTUAL_MACHINE,
+    ),
+    Kind.BASTION: KindInfo(
+        "Microsoft.Network/bastionHosts", "Bastion", 600.0, "network", "bastion_hosts"
+    ),
+    Kind.NETWORK_WATCHER: KindInfo(
+        "Microsoft.Network/networkWatchers",
+        "network watcher",
+        5.0,
+        "network",
+        "network_watchers",
+        long_running=False,  # NetworkWatchers_CreateOrUpdate is not an LRO
+    ),
+}
+
+
+def _operations(clients: Clients, kind: str) -> Any:
+    info = KINDS[Kind(kind)]
+    return getattr(getattr(clients, info.client), info.operations)
+
+
+def _address(group: str, name: str, parent: str | None, kind: str) -> tuple[str, ...]:
+    """The SDK's positional path: (group, [parent,] name); a group is addressed by name."""
+    if Kind(kind) is Kind.RESOURCE_GROUP:
+        return (name,)
+    return (group, parent, name) if parent else (group, name)
+
+
+def begin_put(
+    clients: Clients, group: str, kind: str, name: str, parent: str | None, model: Any
+) -> Callable[[], Any]:
+    """Start the write of one resource; returns the wait for Azure's answer."""
+    ops = _operations(clients, kind)
+    path = _address(group, name, parent, kind)
+    if not KINDS[Kind(kind)].long_running:
+        result = ops.create_or_update(*path, model)
+        return lambda: result
+    poller = ops.begin_create_or_update(*path, model)
+    return poller.result  # type: ignore[no-any-return]
+
+
+def get(clients: Clients, group: str, kind: str, name: str, parent: str | None) -> Any | None:
+    """GET one resource; None when Azure answers ResourceNotFound."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        return _operations(clients, kind).get(*_address(group, name, parent, kind))
+    except ResourceNotFoundError:
+        return None

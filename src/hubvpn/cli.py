@@ -119,10 +119,11 @@ def _begin(
 
 
 def _target(console: Console, target: TargetChoice, subscription: str | None) -> Target:
-    from hubvpn.azure import TargetError, resolve_target
+    from hubvpn.azure import TargetError, authenticate, resolve_target
 
     try:
-        return resolve_target(target.value, subscription)
+        # On Azure: the credential is tried (and the subscription named) before any prompt.
+        return authenticate(resolve_target(target.value, subscription))
     except TargetError as err:
         _fail(console, str(err), EXIT_BAD_INPUT)
 

@@ -30,7 +30,7 @@ from emulator_helpers import (
 from test_cli import REFERENCE, invoke
 
 from hubvpn.azure import Target, connect
-from hubvpn.record import SANITIZED, ZERO_GUID
+from hubvpn.record import SANITIZED, ZERO_GUID, Sanitizer
 
 SUBSCRIPTION = "3f2e1d0c-9b8a-4765-8432-10fedcba9876"
 SHARED_KEY = "Psk-record-test-7a6b5c4d"
@@ -173,3 +173,21 @@ def test_deploy_with_record_env_keeps_psk_out_of_the_file(state_dir: Path, tmp_p
     vm_put = next(e for e in puts if "/virtualMachines/vm-" in e["RequestUri"])
     keys = vm_put["RequestBody"]["properties"]["osProfile"]["linuxConfiguration"]["ssh"]
     assert {k["keyData"] for k in keys["publicKeys"]} == {SANITIZED}
+
+
+def test_sanitize_text_hides_ids_ssh_keys_and_public_addresses() -> None:
+    clean = Sanitizer([SUBSCRIPTION])
+    text = (
+        f"/subscriptions/{SUBSCRIPTION.upper()}/x peer {REMOTE_IP}, again {REMOTE_IP}, "
+        f"other 40.1.2.3, private 10.0.0.4, route 20.1.2.0/24, key {SSH_PUBLIC_KEY}"
+    )
+    assert clean.text(text) == (
+        f"/subscriptions/{ZERO_GUID}/x peer 203.0.113.1, again 203.0.113.1, "
+        "other 203.0.113.2, private 10.0.0.4, route 20.1.2.0/24, key Sanitized test"
+    )
+
+
+def test_sanitize_body_hides_shared_key_endpoint_value_and_tenant() -> None:
+    body = {"value": SHARED_KEY, "tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47"}
+    assert Sanitizer().body(body, secret_value=True) == {"value": SANITIZED, "tenantId": ZERO_GUID}
+    assert Sanitizer().body({"value": "10.0.0.0/16"}) == {"value": "10.0.0.0/16"}

@@ -48,7 +48,8 @@ GUID_KEYS = frozenset({"tenantid", "subscriptionid", "homeTenantId".lower()})
 SECRET_HEADERS = frozenset(
     {"authorization", "set-cookie", "cookie", "x-ms-authorization-auxiliary"}
 )
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+# An address, not a prefix: "20.1.2.0/24" names a network (Azure's own routes), not a host.
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d./])")
 _SSH_KEY = re.compile(r"(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-[\w-]+|sk-[\w@.-]+) [A-Za-z0-9+/=]+")
 _SUBSCRIPTION_IN_PATH = re.compile(r"(?i)(/subscriptions/)[0-9a-f-]{36}")
 _PUBLIC_PLACEHOLDER = "203.0.113.{}"  # TEST-NET-3 (RFC 5737): never a real host

@@ -211,7 +211,7 @@ def authenticate(target: Target, *, debug: bool | None = None) -> Target:
 def _display_name(target: Target, credential: Any, debug: bool) -> str | None:
     """GET /subscriptions/{id}: its displayName; TargetError if this credential cannot
     see it (a typo in the id, or the wrong tenant)."""
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import AzureError, HttpResponseError
     from azure.core.rest import HttpRequest
     from azure.mgmt.resource.resources import ResourceManagementClient
 
@@ -230,6 +230,8 @@ def _display_name(target: Target, credential: Any, debug: bool) -> str | None:
             f"subscription {target.subscription_id} ({target.source}) is not visible to this "
             f"credential: {error_code(err) or err.status_code}"
         ) from None
+    except AzureError as err:  # no answer at all (DNS, proxy, connection refused)
+        raise TargetError(f"cannot reach Azure Resource Manager: {error_message(err)}") from None
     finally:
         client.close()
     return str(name) if name else None

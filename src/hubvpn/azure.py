@@ -1,15 +1,20 @@
 """Where commands send their requests: real Azure or the embedded emulator.
 
 ``resolve_target`` decides without importing the SDK (so ``--help`` stays
-instant); ``connect`` builds the three SDK clients lazily::
+instant); ``authenticate`` tries the credential once (before any prompt) and names
+the subscription; ``connect`` builds the three SDK clients lazily::
 
-    target = resolve_target("auto", subscription=None)
+    target = authenticate(resolve_target("auto", subscription=None))
     with connect(target, state_dir) as clients:
         clients.network.virtual_networks.get(group, name)
 
 On Azure: DefaultAzureCredential and the subscription from ``--subscription``,
-``AZURE_SUBSCRIPTION_ID`` or the Azure CLI's default. On the emulator: a fixed
-subscription, a local token, and an in-process transport (no sockets).
+``AZURE_SUBSCRIPTION_ID`` or the Azure CLI's default (auto refuses to fall back to the
+emulator when a credential is configured but no subscription). On the emulator: a
+fixed subscription, a local token, and an in-process transport (no sockets).
+
+Every client's pipeline retries on a time budget (``retry.py``) and, when asked
+(``HUBVPN_RECORD``, ``HUBVPN_DEBUG``), records or logs each attempt (``record.py``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,10 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HUBVPN_EMULATOR_FAULTS", raising=False)
     monkeypatch.delenv("HUBVPN_EMULATOR_LATENCY_MS", raising=False)
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
+    for credential in ("AZURE_CLIENT_ID", "IDENTITY_ENDPOINT", "MSI_ENDPOINT"):
+        monkeypatch.delenv(credential, raising=False)  # auto would refuse to pick
+    monkeypatch.delenv("HUBVPN_RECORD", raising=False)
+    monkeypatch.delenv("HUBVPN_DEBUG", raising=False)
     monkeypatch.delenv("HUBVPN_SHARED_KEY", raising=False)
     monkeypatch.setenv("AZURE_CONFIG_DIR", str(tmp_path / "no-azure-cli"))
     return state

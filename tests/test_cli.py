@@ -215,20 +215,6 @@ def test_target_azure_from_env_without_subscription_exits_2(state_dir: Path) -> 
     assert lines(result.stderr) == [NO_SUBSCRIPTION]
 
 
-def test_deploy_on_azure_asks_first_and_no_cancels(config: Path, state_dir: Path) -> None:
-    result = invoke(
-        "deploy", "-c", config, "--target", "azure", "--subscription", SUBSCRIPTION, input="n\n"
-    )
-    assert result.exit_code == 1
-    assert lines(result.stderr) == [
-        f"hubvpn deploy · target: Azure subscription {SUBSCRIPTION} (--subscription) · "
-        f"topology multi-hub-vpn ({config})",
-        "Deploy multi-hub-vpn into rg-multi-hub-vpn on Azure? VPN gateways take 30-45 "
-        "minutes and are billed hourly. [y/N]:error: cancelled",
-    ]
-    assert not (state_dir / "ssh").exists()
-
-
 def test_verify_port_out_of_range_exits_2(state_dir: Path) -> None:
     result = invoke("verify", "-c", REFERENCE, "--port", "0")
     assert result.exit_code == 2

@@ -133,7 +133,7 @@ def _begin(
 ) -> tuple[Console, Topology, Target]:
     """Every command's start: load and check the topology (exit 2 before any request),
     choose the target, and name it in the first line; topology warnings follow."""
-    from hubvpn.azure import resolve_target
+    from hubvpn.azure import authenticate, resolve_target
     from hubvpn.config import load_topology
     from hubvpn.console import Console
 
@@ -141,7 +141,8 @@ def _begin(
     topology = load_topology(config)
     if need_vms and topology.vm is None:
         raise BadInput(f"{config}: no [vm] table: there are no test VMs to probe from")
-    chosen = resolve_target(target.value, subscription)
+    # On Azure: the credential is tried (and the subscription named) before any prompt.
+    chosen = authenticate(resolve_target(target.value, subscription))
     warnings = tuple(f"{config}: {warning}" for warning in topology.warnings)
     console.header(command, chosen.describe(), f"topology {topology.name}{detail}", warnings)
     return console, topology, chosen

@@ -1,0 +1,126 @@
+"""Retries on a budget of time, as a long Azure session needs them.
+
+azure-core's ``RetryPolicy`` gives up after three 429/5xx answers (``retry_status=3``),
+and retries a POST only on some of them. ARM throttling and server errors are
+transient: a deploy that sends hundreds of requests over an hour meets several in a
+row sooner or later. ``BudgetRetryPolicy`` retries every request (writes, reads, and
+the GETs of long-running-operation pollers, which run through the same pipeline)
+until a budget of time runs out, sleeping what Retry-After says, else an exponential
+backoff with jitter. A request that got no answer at all (DNS, connection refused) keeps
+azure-core's three attempts::
+
+    policy = BudgetRetryPolicy(RetryBudget.azure())           # 10 minutes per request
+    NetworkManagementClient(credential, sub, retry_policy=policy)
+
+Only azure.py builds one (the module imports azure-core, which only it loads).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
+
+# What ARM answers while it sheds load or restarts: each is worth another try of the
+# same request, whatever its method (a 429 was refused before any processing).
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+AZURE_BUDGET_S = 600.0  # per request, however many attempts it takes
+AZURE_BACKOFF_S = 1.0  # first wait when ARM gives no Retry-After, doubled each time
+AZURE_BACKOFF_MAX_S = 60.0
+# On the emulator the budget is in Azure seconds scaled by its speed, but a request's
+# own processing (real milliseconds; on a loaded machine, with dozens of pollers
+# sharing the emulator's lock, hundreds of them) is not scaled: never give up before
+# this much wall time.
+EMULATOR_MIN_BUDGET_S = 20.0
+_UNLIMITED_ATTEMPTS = 1_000_000  # the budget is the time; azure-core still counts
+CONNECTION_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class RetryBudget:
+    """How long one request may keep retrying, and how it backs off (wall seconds)."""
+
+    budget_s: float
+    backoff_s: float
+    backoff_max_s: float
+
+    @classmethod
+    def azure(cls) -> RetryBudget:
+        return cls(AZURE_BUDGET_S, AZURE_BACKOFF_S, AZURE_BACKOFF_MAX_S)
+
+    @classmethod
+    def emulator(cls, speed: float) -> RetryBudget:
+        """Azure's budget on the emulator's clock (``speed`` Azure seconds per second)."""
+        return cls(
+            max(AZURE_BUDGET_S / speed, EMULATOR_MIN_BUDGET_S),
+            AZURE_BACKOFF_S / speed,
+            AZURE_BACKOFF_MAX_S / speed,
+        )
+
+
+class BudgetRetryPolicy(RetryPolicy):  # type: ignore[misc]  # azure-core is untyped here
+    """azure-core's RetryPolicy with a deadline per request instead of attempt counts."""
+
+    def __init__(
+        self,
+        budget: RetryBudget,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        dice: random.Random | None = None,
+    ) -> None:
+        super().__init__(
+            retry_total=_UNLIMITED_ATTEMPTS,
+            # No answer at all (DNS, refused, reset) is not ARM shedding load: azure-core's
+            # three attempts, so that an unreachable network is said at once.
+            retry_connect=CONNECTION_RETRIES,
+            retry_read=CONNECTION_RETRIES,
+            retry_status=_UNLIMITED_ATTEMPTS,
+            retry_backoff_factor=budget.backoff_s,
+            retry_backoff_max=budget.backoff_max_s,
+        )
+        self.budget = budget
+        self._clock = clock
+        self._dice = dice or random.Random()
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings: dict[str, Any] = super().configure_retries(options)
+        settings["deadline"] = self._clock() + self.budget.budget_s
+        settings["wait_s"] = 0.0
+        return settings
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse) -> bool:
+        return response.http_response.status_code in RETRY_STATUS
+
+    def increment(
+        self,
+        settings: dict[str, Any],
+        response: PipelineRequest | PipelineResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not super().increment(settings, response=response, error=error):
+            return False
+        wait_s = None
+        if isinstance(response, PipelineResponse):
+            wait_s = self.get_retry_after(response)
+        if wait_s is None:
+            wait_s = self._backoff_s(len(settings["history"]))
+        if self._clock() + wait_s > settings["deadline"]:
+            return False  # the caller gets the last answer: the error, with its code
+        settings["wait_s"] = wait_s
+        return True
+
+    def sleep(
+        self, settings: dict[str, Any], transport: Any, response: PipelineResponse | None = None
+    ) -> None:
+        if settings["wait_s"] > 0:
+            transport.sleep(settings["wait_s"])
+
+    def _backoff_s(self, failures: int) -> float:
+        """Exponential, capped, with jitter so that parallel pollers do not retry in step."""
+        ceiling = min(self.budget.backoff_max_s, self.budget.backoff_s * 2 ** max(failures - 1, 0))
+        return float(ceiling / 2 + self._dice.uniform(0, ceiling / 2))

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from hubvpn.azure import Clients, Target
     from hubvpn.config import Topology
     from hubvpn.console import Console
+    from hubvpn.cost import CostEstimate
+    from hubvpn.plan import Plan
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -300,6 +302,7 @@ def plan(
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
+    from hubvpn.cost import describe
     from hubvpn.planning import plan_against
 
     console, topology, chosen = _begin("plan", config, target, subscription)
@@ -308,8 +311,9 @@ def plan(
             result = plan_against(topology, clients)
         except Exception as err:
             _azure_error(console, err)
+    estimate = _cost(result.plan)
     if output is Output.json:
-        console.json(result.as_json())
+        console.json({**result.as_json(), "cost": estimate.to_json()})
         return
     console.plan(result.plan, result.actions, result.critical, result.remaining_s)
     if result.reachability:
@@ -317,6 +321,18 @@ def plan(
         cells = {(p.source, p.destination): (p.reachable, None) for p in result.reachability}
         console.out.print()
         console.matrix("Predicted TCP 22 reachability", names, cells)
+    console.out.print()
+    for line in describe(estimate):
+        console.out.print(line, markup=False)
+
+
+def _cost(plan: Plan) -> CostEstimate:
+    """The lab's estimated cost (Retail Prices API, cached; offline: the bundled table)."""
+    from hubvpn.azure import state_dir
+    from hubvpn.cost import estimate_cost, load_prices, plan_billables
+
+    billables = plan_billables(plan)
+    return estimate_cost(billables, load_prices(billables, state_dir()))
 
 
 @app.command()

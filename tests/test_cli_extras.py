@@ -1,0 +1,73 @@
+"""plan's cost and diagram, and ssh, through Typer's runner with the exact text users see."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import REFERENCE
+from typer.testing import CliRunner, Result
+
+from hubvpn.cli import app
+
+ENV: dict[str, str | None] = {
+    "COLUMNS": "80",
+    "HUBVPN_TARGET": None,
+    "FORCE_COLOR": None,
+    "NO_COLOR": None,
+    "TTY_COMPATIBLE": None,
+    "TTY_INTERACTIVE": None,
+}
+
+COST_LINES = [
+    "Estimated cost: $1.82/hour, $43.71/day",
+    "  prices: bundled table of 2026-12-01, USD",
+    "                         region          n     each/h     hourly     daily",
+    "  VPN gateway VpnGw1AZ   japaneast       1 x   0.3610*     0.361      8.66",
+    "  VPN gateway VpnGw1AZ   japanwest       1 x   0.3610*     0.361      8.66",
+    "  Bastion Standard       japaneast       1 x   0.2900*     0.290      6.96",
+    "  Bastion Standard       japanwest       1 x   0.2900*     0.290      6.96",
+    "  public IP Standard     japaneast       2 x   0.0050*     0.010      0.24",
+    "  public IP Standard     japanwest       2 x   0.0050*     0.010      0.24",
+    "  VM Standard_B2ms       japaneast       3 x   0.0832*     0.250      5.99",
+    "  VM Standard_B2ms       japanwest       3 x   0.0832*     0.250      5.99",
+    "  * the table's price for eastus, westus (none for this region)",
+    "  No hourly charge: VNets, peerings, connections, local network gateways, NSGs,",
+    "    route tables, NICs.",
+    "  Not included: data transfer, peering traffic, VM OS disks.",
+]
+
+
+def invoke(*args: str | Path, env: dict[str, str | None] | None = None) -> Result:
+    runner = CliRunner(env=ENV)
+    return runner.invoke(app, [str(a) for a in args], env=env, prog_name="hubvpn")
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def test_plan_table_reference_lab_ends_with_the_cost_estimate(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE)
+    assert result.exit_code == 0, result.output
+    out = lines(result.stdout)
+    assert out[-len(COST_LINES) :] == COST_LINES
+    assert max(len(line) for line in out[-len(COST_LINES) :]) <= 80
+
+
+def test_plan_json_reference_lab_has_cost_object(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE, "--output", "json")
+    assert result.exit_code == 0, result.output
+    cost = json.loads(result.stdout)["cost"]
+    assert (cost["currency"], cost["source"], cost["date"]) == ("USD", "bundled", "2026-12-01")
+    assert (cost["hourly"], cost["daily"]) == (1.8212, 43.71)
+    assert [(i["kind"], i["region"], i["count"]) for i in cost["items"]] == [
+        ("virtual_network_gateway", "japaneast", 1),
+        ("virtual_network_gateway", "japanwest", 1),
+        ("bastion", "japaneast", 1),
+        ("bastion", "japanwest", 1),
+        ("public_ip", "japaneast", 2),
+        ("public_ip", "japanwest", 2),
+        ("virtual_machine", "japaneast", 3),
+        ("virtual_machine", "japanwest", 3),
+    ]

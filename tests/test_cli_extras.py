@@ -71,3 +71,60 @@ def test_plan_json_reference_lab_has_cost_object(state_dir: Path) -> None:
         ("virtual_machine", "japaneast", 3),
         ("virtual_machine", "japanwest", 3),
     ]
+
+
+def reference_without_key(tmp_path: Path) -> Path:
+    """The reference lab, its VMs pointed at an SSH key that does not exist."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    path = tmp_path / "topology.toml"
+    path.write_text(
+        text.replace('"~/.ssh/id_ed25519.pub"', f'"{tmp_path}/absent/id_ed25519.pub"'),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_plan_diagram_before_deploy_prints_the_text_diagram(state_dir: Path) -> None:
+    from test_diagram import REFERENCE_TEXT
+
+    result = invoke("plan", "-c", REFERENCE, "--diagram")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == REFERENCE_TEXT
+    assert lines(result.stderr) == [
+        "hubvpn plan · target: embedded emulator · topology multi-hub-vpn"
+    ]
+
+
+def test_plan_diagram_mermaid_prints_only_mermaid_on_stdout(state_dir: Path) -> None:
+    from test_diagram import REFERENCE_MERMAID
+
+    result = invoke("plan", "-c", REFERENCE, "--diagram", "mermaid")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == REFERENCE_MERMAID
+
+
+def test_plan_diagram_after_deploy_shows_connection_states(tmp_path: Path, state_dir: Path) -> None:
+    config = reference_without_key(tmp_path)
+    assert invoke("deploy", "-c", config).exit_code == 0
+    result = invoke("plan", "-c", config, "--diagram")
+    assert result.exit_code == 0, result.output
+    assert (
+        "    conn-vpngw-hub01-vpngw-hub02 via lng-vpngw-hub02  Connected\n"
+        "    conn-vpngw-hub02-vpngw-hub01 via lng-vpngw-hub01  Connected\n"
+    ) in result.stdout
+
+
+def test_plan_diagram_unknown_format_exits_2(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE, "--diagram", "svg")
+    assert result.exit_code == 2
+    assert lines(result.stderr) == [
+        "error: unexpected argument 'svg': use --diagram [text|mermaid]"
+    ]
+
+
+def test_plan_format_without_diagram_flag_exits_2(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE, "mermaid")
+    assert result.exit_code == 2
+    assert lines(result.stderr) == [
+        "error: unexpected argument 'mermaid': use --diagram [text|mermaid]"
+    ]

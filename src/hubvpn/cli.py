@@ -7,11 +7,11 @@ Exit codes: 0 success; 1 the operation failed or verification differs;
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -299,13 +299,45 @@ def plan(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
+    diagram: Annotated[
+        bool,
+        typer.Option(
+            "--diagram",
+            help="Draw the topology instead (connection states once deployed); "
+            "--diagram mermaid writes Mermaid for docs.",
+        ),
+    ] = False,
+    diagram_format: Annotated[
+        str | None, typer.Argument(hidden=True, metavar="text|mermaid")
+    ] = None,
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, and the reachability the topology predicts."""
     from hubvpn.cost import describe
+    from hubvpn.diagram import FORMATS, mermaid_diagram, text_diagram
     from hubvpn.planning import plan_against
 
+    if diagram_format is not None and (not diagram or diagram_format not in FORMATS):
+        from hubvpn.console import Console
+
+        _fail(
+            Console(),
+            f"unexpected argument '{diagram_format}': use --diagram [text|mermaid]",
+            EXIT_BAD_INPUT,
+        )
     console, topology, chosen = _begin("plan", config, target, subscription)
+    if diagram:
+        from hubvpn.plan import build_plan
+
+        draw = mermaid_diagram if diagram_format == "mermaid" else text_diagram
+        drawn = build_plan(topology)
+        with _connect(console, chosen) as clients:
+            try:
+                states = _connection_states(drawn, clients)
+            except Exception as err:
+                _azure_error(console, err)
+        console.out.print(draw(drawn, states), end="", markup=False, emoji=False, soft_wrap=True)
+        return
     with _connect(console, chosen) as clients:
         try:
             result = plan_against(topology, clients)
@@ -324,6 +356,32 @@ def plan(
     console.out.print()
     for line in describe(estimate):
         console.out.print(line, markup=False)
+
+
+def _connection_states(plan: Plan, clients: Clients) -> dict[str, str] | None:
+    """Each existing connection's status (a GET: a LIST omits it); None before deploy."""
+    from functools import partial
+
+    from hubvpn.inspect import Observed, observe, text
+
+    group = plan.topology.resource_group
+    get = clients.network.virtual_network_gateway_connections.get
+
+    def gets(found: Observed) -> dict[str, Callable[[], Any]]:
+        return {
+            key: partial(get, group, model.name)
+            for key, model in found.resources.items()
+            if key.startswith("connection:")
+        }
+
+    observed = observe(clients, group, gets)
+    if observed.group is None:
+        return None
+    return {
+        conn.name: text(conn.connection_status or "Unknown")
+        for conn in observed.extra.values()
+        if not isinstance(conn, Exception)  # deleted meanwhile: shown as absent
+    }
 
 
 def _cost(plan: Plan) -> CostEstimate:

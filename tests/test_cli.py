@@ -96,6 +96,7 @@ def test_help_lists_every_command() -> None:
     commands = result.stdout.split("Commands:", 1)[1]
     assert re.findall(r"^\s+([a-z]+)\s{2,}\S", commands, re.MULTILINE) == [
         *COMMANDS,
+        "ssh",
         "emulator",
     ]
 

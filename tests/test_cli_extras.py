@@ -128,3 +128,44 @@ def test_plan_format_without_diagram_flag_exits_2(state_dir: Path) -> None:
     assert lines(result.stderr) == [
         "error: unexpected argument 'mermaid': use --diagram [text|mermaid]"
     ]
+
+
+def ssh_lines(state_dir: Path, vm: str, bastion: str) -> list[str]:
+    return [
+        f"az network bastion ssh --name {bastion} --resource-group rg-multi-hub-vpn \\",
+        "  --target-resource-id /subscriptions/00000000-0000-0000-0000-000000000000"
+        f"/resourceGroups/rg-multi-hub-vpn/providers/Microsoft.Compute/virtualMachines/{vm} \\",
+        "  --auth-type ssh-key --username azureuser \\",
+        f"  --ssh-key {state_dir}/ssh/id_ed25519_hubvpn",
+    ]
+
+
+def test_ssh_print_on_emulator_prints_command_and_exits_0(tmp_path: Path, state_dir: Path) -> None:
+    result = invoke("ssh", "vm-spoke110", "-c", reference_without_key(tmp_path), "--print")
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout) == ssh_lines(state_dir, "vm-spoke110", "bas-hub100")
+    assert lines(result.stderr) == [
+        "hubvpn ssh · target: embedded emulator · topology multi-hub-vpn, vm-spoke110",
+        "the emulator has no VMs to log in to: run this against Azure",
+    ]
+
+
+def test_ssh_on_emulator_without_print_says_it_cannot_connect_and_exits_1(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    result = invoke("ssh", "hub00", "-c", reference_without_key(tmp_path))
+    assert result.exit_code == 1
+    assert lines(result.stdout) == ssh_lines(state_dir, "vm-hub00", "bas-hub00")
+    assert lines(result.stderr)[-1] == (
+        "the emulator has no VMs to log in to: run this against Azure"
+    )
+
+
+def test_ssh_unknown_vm_exits_2_listing_the_lab_vms(state_dir: Path) -> None:
+    result = invoke("ssh", "vm-spoke99", "-c", REFERENCE, "--print")
+    assert result.exit_code == 2
+    assert lines(result.stderr)[-1] == (
+        "error: no test VM 'vm-spoke99' in this topology: one of vm-hub00, vm-spoke10,"
+        " vm-spoke20, vm-hub100, vm-spoke110, vm-spoke120"
+    )
+    assert result.stdout == ""

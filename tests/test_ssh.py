@@ -73,3 +73,15 @@ def test_bastion_ssh_topology_without_vms_refuses(tmp_path: Path) -> None:
     topology = dataclasses.replace(load_topology(REFERENCE), vm=None)
     with pytest.raises(ssh.SshTargetError, match="no \\[vm\\] table"):
         ssh.bastion_ssh(topology, "vm-hub00", SUBSCRIPTION, tmp_path)
+
+
+def test_shell_lines_split_by_option_group_and_rejoin_to_the_command(tmp_path: Path) -> None:
+    command = ssh.bastion_ssh(with_key(tmp_path / "k.pub"), "vm-hub00", SUBSCRIPTION, tmp_path)
+    out = command.shell_lines()
+    assert out == [
+        "az network bastion ssh --name bas-hub00 --resource-group rg-multi-hub-vpn \\",
+        f"  --target-resource-id {command.vm_id} \\",
+        "  --auth-type ssh-key --username azureuser \\",
+        f"  --ssh-key {tmp_path}/ssh/id_ed25519_hubvpn",
+    ]
+    assert " ".join(line.rstrip("\\").strip() for line in out) == command.shell()

@@ -445,6 +445,49 @@ def destroy(
         )
 
 
+@app.command()
+def ssh(
+    vm: Annotated[str, typer.Argument(help="Test VM: vm-<vnet> or <vnet> (vm-spoke10).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the az command instead of running it.")
+    ] = False,
+) -> None:
+    """Open SSH to a test VM through its hub's Bastion (az network bastion ssh, with
+    the lab's key). A spoke's VM is reached through its hub's Bastion."""
+    import shutil
+    import subprocess
+
+    from hubvpn.azure import state_dir
+    from hubvpn.ssh import SshTargetError, bastion_ssh
+
+    console, topology, chosen = _begin("ssh", config, target, subscription, f", {vm}")
+    try:
+        command = bastion_ssh(topology, vm, chosen.subscription_id, state_dir())
+    except SshTargetError as err:
+        _fail(console, str(err), EXIT_BAD_INPUT)
+    if print_only or chosen.is_emulator:
+        for line in command.shell_lines():
+            console.out.print(line, markup=False, emoji=False, soft_wrap=True)
+        if chosen.is_emulator:
+            console.info("the emulator has no VMs to log in to: run this against Azure")
+            if not print_only:
+                raise typer.Exit(code=EXIT_FAILED)
+        return
+    if shutil.which("az") is None:
+        _fail(console, "az (the Azure CLI) is not installed: see --print", EXIT_FAILED)
+    if not command.private_key.is_file():
+        _fail(console, f"no private key at {command.private_key}", EXIT_FAILED)
+    try:
+        code = subprocess.run(command.argv, check=False).returncode
+    except KeyboardInterrupt:
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    if code != 0:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
 @emulator_app.command("serve")
 def emulator_serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Loopback port.")] = 8943,

@@ -62,6 +62,16 @@ class SshCommand:
     def shell(self) -> str:
         return shlex.join(self.argv)
 
+    def shell_lines(self) -> list[str]:
+        """The command as shell lines joined by backslashes: short lines, one per
+        option group (only the VM's resource id may pass 80 columns)."""
+        groups = (self.argv[:8], self.argv[8:10], self.argv[10:14], self.argv[14:])
+        parts = [shlex.join(g) for g in groups]
+        return [
+            ("  " if i else "") + part + (" \\" if i < len(parts) - 1 else "")
+            for i, part in enumerate(parts)
+        ]
+
 
 def vm_resource_id(subscription_id: str, resource_group: str, vm: str) -> str:
     return (

@@ -292,3 +292,58 @@ def test_describe_estimate_three_hub_mesh_fits_80_columns() -> None:
     lines = cost.describe(offline_estimate(MESH))
     assert max(len(line) for line in lines) <= 80
     assert lines[0] == "Estimated cost: $1.43/hour, $34.34/day"
+
+
+def test_stops_paying_existing_models_counts_each_kind() -> None:
+    # Real SDK models, built from ARM bodies as Azure returns them.
+    from azure.mgmt.compute.models import VirtualMachine
+    from azure.mgmt.network.models import BastionHost, VirtualNetwork, VirtualNetworkGateway
+
+    def arm(kind: str, name: str, properties: dict[str, Any], **top: Any) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "name": name,
+            "location": "japaneast",
+            "properties": properties,
+            **top,
+        }
+
+    models = [
+        VirtualNetworkGateway(
+            arm(
+                "Microsoft.Network/virtualNetworkGateways",
+                "vpngw-hub01",
+                {"sku": {"name": "VpnGw1AZ", "tier": "VpnGw1AZ"}},
+            )
+        ),
+        BastionHost(
+            arm("Microsoft.Network/bastionHosts", "bas-hub00", {}, sku={"name": "Standard"})
+        ),
+        *(
+            VirtualMachine(
+                arm(
+                    "Microsoft.Compute/virtualMachines",
+                    vm,
+                    {"hardwareProfile": {"vmSize": "Standard_B2ms"}},
+                )
+            )
+            for vm in ("vm-hub00", "vm-spoke10")
+        ),
+        VirtualNetwork(arm("Microsoft.Network/virtualNetworks", "vnet-hub00", {})),
+    ]
+    billables = [b for b in map(cost.billable_from_model, models) if b is not None]
+    assert [(b.kind, b.sku) for b in billables] == [
+        ("virtual_network_gateway", "VpnGw1AZ"),
+        ("bastion", "Standard"),
+        ("virtual_machine", "Standard_B2ms"),
+        ("virtual_machine", "Standard_B2ms"),
+    ]
+    estimate = cost.estimate_cost(billables, cost.bundled_prices())
+    assert cost.stops_paying(estimate) == (
+        "Stops paying about $0.82/hour ($19.62/day) for 1 VPN gateway, 1 Bastion, 2 VMs."
+    )
+
+
+def test_stops_paying_nothing_billable_says_so() -> None:
+    empty = cost.estimate_cost([], cost.bundled_prices())
+    assert cost.stops_paying(empty) == "Nothing in it billed by the hour."

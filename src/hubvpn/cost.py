@@ -196,6 +196,19 @@ def billable_from_arm(arm_type: str, name: str, location: str, sku: str) -> Bill
     return None if kind is None else Billable(kind, sku, location, name)
 
 
+def billable_from_model(model: Any) -> Billable | None:
+    """An SDK model as Azure returned it (``.type``, ``.name``, ``.location`` and
+    ``.sku.name`` or, for a VM, ``.hardware_profile.vm_size``), if it bills by the hour."""
+    profile = getattr(model, "hardware_profile", None)
+    sku = getattr(profile, "vm_size", None) or getattr(getattr(model, "sku", None), "name", None)
+    return billable_from_arm(
+        str(getattr(model, "type", "")),
+        str(getattr(model, "name", "")),
+        str(getattr(model, "location", "")),
+        str(getattr(sku, "value", sku) or ""),
+    )
+
+
 # ------------------------------------------------------------------ estimate
 
 
@@ -253,6 +266,22 @@ def describe(estimate: CostEstimate, title: str = "Estimated cost") -> list[str]
     )
     lines.append(f"  Not included: {', '.join(NOT_INCLUDED)}.")
     return lines
+
+
+def stops_paying(estimate: CostEstimate) -> str:
+    """One line for ``destroy``: what deleting the billables of ``estimate`` saves."""
+    if not estimate.items:
+        return "Nothing in it billed by the hour."
+    counts: dict[str, int] = {}
+    for item in estimate.items:
+        label = LABELS.get(item.kind, item.kind)
+        counts[label] = counts.get(label, 0) + item.count
+    what = ", ".join(f"{n} {label}{'s' if n > 1 else ''}" for label, n in counts.items())
+    money = "$" if estimate.currency == "USD" else f"{estimate.currency} "
+    return (
+        f"Stops paying about {money}{estimate.hourly:.2f}/hour ({money}{estimate.daily:.2f}/day)"
+        f" for {what}."
+    )
 
 
 def _source_line(estimate: CostEstimate) -> str:

@@ -339,11 +339,11 @@ def test_stops_paying_existing_models_counts_each_kind() -> None:
         ("virtual_machine", "Standard_B2ms"),
     ]
     estimate = cost.estimate_cost(billables, cost.bundled_prices())
-    assert cost.stops_paying(estimate) == (
+    assert cost.stops_paying(estimate) == [
         "Stops paying about $0.82/hour ($19.62/day) for 1 VPN gateway, 1 Bastion, 2 VMs."
-    )
+    ]
 
 
 def test_stops_paying_nothing_billable_says_so() -> None:
     empty = cost.estimate_cost([], cost.bundled_prices())
-    assert cost.stops_paying(empty) == "Nothing in it billed by the hour."
+    assert cost.stops_paying(empty) == ["Nothing in it billed by the hour."]

@@ -384,6 +384,18 @@ def _connection_states(plan: Plan, clients: Clients) -> dict[str, str] | None:
     }
 
 
+def _stops_paying(clients: Clients, topology: Topology) -> list[str]:
+    """What deleting the group saves, from what exists in it."""
+    from hubvpn.azure import state_dir
+    from hubvpn.cost import billable_from_model, estimate_cost, load_prices, stops_paying
+    from hubvpn.inspect import observe
+
+    observed = observe(clients, topology.resource_group)
+    found = [billable_from_model(model) for model in observed.resources.values()]
+    billables = [b for b in found if b is not None]
+    return stops_paying(estimate_cost(billables, load_prices(billables, state_dir())))
+
+
 def _cost(plan: Plan) -> CostEstimate:
     """The lab's estimated cost (Retail Prices API, cached; offline: the bundled table)."""
     from hubvpn.azure import state_dir
@@ -412,6 +424,7 @@ def destroy(
     with _locked(console, topology), _connect(console, chosen) as clients:
         try:
             exists, count = find_owned_group(topology, clients)
+            saving = _stops_paying(clients, topology) if exists else None
             if exists:
                 _confirm(
                     console,
@@ -443,6 +456,8 @@ def destroy(
             f"top-level resources) in {duration(result.seconds)}.",
             markup=True,
         )
+        for line in saving or []:
+            console.info(line, markup=False)
 
 
 @app.command()

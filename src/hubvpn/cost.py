@@ -268,20 +268,24 @@ def describe(estimate: CostEstimate, title: str = "Estimated cost") -> list[str]
     return lines
 
 
-def stops_paying(estimate: CostEstimate) -> str:
-    """One line for ``destroy``: what deleting the billables of ``estimate`` saves."""
+def stops_paying(estimate: CostEstimate) -> list[str]:
+    """What deleting the billables of ``estimate`` saves, for ``destroy`` (80 columns)."""
     if not estimate.items:
-        return "Nothing in it billed by the hour."
+        return ["Nothing in it billed by the hour."]
     counts: dict[str, int] = {}
     for item in estimate.items:
         label = LABELS.get(item.kind, item.kind)
         counts[label] = counts.get(label, 0) + item.count
-    what = ", ".join(f"{n} {label}{'s' if n > 1 else ''}" for label, n in counts.items())
+    # Each "4 public IPs" stays on one line: wrap with its spaces held (U+00A0).
+    what = ", ".join(
+        f"{n} {label}{'s' if n > 1 else ''}".replace(" ", "\u00a0") for label, n in counts.items()
+    )
     money = "$" if estimate.currency == "USD" else f"{estimate.currency} "
-    return (
+    text = (
         f"Stops paying about {money}{estimate.hourly:.2f}/hour ({money}{estimate.daily:.2f}/day)"
         f" for {what}."
     )
+    return [line.replace("\u00a0", " ") for line in textwrap.wrap(text, 80)]
 
 
 def _source_line(estimate: CostEstimate) -> str:

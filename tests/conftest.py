@@ -16,6 +16,7 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     state = tmp_path / "state"
     monkeypatch.setenv("HUBVPN_STATE_DIR", str(state))
     monkeypatch.setenv("HUBVPN_EMULATOR_SPEED", TEST_SPEED)
+    monkeypatch.setenv("HUBVPN_PRICES", "offline")  # cost estimates never reach the network
     monkeypatch.delenv("HUBVPN_EMULATOR_FAULTS", raising=False)
     monkeypatch.delenv("HUBVPN_EMULATOR_LATENCY_MS", raising=False)
     monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)

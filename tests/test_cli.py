@@ -96,6 +96,7 @@ def test_help_lists_every_command() -> None:
     commands = result.stdout.split("Commands:", 1)[1]
     assert re.findall(r"^\s+([a-z]+)\s{2,}\S", commands, re.MULTILINE) == [
         *COMMANDS,
+        "ssh",
         "emulator",
     ]
 
@@ -633,7 +634,10 @@ def test_destroy_yes_exits_0_and_is_safe_to_rerun(deployed: Path) -> None:
     assert re.fullmatch(
         r"Destroyed rg-multi-hub-vpn \(36 top-level resources\) in \d+\.\d s\.", out[2]
     )
-    assert len(out) == 3
+    assert out[3:] == [
+        "Stops paying about $1.82/hour ($43.71/day) for 2 VPN gateways, 2 Bastions,",
+        "4 public IPs, 6 VMs.",
+    ]
 
     second = invoke("destroy", "-c", deployed, "--yes")
     assert second.exit_code == 0

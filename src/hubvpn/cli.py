@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from hubvpn.azure import Clients, Target
     from hubvpn.config import Topology
     from hubvpn.console import Console
+    from hubvpn.cost import CostEstimate
+    from hubvpn.plan import Plan
 
 P = ParamSpec("P")
 
@@ -288,20 +290,84 @@ def plan(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
+    diagram: Annotated[
+        bool,
+        typer.Option(
+            "--diagram",
+            help="Draw the topology instead (connection states once deployed); "
+            "--diagram mermaid writes Mermaid for docs.",
+        ),
+    ] = False,
+    diagram_format: Annotated[
+        str | None, typer.Argument(hidden=True, metavar="text|mermaid")
+    ] = None,
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
-    it should take on Azure, and the reachability the topology predicts."""
+    it should take on Azure, what the lab costs, and the reachability the topology
+    predicts."""
     from hubvpn import views
+    from hubvpn.cost import describe
+    from hubvpn.diagram import FORMATS
     from hubvpn.keys import shared_key_from_env
     from hubvpn.preview import plan_against
 
+    if diagram_format is not None and (not diagram or diagram_format not in FORMATS):
+        raise BadInput(f"unexpected argument {diagram_format!r}: use --diagram [text|mermaid]")
     console, topology, chosen = _begin("plan", config, target, subscription)
+    if diagram:
+        _draw(console, topology, chosen, diagram_format or "text")
+        return
     with _connect(chosen) as clients:
         result = plan_against(topology, clients, shared_key_from_env())
+    estimate = _cost(result.plan)
     if output is Output.json:
-        console.json(result.as_json())
-    else:
-        views.plan(console, result)
+        console.json({**result.as_json(), "cost": estimate.to_json()})
+        return
+    views.plan(console, result)
+    console.out.print()
+    for line in describe(estimate):
+        console.out.print(line, markup=False)
+
+
+def _draw(console: Console, topology: Topology, chosen: Target, form: str) -> None:
+    """plan --diagram: the topology, with each connection's status once deployed."""
+    from hubvpn.diagram import mermaid_diagram, text_diagram
+    from hubvpn.observe import observe, text
+    from hubvpn.plan import build_plan
+
+    drawn = build_plan(topology)
+    with _connect(chosen) as clients:
+        observed = observe(clients, topology.resource_group)
+    states = None
+    if observed.group is not None:
+        states = {
+            model.name: text(model.connection_status or "Unknown")
+            for key, model in observed.resources.items()
+            if key.startswith("connection:")
+        }
+    draw = mermaid_diagram if form == "mermaid" else text_diagram
+    console.out.print(draw(drawn, states), end="", markup=False, emoji=False, soft_wrap=True)
+
+
+def _cost(plan: Plan) -> CostEstimate:
+    """The lab's estimated cost (Retail Prices API, cached; offline: the bundled table)."""
+    from hubvpn.azure import state_dir
+    from hubvpn.cost import estimate_cost, load_prices, plan_billables
+
+    billables = plan_billables(plan)
+    return estimate_cost(billables, load_prices(billables, state_dir()))
+
+
+def _stops_paying(clients: Clients, topology: Topology) -> list[str]:
+    """What deleting the group saves, from what exists in it."""
+    from hubvpn.azure import state_dir
+    from hubvpn.cost import billable_from_model, estimate_cost, load_prices, stops_paying
+    from hubvpn.observe import observe
+
+    observed = observe(clients, topology.resource_group)
+    found = [billable_from_model(model) for model in observed.resources.values()]
+    billables = [b for b in found if b is not None]
+    return stops_paying(estimate_cost(billables, load_prices(billables, state_dir())))
 
 
 @app.command()
@@ -323,6 +389,7 @@ def destroy(
     console, topology, chosen = _begin("destroy", config, target, subscription)
     with topology_lock(state_dir(), topology.name), _connect(chosen) as clients:
         exists, count = find_owned_group(topology, clients)
+        saving = _stops_paying(clients, topology) if exists else []
         if exists:
             _confirm(
                 chosen,
@@ -347,6 +414,48 @@ def destroy(
             f"top-level resources) in {duration(result.seconds)}.",
             markup=True,
         )
+        for line in saving:
+            console.info(line)
+
+
+@app.command()
+@boundary
+def ssh(
+    vm: Annotated[str, typer.Argument(help="Test VM: vm-<vnet> or <vnet> (vm-spoke10).")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    print_only: Annotated[
+        bool, typer.Option("--print", help="Print the az command instead of running it.")
+    ] = False,
+) -> None:
+    """Open SSH to a test VM through its hub's Bastion (az network bastion ssh, with
+    the lab's key). A spoke's VM is reached through its hub's Bastion."""
+    import shutil
+    import subprocess
+
+    from hubvpn.azure import state_dir
+    from hubvpn.ssh import SshTargetError, bastion_ssh
+
+    console, topology, chosen = _begin("ssh", config, target, subscription, f", {vm}")
+    try:
+        command = bastion_ssh(topology, vm, chosen.subscription_id, state_dir())
+    except SshTargetError as err:
+        raise BadInput(str(err)) from None
+    if print_only or chosen.is_emulator:
+        for line in command.shell_lines():
+            console.out.print(line, markup=False, emoji=False, soft_wrap=True)
+        if chosen.is_emulator:
+            console.info("the emulator has no VMs to log in to: run this against Azure")
+            if not print_only:
+                raise typer.Exit(code=EXIT_FAILED)
+        return
+    if shutil.which("az") is None:
+        raise OperationFailed("az (the Azure CLI) is not installed: see --print")
+    if not command.private_key.is_file():
+        raise OperationFailed(f"no private key at {command.private_key}")
+    if subprocess.run(command.argv, check=False).returncode != 0:
+        raise typer.Exit(code=EXIT_FAILED)
 
 
 @emulator_app.command("serve")

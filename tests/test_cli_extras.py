@@ -1,0 +1,171 @@
+"""plan's cost and diagram, and ssh, through Typer's runner with the exact text users see."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from emulator_helpers import REFERENCE
+from typer.testing import CliRunner, Result
+
+from hubvpn.cli import app
+
+ENV: dict[str, str | None] = {
+    "COLUMNS": "80",
+    "HUBVPN_TARGET": None,
+    "FORCE_COLOR": None,
+    "NO_COLOR": None,
+    "TTY_COMPATIBLE": None,
+    "TTY_INTERACTIVE": None,
+}
+
+COST_LINES = [
+    "Estimated cost: $1.82/hour, $43.71/day",
+    "  prices: bundled table of 2026-12-01, USD",
+    "                         region          n     each/h     hourly     daily",
+    "  VPN gateway VpnGw1AZ   japaneast       1 x   0.3610*     0.361      8.66",
+    "  VPN gateway VpnGw1AZ   japanwest       1 x   0.3610*     0.361      8.66",
+    "  Bastion Standard       japaneast       1 x   0.2900*     0.290      6.96",
+    "  Bastion Standard       japanwest       1 x   0.2900*     0.290      6.96",
+    "  public IP Standard     japaneast       2 x   0.0050*     0.010      0.24",
+    "  public IP Standard     japanwest       2 x   0.0050*     0.010      0.24",
+    "  VM Standard_B2ms       japaneast       3 x   0.0832*     0.250      5.99",
+    "  VM Standard_B2ms       japanwest       3 x   0.0832*     0.250      5.99",
+    "  * the table's price for eastus, westus (none for this region)",
+    "  No hourly charge: VNets, peerings, connections, local network gateways, NSGs,",
+    "    route tables, NICs.",
+    "  Not included: data transfer, peering traffic, VM OS disks.",
+]
+
+
+def invoke(*args: str | Path, env: dict[str, str | None] | None = None) -> Result:
+    runner = CliRunner(env=ENV)
+    return runner.invoke(app, [str(a) for a in args], env=env, prog_name="hubvpn")
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def test_plan_table_reference_lab_ends_with_the_cost_estimate(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE)
+    assert result.exit_code == 0, result.output
+    out = lines(result.stdout)
+    assert out[-len(COST_LINES) :] == COST_LINES
+    assert max(len(line) for line in out[-len(COST_LINES) :]) <= 80
+
+
+def test_plan_json_reference_lab_has_cost_object(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE, "--output", "json")
+    assert result.exit_code == 0, result.output
+    cost = json.loads(result.stdout)["cost"]
+    assert (cost["currency"], cost["source"], cost["date"]) == ("USD", "bundled", "2026-12-01")
+    assert (cost["hourly"], cost["daily"]) == (1.8212, 43.71)
+    assert [(i["kind"], i["region"], i["count"]) for i in cost["items"]] == [
+        ("virtual_network_gateway", "japaneast", 1),
+        ("virtual_network_gateway", "japanwest", 1),
+        ("bastion", "japaneast", 1),
+        ("bastion", "japanwest", 1),
+        ("public_ip", "japaneast", 2),
+        ("public_ip", "japanwest", 2),
+        ("virtual_machine", "japaneast", 3),
+        ("virtual_machine", "japanwest", 3),
+    ]
+
+
+def reference_without_key(tmp_path: Path) -> Path:
+    """The reference lab, its VMs pointed at an SSH key that does not exist."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    path = tmp_path / "topology.toml"
+    path.write_text(
+        text.replace('"~/.ssh/id_ed25519.pub"', f'"{tmp_path}/absent/id_ed25519.pub"'),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_plan_diagram_before_deploy_prints_the_text_diagram(state_dir: Path) -> None:
+    from test_diagram import REFERENCE_TEXT
+
+    result = invoke("plan", "-c", REFERENCE, "--diagram")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == REFERENCE_TEXT
+    assert lines(result.stderr) == [
+        "hubvpn plan · target: embedded emulator · topology multi-hub-vpn"
+    ]
+
+
+def test_plan_diagram_mermaid_prints_only_mermaid_on_stdout(state_dir: Path) -> None:
+    from test_diagram import REFERENCE_MERMAID
+
+    result = invoke("plan", "-c", REFERENCE, "--diagram", "mermaid")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == REFERENCE_MERMAID
+
+
+def test_plan_diagram_after_deploy_shows_connection_states(tmp_path: Path, state_dir: Path) -> None:
+    config = reference_without_key(tmp_path)
+    assert invoke("deploy", "-c", config).exit_code == 0
+    result = invoke("plan", "-c", config, "--diagram")
+    assert result.exit_code == 0, result.output
+    assert (
+        "    conn-vpngw-hub01-vpngw-hub02 via lng-vpngw-hub02  Connected\n"
+        "    conn-vpngw-hub02-vpngw-hub01 via lng-vpngw-hub01  Connected\n"
+    ) in result.stdout
+
+
+def test_plan_diagram_unknown_format_exits_2(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE, "--diagram", "svg")
+    assert result.exit_code == 2
+    assert lines(result.stderr) == [
+        "error: unexpected argument 'svg': use --diagram [text|mermaid]"
+    ]
+
+
+def test_plan_format_without_diagram_flag_exits_2(state_dir: Path) -> None:
+    result = invoke("plan", "-c", REFERENCE, "mermaid")
+    assert result.exit_code == 2
+    assert lines(result.stderr) == [
+        "error: unexpected argument 'mermaid': use --diagram [text|mermaid]"
+    ]
+
+
+def ssh_lines(state_dir: Path, vm: str, bastion: str) -> list[str]:
+    return [
+        f"az network bastion ssh --name {bastion} --resource-group rg-multi-hub-vpn \\",
+        "  --target-resource-id /subscriptions/00000000-0000-0000-0000-000000000000"
+        f"/resourceGroups/rg-multi-hub-vpn/providers/Microsoft.Compute/virtualMachines/{vm} \\",
+        "  --auth-type ssh-key --username azureuser \\",
+        f"  --ssh-key {state_dir}/ssh/id_ed25519_hubvpn",
+    ]
+
+
+def test_ssh_print_on_emulator_prints_command_and_exits_0(tmp_path: Path, state_dir: Path) -> None:
+    result = invoke("ssh", "vm-spoke110", "-c", reference_without_key(tmp_path), "--print")
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout) == ssh_lines(state_dir, "vm-spoke110", "bas-hub100")
+    assert lines(result.stderr) == [
+        "hubvpn ssh · target: embedded emulator · topology multi-hub-vpn, vm-spoke110",
+        "the emulator has no VMs to log in to: run this against Azure",
+    ]
+
+
+def test_ssh_on_emulator_without_print_says_it_cannot_connect_and_exits_1(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    result = invoke("ssh", "hub00", "-c", reference_without_key(tmp_path))
+    assert result.exit_code == 1
+    assert lines(result.stdout) == ssh_lines(state_dir, "vm-hub00", "bas-hub00")
+    assert lines(result.stderr)[-1] == (
+        "the emulator has no VMs to log in to: run this against Azure"
+    )
+
+
+def test_ssh_unknown_vm_exits_2_listing_the_lab_vms(state_dir: Path) -> None:
+    result = invoke("ssh", "vm-spoke99", "-c", REFERENCE, "--print")
+    assert result.exit_code == 2
+    assert lines(result.stderr)[-1] == (
+        "error: no test VM 'vm-spoke99' in this topology: one of vm-hub00, vm-spoke10,"
+        " vm-spoke20, vm-hub100, vm-spoke110, vm-spoke120"
+    )
+    assert result.stdout == ""

@@ -11,7 +11,8 @@ Paths are matched case-insensitively, as ARM does::
     /subscriptions/{s}/providers/{ns}/locations/{l}/operations/{id}        async status
     /subscriptions/{s}/providers/{ns}/locations/{l}/operationResults/{id}  async result
 
-Every request is logged (method, path, status, time: never a body).
+Every request is logged (method, path, status, time: never a body) and takes a
+token from its subscription's bucket (``limits``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from hubvpn.emulator import errors
+from hubvpn.emulator import errors, limits
 from hubvpn.emulator.arm import (
     RG_TYPE,
     Body,
@@ -103,13 +104,18 @@ class EmulatorApp:
         base_url = (
             f"{environ.get('wsgi.url_scheme', 'https')}://{environ.get('HTTP_HOST', 'localhost')}"
         )
+        limit: dict[str, str] = {}
         try:
             raw = _read_body(environ)
-            response = self.handle(method, path, query, raw, environ, base_url)
+            response = self.handle(method, path, query, raw, environ, base_url, limit)
         except errors.ArmError as err:
             response = Response(err.status, err.envelope())
-            if err.status == 429:
-                response.headers.update(retry_after(self.settings.wall_s(THROTTLE_RETRY_S)))
+            if isinstance(err, errors.TooManyRequests):
+                wait_s = err.retry_after_s
+                if wait_s is None:
+                    wait_s = self.settings.wall_s(THROTTLE_RETRY_S)
+                response.headers.update(retry_after(wait_s))
+        response.headers.update(limit)
         self.store.log_request(method, path, response.status, started)
         payload = (
             b"" if response.body is None or method == "HEAD" else json.dumps(response.body).encode()
@@ -129,7 +135,9 @@ class EmulatorApp:
         raw: bytes,
         environ: Environ,
         base_url: str,
+        limit: dict[str, str],
     ) -> Response:
+        """Answer one request; ``limit`` receives the rate-limit header of its bucket."""
         versions = query.get("api-version")
         if not versions or not versions[0]:
             raise errors.MissingApiVersionParameter()
@@ -154,6 +162,7 @@ class EmulatorApp:
         now = time.time()
         with self.store.transaction(now) as tx:  # committed even when the request fails
             settle(tx, now, _remove)
+            limit.update(limits.take(tx, self.settings, parts[1], method))
         with self.store.transaction(now) as tx:
             w = World(tx, self.settings, base_url, path)
             if_match = environ.get("HTTP_IF_MATCH")

@@ -586,13 +586,30 @@ class OperationNotAllowed(ArmError):
 
 
 class TooManyRequests(ArmError):
+    """An injected 429 (HUBVPN_EMULATOR_FAULTS throttle=P)."""
+
     status = 429
     code = "SubscriptionRequestsThrottled"
+    retry_after_s: float | None = None  # None: the app's default hint
 
     def __init__(self) -> None:
         super().__init__(
             "Number of requests for subscription exceeded the limit. Please try again later."
         )
+
+
+class SubscriptionRequestsThrottled(TooManyRequests):
+    """ARM's token bucket is empty (limits.py). Code and wording: Microsoft Learn,
+    "Troubleshoot the TooManyRequestsReceived or SubscriptionRequestsThrottled error code"."""
+
+    def __init__(self, subscription: str, bucket: str, retry_after_s: float) -> None:
+        ArmError.__init__(
+            self,
+            f"Number of {bucket.removesuffix('s')} requests for subscription '{subscription}' "
+            f"exceeded the limit for the token bucket. Please try again after "
+            f"'{max(1, round(retry_after_s))}' seconds.",
+        )
+        self.retry_after_s = retry_after_s
 
 
 class InternalServerError(ArmError):

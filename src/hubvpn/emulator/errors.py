@@ -432,6 +432,28 @@ class VmssVpnGatewayPublicIpsMustHaveZonesConfigured(ArmError):
         )
 
 
+class LocationNotSupportAvailabilityZones(ArmError):
+    """Zones asked for in a region without them. Code and wording as Azure answered
+    (aztfmod/terraform-azurerm-caf#1744, Azure/ALZ-Bicep#981, both for ukwest)."""
+
+    def __init__(self, resource_type: str, name: str, location: str) -> None:
+        super().__init__(
+            f"The resource '{resource_type}/{name}' does not support availability zones at "
+            f"location '{location}'."
+        )
+
+
+class InvalidAvailabilityZone(ArmError):
+    """A zone the region does not have. Code and wording as Azure answered
+    (hashicorp/terraform-provider-azurerm#6296, westeurope)."""
+
+    def __init__(self, zone: str, resource_type: str, name: str, location: str) -> None:
+        super().__init__(
+            f"The zone(s) '{zone}' for resource '{resource_type}/{name}' is not supported. "
+            f"The supported zones for location '{location}' are '1,2,3'"
+        )
+
+
 class PublicIpMustBeStatic(ArmError):
     """A Standard public IP must be Static (Azure rule; code is ours)."""
 

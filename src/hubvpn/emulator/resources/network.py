@@ -13,7 +13,7 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from hubvpn.emulator import errors
+from hubvpn.emulator import errors, regions
 from hubvpn.emulator.arm import (
     Body,
     Kind,
@@ -464,6 +464,7 @@ class PublicIPAddress(Kind):
         if sku_name == "Standard" and method != "Static":
             raise errors.PublicIpMustBeStatic(str(rid))
         zones = expect_type(body.get("zones", []), list, "zones") or []
+        check_zones(rid, zones, str(body.get("location")))
         if old is not None:
             if old["body"]["sku"]["name"] != sku_name:
                 raise errors.PropertyChangeNotAllowed("sku")
@@ -502,6 +503,17 @@ class PublicIPAddress(Kind):
         user = public_ip_user(w, rec["id"])
         if user is not None:
             raise errors.PublicIPAddressCannotBeDeleted(rec["id"], user)
+
+
+def check_zones(rid: ResourceId, zones: list[Any], location: str) -> None:
+    """Zonal resources only where the region has zones (regions.py), and only its zones."""
+    if not zones:
+        return
+    if regions.has_zones(location) is False:
+        raise errors.LocationNotSupportAvailabilityZones(rid.type, rid.name, location)
+    for zone in zones:
+        if str(zone) not in regions.ZONES:
+            raise errors.InvalidAvailabilityZone(str(zone), rid.type, rid.name, location)
 
 
 def allocate_public_ip(w: World, rid: str) -> str:

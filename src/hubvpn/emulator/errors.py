@@ -468,6 +468,17 @@ class InvalidGatewaySize(ArmError):
         )
 
 
+class VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration(ArmError):
+    """A SKU the generation does not have (about-gateway-skus). Code and wording as Azure
+    answered (azure-facts.md, "As recorded")."""
+
+    def __init__(self, sku: str, generation: str) -> None:
+        super().__init__(
+            f"The Virtual Network Gateway Sku {sku} cannot be used when "
+            f"VirtualNetworkVpnGatewayGeneration is set to {generation}."
+        )
+
+
 class NonAzVpnGatewaySkuDeprecated(ArmError):
     """Since 1 Jan 2025 non-AZ VpnGw1-5 can't be created (documented; code is ours)."""
 

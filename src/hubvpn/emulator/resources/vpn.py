@@ -43,6 +43,35 @@ AZ_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 NON_AZ_SKUS = ("VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5")
 LEGACY_SKUS = ("Basic", "Standard", "HighPerformance")
 ALL_SKUS = AZ_SKUS + NON_AZ_SKUS + LEGACY_SKUS
+# Microsoft Learn, about-gateway-skus ("Gateway SKUs by performance", 2026): which SKUs
+# exist in which generation. VpnGw1(AZ) only in Generation1, VpnGw4-5(AZ) only in
+# Generation2; the legacy SKUs predate generations (Generation1).
+GENERATIONS = {
+    "Generation1": frozenset(
+        {"VpnGw1", "VpnGw2", "VpnGw3", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", *LEGACY_SKUS}
+    ),
+    "Generation2": frozenset(
+        {"VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"}
+    ),
+}
+
+
+def gateway_generation(sku: str, asked: Any, old: Record | None) -> str:
+    """The generation a gateway gets: the one asked if the SKU exists in it; when none is
+    asked, the one it has, else Generation1 where the SKU exists there (Azure's default)."""
+    if asked in (None, "None"):
+        if old is not None:
+            return str(old["body"]["properties"]["vpnGatewayGeneration"])
+        return "Generation1" if sku in GENERATIONS["Generation1"] else "Generation2"
+    if asked not in GENERATIONS:
+        raise errors.InvalidRequestBody(
+            f"vpnGatewayGeneration '{asked}' is invalid.",
+            target="properties.vpnGatewayGeneration",
+        )
+    if sku not in GENERATIONS[asked]:
+        raise errors.VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration(sku, asked)
+    return str(asked)
+
 
 AZURE_RESERVED_ASNS = {8074, 8075, 12076, 65515, 65517, 65518, 65519, 65520}
 IANA_RESERVED_ASN_RANGES = (
@@ -109,6 +138,7 @@ class VirtualNetworkGateway(Kind):
             old is None or old["body"]["properties"]["sku"]["name"] != sku_name
         ):
             raise errors.NonAzVpnGatewaySkuDeprecated(sku_name)
+        generation = gateway_generation(sku_name, props.get("vpnGatewayGeneration"), old)
         enable_bgp = bool(props.get("enableBgp", False))
         active_active = bool(props.get("activeActive", False))
         if sku_name == "Basic" and enable_bgp:
@@ -178,7 +208,7 @@ class VirtualNetworkGateway(Kind):
                 "activeActive": active_active,
                 "ipConfigurations": out_configs,
                 "bgpSettings": bgp_settings,
-                "vpnGatewayGeneration": props.get("vpnGatewayGeneration", "Generation1"),
+                "vpnGatewayGeneration": generation,
                 "enablePrivateIpAddress": bool(props.get("enablePrivateIpAddress", False)),
                 "disableIPSecReplayProtection": False,
                 "enableBgpRouteTranslationForNat": False,

@@ -30,13 +30,16 @@ DELETES = "x-ms-ratelimit-remaining-subscription-deletes"
 
 
 class Headers:
-    """A raw_response_hook that keeps the headers of the last response."""
+    """A raw_response_hook that keeps the headers of the last response (and of the last
+    one per method: an LRO poller's own GETs must not hide its DELETE)."""
 
     def __init__(self) -> None:
         self.last: Mapping[str, str] = {}
+        self.by_method: dict[str, Mapping[str, str]] = {}
 
     def __call__(self, pipeline: PipelineResponse[Any, Any]) -> None:
         self.last = pipeline.http_response.headers
+        self.by_method[pipeline.http_request.method] = self.last
 
 
 def test_requests_answer_remaining_tokens_of_their_bucket(
@@ -54,7 +57,7 @@ def test_requests_answer_remaining_tokens_of_their_bucket(
         )
         assert (seen.last[WRITES], READS in seen.last) == ("198", False)
         crawl.resource.resource_groups.begin_delete(GROUP, raw_response_hook=seen)
-        assert seen.last[DELETES] == "199"
+        assert seen.by_method["DELETE"][DELETES] == "199"
 
 
 def test_get_throttled_429_after_250_reads_while_writes_still_pass(

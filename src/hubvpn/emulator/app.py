@@ -229,7 +229,9 @@ class EmulatorApp:
                 return self._operation(w, parts[7], low[6] == "operationresults")
             if len(low) == 5:
                 kind = self._kind(namespace, (parts[4],))
-                return self._list(w, w.select(kind.type), lambda r: render_resource(w, r), query)
+                return self._list(
+                    w, w.select(kind.type), lambda r: render_resource(w, r, view="list"), query
+                )
         raise errors.InvalidRequestFormat(f"The path '/{'/'.join(parts)}' is not an ARM path.")
 
     def _kind(self, namespace: str, types: tuple[str, ...]) -> Kind:
@@ -256,7 +258,7 @@ class EmulatorApp:
             if len(tail) == 1:
                 kind = self._kind(namespace, (tail[0],))
                 recs = w.select(kind.type, group=group)
-                return self._list(w, recs, lambda r: render_resource(w, r), query)
+                return self._list(w, recs, lambda r: render_resource(w, r, view="list"), query)
             names = tuple(tail[1:-1:2])
             action = tail[-1].lower()
             kind = self._kind(namespace, tuple(tail[0:-1:2]))
@@ -265,7 +267,10 @@ class EmulatorApp:
             if child_type in KINDS and method == "GET":
                 kind = KINDS[child_type]
                 return self._list(
-                    w, w.select(kind.type, parent=str(rid)), lambda r: render_resource(w, r), query
+                    w,
+                    w.select(kind.type, parent=str(rid)),
+                    lambda r: render_resource(w, r, view="list"),
+                    query,
                 )
             return self._action(w, method, rid, action, query, body)
         kind = self._kind(namespace, tuple(tail[0::2]))
@@ -448,7 +453,7 @@ class EmulatorApp:
             rec["pending"] = None
             kind.after_put(w, rec, old)
             w.put(rec)
-            return Response(201 if old is None else 200, render_resource(w, rec))
+            return Response(201 if old is None else 200, render_resource(w, rec, view="put"))
         transient = kind.creating_state if old is None else kind.updating_state
         op = w.start(rec, "put", kind.create_duration(w, rec, old), transient)
         kind.after_put(w, rec, old)
@@ -456,7 +461,7 @@ class EmulatorApp:
         async_url, _ = w.op_urls(op)
         return Response(
             201 if old is None else 200,
-            render_resource(w, rec),
+            render_resource(w, rec, view="put"),
             {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])},
         )
 

@@ -20,12 +20,13 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.store import Record, Tx
 
 Body = dict[str, Any]
+View = Literal["get", "list", "put"]  # which answer a resource is rendered for
 Action = Callable[["World", Record, Body], tuple[Body, float]]
 
 RG_TYPE = "Microsoft.Resources/resourceGroups"
@@ -300,6 +301,8 @@ class Kind:
     has_location: ClassVar[bool] = True
     synchronous: ClassVar[bool] = False  # PUT completes in the response (no LRO)
     actions: ClassVar[dict[str, Action]] = {}
+    # Properties Azure leaves out of some answers (e.g. runtime fields of a LIST).
+    omit: ClassVar[dict[View, tuple[str, ...]]] = {}
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         """Check a PUT body; return the stored representation (``properties`` etc.)."""

@@ -387,16 +387,17 @@ def test_check_connectivity_without_watcher_extension(clients: Clients, group: s
     virtual_network(clients, "hub", "10.0.0.0/16", {"default": "10.0.0.0/24"})
     network_interface(clients, "nic", "hub", "default")
     vm = virtual_machine(clients, "vm", "nic")
-    network_watcher(clients, "watcher")
+    # The VNet's creation made the region's watcher, as Azure does.
+    watchers, watcher = "NetworkWatcherRG", f"NetworkWatcher_{LOCATION}"
     check = n.ConnectivityParameters(
         source=n.ConnectivitySource(resource_id=vm.id),
         destination=n.ConnectivityDestination(address="10.0.0.5", port=22),
     )
     with expect_arm_error("NetworkWatcherExtensionNotInstalled"):
-        clients.network.network_watchers.begin_check_connectivity(group, "watcher", check)
+        clients.network.network_watchers.begin_check_connectivity(watchers, watcher, check)
     network_watcher_extension(clients, "vm")
     # The same check is accepted once the agent runs on the source VM.
-    result = clients.network.network_watchers.begin_check_connectivity(group, "watcher", check)
+    result = clients.network.network_watchers.begin_check_connectivity(watchers, watcher, check)
     assert result.result().connection_status is not None
 
 

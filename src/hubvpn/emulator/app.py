@@ -34,6 +34,7 @@ from hubvpn.emulator.arm import (
     Settings,
     World,
     group_id,
+    new_group_record,
     new_record,
     normalize_location,
     provisioning_state,
@@ -322,19 +323,7 @@ class EmulatorApp:
                 raise errors.InvalidRequestBody("tags must be an object.", target="tags")
             created = rec is None
             if rec is None:
-                rec = {
-                    "id": gid,
-                    "type": RG_TYPE,
-                    "group": group,
-                    "name": group,
-                    "parent": None,
-                    "location": location,
-                    "state": "Succeeded",
-                    "pending": None,
-                    "etag": None,
-                    "guid": str(uuid.uuid4()),
-                    "body": {},
-                }
+                rec = new_group_record(sub, group, location)
             elif normalize_location(rec["location"]) != location:
                 raise errors.InvalidResourceGroupLocation(location, rec["location"])
             rec["body"] = {"tags": tags} if tags is not None else {}
@@ -449,11 +438,16 @@ class EmulatorApp:
             rec["id"] = str(rid)
         rec["body"] = stored
         rec["state"] = "Succeeded"
-        if kind.synchronous:  # the spec declares no long-running operation
+        if kind.synchronous:  # done in the request (the spec declares no LRO)
             rec["pending"] = None
             kind.after_put(w, rec, old)
             w.put(rec)
-            return Response(201 if old is None else 200, render_resource(w, rec, view="put"))
+            headers = {}
+            if kind.announces_operation:  # Azure names an operation all the same
+                async_url, _ = w.op_urls(w.finished(rec, "put"))
+                headers["Azure-AsyncOperation"] = async_url
+            body = render_resource(w, rec, view="put")
+            return Response(201 if old is None else 200, body, headers)
         transient = kind.creating_state if old is None else kind.updating_state
         op = w.start(rec, "put", kind.create_duration(w, rec, old), transient)
         kind.after_put(w, rec, old)

@@ -308,10 +308,11 @@ class InUseVirtualNetworkGatewayCannotBeDeleted(ArmError):
 
 
 class NetworkWatcherCountLimitReached(ArmError):
-    def __init__(self, location: str) -> None:
+    """Wording as Azure answers it (azure-facts.md, "As recorded")."""
+
+    def __init__(self) -> None:
         super().__init__(
-            f"Cannot create more than 1 network watchers for this subscription in this region "
-            f"({location})."
+            "Cannot create more than 1 network watchers for this subscription in this region."
         )
 
 

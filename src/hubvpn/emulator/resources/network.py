@@ -23,6 +23,7 @@ from hubvpn.emulator.arm import (
     expect_type,
     new_record,
     parse_id,
+    parse_subscription,
 )
 from hubvpn.emulator.store import Record
 
@@ -188,6 +189,9 @@ class VirtualNetwork(Kind):
                         )
 
     def after_put(self, w: World, rec: Record, old: Record | None) -> None:
+        from hubvpn.emulator.resources.watcher import ensure_region_watcher
+
+        ensure_region_watcher(w, parse_subscription(rec["id"]), rec["location"])
         subnets = rec["body"]["properties"].pop("_subnets")
         wanted = {s["name"].lower(): s for s in subnets}
         for existing in w.select(SUBNET, parent=rec["id"]):

@@ -511,6 +511,7 @@ class Connection(Kind):
             key = secrets.token_urlsafe(24)  # Azure generates one when none is given
         if key is not None:
             w.tx.put_secret(rec["id"], key)
+        physics.schedule_tunnel(w, rec)
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)

@@ -22,10 +22,16 @@ from typing import Any
 
 
 class ArmError(Exception):
-    """An error answered with ARM's envelope."""
+    """An error answered with ARM's envelope. ``code`` is the wire code: the class
+    name unless the class sets another (set for every subclass when it is defined)."""
 
     status = 400
     code = "BadRequest"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = cls.__name__
 
     def __init__(self, message: str, *, target: str | None = None) -> None:
         super().__init__(message)
@@ -35,16 +41,12 @@ class ArmError(Exception):
     def envelope(self) -> dict[str, Any]:
         return {
             "error": {
-                "code": type(self).code_name(),
+                "code": self.code,
                 "message": self.message,
                 "target": self.target,
                 "details": [],
             }
         }
-
-    @classmethod
-    def code_name(cls) -> str:
-        return cls.__dict__.get("code") or cls.__name__
 
 
 def _short(resource_id: str) -> str:
@@ -150,14 +152,6 @@ class LocationRequired(ArmError):
 
     def __init__(self) -> None:
         super().__init__("The location property is required for this definition.")
-
-
-class LocationNotAvailableForResourceType(ArmError):
-    def __init__(self, location: str, resource_type: str) -> None:
-        super().__init__(
-            f"The provided location '{location}' is not available for resource type "
-            f"'{resource_type}'."
-        )
 
 
 class InvalidRequestBody(ArmError):
@@ -530,11 +524,6 @@ class ConnectionGatewaysInDifferentRegion(ArmError):
         )
 
 
-class SubnetNotFoundForIpConfiguration(ArmError):
-    def __init__(self, subnet_id: str) -> None:
-        super().__init__(f"Subnet {subnet_id} referenced by an IP configuration was not found.")
-
-
 class PrivateIPAddressNotInSubnet(ArmError):
     def __init__(self, address: str, subnet: str) -> None:
         super().__init__(
@@ -609,11 +598,6 @@ class NicAlreadyAttached(ArmError):
 class InvalidParameter(ArmError):
     def __init__(self, message: str, target: str) -> None:
         super().__init__(message, target=target)
-
-
-class OperationNotAllowed(ArmError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
 
 
 # ------------------------------------------------------------ injected faults

@@ -24,12 +24,13 @@ from typing import Any, ClassVar, Literal
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.store import Record, Tx
+from hubvpn.emulator.types import RESOURCE_GROUP
 
 Body = dict[str, Any]
 View = Literal["get", "list", "put"]  # which answer a resource is rendered for
 Action = Callable[["World", Record, Body], tuple[Body, float]]
 
-RG_TYPE = "Microsoft.Resources/resourceGroups"
+RG_TYPE = RESOURCE_GROUP
 
 
 @dataclass(frozen=True)

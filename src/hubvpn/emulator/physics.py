@@ -25,7 +25,9 @@ from typing import Any, TypeVar
 
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
-from hubvpn.emulator.resources.network import (
+from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
+from hubvpn.emulator.store import Record, clone
+from hubvpn.emulator.types import (
     CONNECTION,
     GATEWAY,
     LOCAL_GATEWAY,
@@ -36,8 +38,6 @@ from hubvpn.emulator.resources.network import (
     SUBNET,
     VNET,
 )
-from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
-from hubvpn.emulator.store import Record, clone
 
 SSH_PORT = 22
 T = TypeVar("T")

@@ -26,21 +26,19 @@ from hubvpn.emulator.arm import (
     parse_subscription,
 )
 from hubvpn.emulator.store import Record
-
-VNET = "Microsoft.Network/virtualNetworks"
-SUBNET = "Microsoft.Network/virtualNetworks/subnets"
-PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
-PUBLIC_IP = "Microsoft.Network/publicIPAddresses"
-NSG = "Microsoft.Network/networkSecurityGroups"
-ROUTE_TABLE = "Microsoft.Network/routeTables"
-ROUTE = "Microsoft.Network/routeTables/routes"
-NIC = "Microsoft.Network/networkInterfaces"
-BASTION = "Microsoft.Network/bastionHosts"
-WATCHER = "Microsoft.Network/networkWatchers"
-GATEWAY = "Microsoft.Network/virtualNetworkGateways"
-LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
-CONNECTION = "Microsoft.Network/connections"
-VM = "Microsoft.Compute/virtualMachines"
+from hubvpn.emulator.types import (
+    BASTION,
+    GATEWAY,
+    NIC,
+    NSG,
+    PEERING,
+    PUBLIC_IP,
+    ROUTE,
+    ROUTE_TABLE,
+    SUBNET,
+    VM,
+    VNET,
+)
 
 NEXT_HOP_TYPES = ("VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None")
 

@@ -27,11 +27,6 @@ from hubvpn.emulator.arm import (
     provisioning_state,
 )
 from hubvpn.emulator.resources.network import (
-    CONNECTION,
-    GATEWAY,
-    LOCAL_GATEWAY,
-    PUBLIC_IP,
-    SUBNET,
     gateway_in_vnet,
     props_of,
     public_ip_user,
@@ -39,6 +34,7 @@ from hubvpn.emulator.resources.network import (
     subnet_prefix,
 )
 from hubvpn.emulator.store import Record
+from hubvpn.emulator.types import CONNECTION, GATEWAY, LOCAL_GATEWAY, PUBLIC_IP, SUBNET
 
 AZ_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 NON_AZ_SKUS = ("VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5")

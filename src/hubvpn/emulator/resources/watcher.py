@@ -23,8 +23,9 @@ from hubvpn.emulator.arm import (
     provisioning_state,
 )
 from hubvpn.emulator.resources.compute import has_network_watcher_agent
-from hubvpn.emulator.resources.network import VM, WATCHER, NetworkInterface, props_of, vm_of_nic
+from hubvpn.emulator.resources.network import NetworkInterface, props_of, vm_of_nic
 from hubvpn.emulator.store import Record, utc_iso
+from hubvpn.emulator.types import VM, WATCHER
 
 CONNECTIVITY_CHECK_S = 30.0  # Azure runs probes for tens of seconds
 EFFECTIVE_ROUTES_S = 10.0

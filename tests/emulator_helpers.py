@@ -120,6 +120,15 @@ def public_ip_address(
     return clients.network.public_ip_addresses.begin_create_or_update(GROUP, name, model).result()
 
 
+def generation_of(sku: str) -> str:
+    """The generation a VpnGw SKU exists in (about-gateway-skus): Generation1 up to VpnGw3AZ."""
+    return (
+        "Generation1"
+        if sku.removesuffix("AZ") in ("VpnGw1", "VpnGw2", "VpnGw3")
+        else ("Generation2")
+    )
+
+
 def gateway_model(
     clients: Clients,
     vnet: str,
@@ -137,7 +146,7 @@ def gateway_model(
         sku=n.VirtualNetworkGatewaySku(name=sku, tier=sku),
         enable_bgp=True,
         active_active=False,
-        vpn_gateway_generation="Generation2",
+        vpn_gateway_generation=generation_of(sku),
         bgp_settings=n.BgpSettings(asn=asn),
         ip_configurations=[
             n.VirtualNetworkGatewayIPConfiguration(

@@ -387,16 +387,17 @@ def test_check_connectivity_without_watcher_extension(clients: Clients, group: s
     virtual_network(clients, "hub", "10.0.0.0/16", {"default": "10.0.0.0/24"})
     network_interface(clients, "nic", "hub", "default")
     vm = virtual_machine(clients, "vm", "nic")
-    network_watcher(clients, "watcher")
+    # The VNet's creation made the region's watcher, as Azure does.
+    watchers, watcher = "NetworkWatcherRG", f"NetworkWatcher_{LOCATION}"
     check = n.ConnectivityParameters(
         source=n.ConnectivitySource(resource_id=vm.id),
         destination=n.ConnectivityDestination(address="10.0.0.5", port=22),
     )
     with expect_arm_error("NetworkWatcherExtensionNotInstalled"):
-        clients.network.network_watchers.begin_check_connectivity(group, "watcher", check)
+        clients.network.network_watchers.begin_check_connectivity(watchers, watcher, check)
     network_watcher_extension(clients, "vm")
     # The same check is accepted once the agent runs on the source VM.
-    result = clients.network.network_watchers.begin_check_connectivity(group, "watcher", check)
+    result = clients.network.network_watchers.begin_check_connectivity(watchers, watcher, check)
     assert result.result().connection_status is not None
 
 
@@ -482,18 +483,28 @@ def test_get_shared_key_returns_key_set(clients: Clients, group: str) -> None:
     assert shared_key.value == "Sh4red-Key!"
 
 
-def test_get_connection_omits_shared_key(clients: Clients, group: str) -> None:
+def test_get_connection_carries_shared_key_and_status_list_omits_them(
+    clients: Clients, group: str
+) -> None:
+    """As recorded (Azure/azure-sdk-assets, net/sdk/network/Azure.ResourceManager.Network/
+    tests/SessionRecords/GatewayOperationsTests/VirtualNetworkGatewayConnectionWithBgpTest.json):
+    a GET of one connection carries sharedKey, connectionStatus and the byte counters;
+    the LIST carries the byte counters but neither sharedKey nor connectionStatus."""
     hub(clients, "hub", 0)
     virtual_network_gateway(clients, "hub-gateway", "hub", "hub-ip")
     local_network_gateway(clients, "remote", "20.1.2.3", 65020, "10.2.255.30")
-    created = connection(clients, "hub-to-remote", "hub-gateway", "remote", "Sh4red-Key!")
-    bodies: list[str] = []
-    got = clients.network.virtual_network_gateway_connections.get(
-        group,
-        "hub-to-remote",
-        raw_response_hook=lambda pipeline: bodies.append(pipeline.http_response.text()),
+    connection(clients, "hub-to-remote", "hub-gateway", "remote", "Sh4red-Key!")
+    connections = clients.network.virtual_network_gateway_connections
+    got = connections.get(group, "hub-to-remote")
+    assert (got.shared_key, got.connection_status, got.ingress_bytes_transferred) == (
+        "Sh4red-Key!",
+        "NotConnected",  # the remote end is no Azure gateway: no tunnel ever comes up
+        0,
     )
-    assert created.shared_key is None
-    assert got.shared_key is None
-    assert bodies
-    assert all("Sh4red-Key!" not in body for body in bodies)
+    [listed] = connections.list(group)
+    assert (listed.shared_key, listed.connection_status, listed.tunnel_connection_status) == (
+        None,
+        None,
+        None,
+    )
+    assert (listed.ingress_bytes_transferred, listed.egress_bytes_transferred) == (0, 0)

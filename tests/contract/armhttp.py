@@ -273,7 +273,7 @@ def gateway_body(g: Group, vnet: str, pip: str, asn: int, location: str = LOCATI
             "sku": {"name": "VpnGw1AZ", "tier": "VpnGw1AZ"},
             "enableBgp": True,
             "activeActive": False,
-            "vpnGatewayGeneration": "Generation2",
+            "vpnGatewayGeneration": "Generation1",  # VpnGw1AZ exists only in Generation1
             "bgpSettings": {"asn": asn},
             "ipConfigurations": [
                 {

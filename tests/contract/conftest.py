@@ -69,6 +69,9 @@ class Servers:
     def _start(self, speed: str) -> tuple[subprocess.Popen[bytes], Arm]:
         env = dict(os.environ)
         env.update(HUBVPN_STATE_DIR=str(self.state), HUBVPN_EMULATOR_SPEED=speed)
+        # Tests share the world and pick their regions freely: the subscription opts out
+        # of Network Watcher's automatic creation (tests/test_emulator_watcher.py pins it).
+        env["HUBVPN_EMULATOR_NO_AUTO_WATCHER"] = "1"
         for name in ("HUBVPN_EMULATOR_FAULTS", "HUBVPN_EMULATOR_LATENCY_MS"):
             env.pop(name, None)
         log = self.logs / f"serve-{speed}.log"

@@ -42,7 +42,10 @@ def settings_from_env() -> Settings:
         faults = Faults.parse(env.get("HUBVPN_EMULATOR_FAULTS", ""))
     except ValueError as err:
         raise EmulatorSettingsError(str(err)) from None
-    return Settings(speed=speed, faults=faults, latency_ms=latency)
+    auto_watcher = env.get("HUBVPN_EMULATOR_NO_AUTO_WATCHER", "") not in ("1", "true", "yes")
+    return Settings(
+        speed=speed, faults=faults, latency_ms=latency, auto_network_watcher=auto_watcher
+    )
 
 
 def open_app(state_dir: Path, settings: Settings | None = None) -> EmulatorApp:

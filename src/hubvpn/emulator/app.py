@@ -11,7 +11,8 @@ Paths are matched case-insensitively, as ARM does::
     /subscriptions/{s}/providers/{ns}/locations/{l}/operations/{id}        async status
     /subscriptions/{s}/providers/{ns}/locations/{l}/operationResults/{id}  async result
 
-Every request is logged (method, path, status, time: never a body).
+Every request is logged (method, path, status, time: never a body) and takes a
+token from its subscription's bucket (``limits``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from hubvpn.emulator import errors
+from hubvpn.emulator import errors, limits
 from hubvpn.emulator.arm import (
     RG_TYPE,
     Body,
@@ -33,6 +34,7 @@ from hubvpn.emulator.arm import (
     Settings,
     World,
     group_id,
+    new_group_record,
     new_record,
     normalize_location,
     provisioning_state,
@@ -103,13 +105,18 @@ class EmulatorApp:
         base_url = (
             f"{environ.get('wsgi.url_scheme', 'https')}://{environ.get('HTTP_HOST', 'localhost')}"
         )
+        limit: dict[str, str] = {}
         try:
             raw = _read_body(environ)
-            response = self.handle(method, path, query, raw, environ, base_url)
+            response = self.handle(method, path, query, raw, environ, base_url, limit)
         except errors.ArmError as err:
             response = Response(err.status, err.envelope())
-            if err.status == 429:
-                response.headers.update(retry_after(self.settings.wall_s(THROTTLE_RETRY_S)))
+            if isinstance(err, errors.TooManyRequests):
+                wait_s = err.retry_after_s
+                if wait_s is None:
+                    wait_s = self.settings.wall_s(THROTTLE_RETRY_S)
+                response.headers.update(retry_after(wait_s))
+        response.headers.update(limit)
         self.store.log_request(method, path, response.status, started)
         payload = (
             b"" if response.body is None or method == "HEAD" else json.dumps(response.body).encode()
@@ -129,7 +136,9 @@ class EmulatorApp:
         raw: bytes,
         environ: Environ,
         base_url: str,
+        limit: dict[str, str],
     ) -> Response:
+        """Answer one request; ``limit`` receives the rate-limit header of its bucket."""
         versions = query.get("api-version")
         if not versions or not versions[0]:
             raise errors.MissingApiVersionParameter()
@@ -154,6 +163,7 @@ class EmulatorApp:
         now = time.time()
         with self.store.transaction(now) as tx:  # committed even when the request fails
             settle(tx, now, _remove)
+            limit.update(limits.take(tx, self.settings, parts[1], method))
         with self.store.transaction(now) as tx:
             w = World(tx, self.settings, base_url, path)
             if_match = environ.get("HTTP_IF_MATCH")
@@ -220,7 +230,9 @@ class EmulatorApp:
                 return self._operation(w, parts[7], low[6] == "operationresults")
             if len(low) == 5:
                 kind = self._kind(namespace, (parts[4],))
-                return self._list(w, w.select(kind.type), lambda r: render_resource(w, r), query)
+                return self._list(
+                    w, w.select(kind.type), lambda r: render_resource(w, r, view="list"), query
+                )
         raise errors.InvalidRequestFormat(f"The path '/{'/'.join(parts)}' is not an ARM path.")
 
     def _kind(self, namespace: str, types: tuple[str, ...]) -> Kind:
@@ -247,7 +259,7 @@ class EmulatorApp:
             if len(tail) == 1:
                 kind = self._kind(namespace, (tail[0],))
                 recs = w.select(kind.type, group=group)
-                return self._list(w, recs, lambda r: render_resource(w, r), query)
+                return self._list(w, recs, lambda r: render_resource(w, r, view="list"), query)
             names = tuple(tail[1:-1:2])
             action = tail[-1].lower()
             kind = self._kind(namespace, tuple(tail[0:-1:2]))
@@ -256,7 +268,10 @@ class EmulatorApp:
             if child_type in KINDS and method == "GET":
                 kind = KINDS[child_type]
                 return self._list(
-                    w, w.select(kind.type, parent=str(rid)), lambda r: render_resource(w, r), query
+                    w,
+                    w.select(kind.type, parent=str(rid)),
+                    lambda r: render_resource(w, r, view="list"),
+                    query,
                 )
             return self._action(w, method, rid, action, query, body)
         kind = self._kind(namespace, tuple(tail[0::2]))
@@ -308,19 +323,7 @@ class EmulatorApp:
                 raise errors.InvalidRequestBody("tags must be an object.", target="tags")
             created = rec is None
             if rec is None:
-                rec = {
-                    "id": gid,
-                    "type": RG_TYPE,
-                    "group": group,
-                    "name": group,
-                    "parent": None,
-                    "location": location,
-                    "state": "Succeeded",
-                    "pending": None,
-                    "etag": None,
-                    "guid": str(uuid.uuid4()),
-                    "body": {},
-                }
+                rec = new_group_record(sub, group, location)
             elif normalize_location(rec["location"]) != location:
                 raise errors.InvalidResourceGroupLocation(location, rec["location"])
             rec["body"] = {"tags": tags} if tags is not None else {}
@@ -435,11 +438,16 @@ class EmulatorApp:
             rec["id"] = str(rid)
         rec["body"] = stored
         rec["state"] = "Succeeded"
-        if kind.synchronous:  # the spec declares no long-running operation
+        if kind.synchronous:  # done in the request (the spec declares no LRO)
             rec["pending"] = None
             kind.after_put(w, rec, old)
             w.put(rec)
-            return Response(201 if old is None else 200, render_resource(w, rec))
+            headers = {}
+            if kind.announces_operation:  # Azure names an operation all the same
+                async_url, _ = w.op_urls(w.finished(rec, "put"))
+                headers["Azure-AsyncOperation"] = async_url
+            body = render_resource(w, rec, view="put")
+            return Response(201 if old is None else 200, body, headers)
         transient = kind.creating_state if old is None else kind.updating_state
         op = w.start(rec, "put", kind.create_duration(w, rec, old), transient)
         kind.after_put(w, rec, old)
@@ -447,7 +455,7 @@ class EmulatorApp:
         async_url, _ = w.op_urls(op)
         return Response(
             201 if old is None else 200,
-            render_resource(w, rec),
+            render_resource(w, rec, view="put"),
             {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])},
         )
 

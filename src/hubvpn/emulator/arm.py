@@ -20,15 +20,17 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.store import Record, Tx
+from hubvpn.emulator.types import RESOURCE_GROUP
 
 Body = dict[str, Any]
+View = Literal["get", "list", "put"]  # which answer a resource is rendered for
 Action = Callable[["World", Record, Body], tuple[Body, float]]
 
-RG_TYPE = "Microsoft.Resources/resourceGroups"
+RG_TYPE = RESOURCE_GROUP
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,9 @@ class Settings:
     speed: float = 180.0  # Azure seconds per wall second: a 30-minute gateway takes 10 s
     faults: Faults = field(default_factory=Faults)
     latency_ms: float = 0.0
+    # Azure creates NetworkWatcher_<region> in NetworkWatcherRG on a region's first VNet
+    # write unless the subscription opted out (HUBVPN_EMULATOR_NO_AUTO_WATCHER=1: False).
+    auto_network_watcher: bool = True
 
     def __post_init__(self) -> None:
         self.dice = random.Random(self.faults.seed)
@@ -235,6 +240,21 @@ class World:
         self.tx.put_operation(op)
         return op
 
+    def finished(self, rec: Record, kind: str) -> Record:
+        """An operation on ``rec`` that ended Succeeded as it began (a synchronous PUT)."""
+        op = {
+            "name": str(uuid.uuid4()),
+            "resource": rec["id"],
+            "namespace": rec["type"].split("/")[0],
+            "location": rec.get("location") or "global",
+            "kind": kind,
+            "start": self.now,
+            "until": self.now,
+            "status": "Succeeded",
+        }
+        self.tx.put_operation(op)
+        return op
+
     def op_urls(self, op: Record) -> tuple[str, str]:
         """(Azure-AsyncOperation, Location) URLs of an operation."""
         sub = parse_subscription(op["resource"])
@@ -299,7 +319,10 @@ class Kind:
     updating_state: ClassVar[str] = "Updating"
     has_location: ClassVar[bool] = True
     synchronous: ClassVar[bool] = False  # PUT completes in the response (no LRO)
+    announces_operation: ClassVar[bool] = False  # ...yet answers an Azure-AsyncOperation
     actions: ClassVar[dict[str, Action]] = {}
+    # Properties Azure leaves out of some answers (e.g. runtime fields of a LIST).
+    omit: ClassVar[dict[View, tuple[str, ...]]] = {}
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         """Check a PUT body; return the stored representation (``properties`` etc.)."""
@@ -323,6 +346,23 @@ def body_copy(rec: Record) -> Body:
     """A deep copy of a record's stored representation, to render from."""
     out: Body = copy.deepcopy(rec["body"])
     return out
+
+
+def new_group_record(subscription: str, group: str, location: str) -> Record:
+    """A resource group as the store keeps it (tags go in ``body``)."""
+    return {
+        "id": group_id(subscription, group),
+        "type": RG_TYPE,
+        "group": group,
+        "name": group,
+        "parent": None,
+        "location": location,
+        "state": "Succeeded",
+        "pending": None,
+        "etag": None,
+        "guid": str(uuid.uuid4()),
+        "body": {},
+    }
 
 
 def new_record(rid: ResourceId, location: str | None) -> Record:

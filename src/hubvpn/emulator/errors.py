@@ -22,10 +22,16 @@ from typing import Any
 
 
 class ArmError(Exception):
-    """An error answered with ARM's envelope."""
+    """An error answered with ARM's envelope. ``code`` is the wire code: the class
+    name unless the class sets another (set for every subclass when it is defined)."""
 
     status = 400
     code = "BadRequest"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = cls.__name__
 
     def __init__(self, message: str, *, target: str | None = None) -> None:
         super().__init__(message)
@@ -35,16 +41,12 @@ class ArmError(Exception):
     def envelope(self) -> dict[str, Any]:
         return {
             "error": {
-                "code": type(self).code_name(),
+                "code": self.code,
                 "message": self.message,
                 "target": self.target,
                 "details": [],
             }
         }
-
-    @classmethod
-    def code_name(cls) -> str:
-        return cls.__dict__.get("code") or cls.__name__
 
 
 def _short(resource_id: str) -> str:
@@ -150,14 +152,6 @@ class LocationRequired(ArmError):
 
     def __init__(self) -> None:
         super().__init__("The location property is required for this definition.")
-
-
-class LocationNotAvailableForResourceType(ArmError):
-    def __init__(self, location: str, resource_type: str) -> None:
-        super().__init__(
-            f"The provided location '{location}' is not available for resource type "
-            f"'{resource_type}'."
-        )
 
 
 class InvalidRequestBody(ArmError):
@@ -308,10 +302,11 @@ class InUseVirtualNetworkGatewayCannotBeDeleted(ArmError):
 
 
 class NetworkWatcherCountLimitReached(ArmError):
-    def __init__(self, location: str) -> None:
+    """Wording as Azure answers it (azure-facts.md, "As recorded")."""
+
+    def __init__(self) -> None:
         super().__init__(
-            f"Cannot create more than 1 network watchers for this subscription in this region "
-            f"({location})."
+            "Cannot create more than 1 network watchers for this subscription in this region."
         )
 
 
@@ -432,6 +427,28 @@ class VmssVpnGatewayPublicIpsMustHaveZonesConfigured(ArmError):
         )
 
 
+class LocationNotSupportAvailabilityZones(ArmError):
+    """Zones asked for in a region without them. Code and wording as Azure answered
+    (aztfmod/terraform-azurerm-caf#1744, Azure/ALZ-Bicep#981, both for ukwest)."""
+
+    def __init__(self, resource_type: str, name: str, location: str) -> None:
+        super().__init__(
+            f"The resource '{resource_type}/{name}' does not support availability zones at "
+            f"location '{location}'."
+        )
+
+
+class InvalidAvailabilityZone(ArmError):
+    """A zone the region does not have. Code and wording as Azure answered
+    (hashicorp/terraform-provider-azurerm#6296, westeurope)."""
+
+    def __init__(self, zone: str, resource_type: str, name: str, location: str) -> None:
+        super().__init__(
+            f"The zone(s) '{zone}' for resource '{resource_type}/{name}' is not supported. "
+            f"The supported zones for location '{location}' are '1,2,3'"
+        )
+
+
 class PublicIpMustBeStatic(ArmError):
     """A Standard public IP must be Static (Azure rule; code is ours)."""
 
@@ -443,6 +460,17 @@ class InvalidGatewaySize(ArmError):
     def __init__(self, sku: str, allowed: str) -> None:
         super().__init__(
             f"The gateway size '{sku}' is invalid for a VPN gateway. Allowed sizes: {allowed}."
+        )
+
+
+class VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration(ArmError):
+    """A SKU the generation does not have (about-gateway-skus). Code and wording as Azure
+    answered (azure-facts.md, "As recorded")."""
+
+    def __init__(self, sku: str, generation: str) -> None:
+        super().__init__(
+            f"The Virtual Network Gateway Sku {sku} cannot be used when "
+            f"VirtualNetworkVpnGatewayGeneration is set to {generation}."
         )
 
 
@@ -494,11 +522,6 @@ class ConnectionGatewaysInDifferentRegion(ArmError):
             f"Connection {conn}: the virtual network gateway and the local network gateway must "
             "be in the same region as the connection."
         )
-
-
-class SubnetNotFoundForIpConfiguration(ArmError):
-    def __init__(self, subnet_id: str) -> None:
-        super().__init__(f"Subnet {subnet_id} referenced by an IP configuration was not found.")
 
 
 class PrivateIPAddressNotInSubnet(ArmError):
@@ -577,22 +600,34 @@ class InvalidParameter(ArmError):
         super().__init__(message, target=target)
 
 
-class OperationNotAllowed(ArmError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-
-
 # ------------------------------------------------------------ injected faults
 
 
 class TooManyRequests(ArmError):
+    """An injected 429 (HUBVPN_EMULATOR_FAULTS throttle=P)."""
+
     status = 429
     code = "SubscriptionRequestsThrottled"
+    retry_after_s: float | None = None  # None: the app's default hint
 
     def __init__(self) -> None:
         super().__init__(
             "Number of requests for subscription exceeded the limit. Please try again later."
         )
+
+
+class SubscriptionRequestsThrottled(TooManyRequests):
+    """ARM's token bucket is empty (limits.py). Code and wording: Microsoft Learn,
+    "Troubleshoot the TooManyRequestsReceived or SubscriptionRequestsThrottled error code"."""
+
+    def __init__(self, subscription: str, bucket: str, retry_after_s: float) -> None:
+        ArmError.__init__(
+            self,
+            f"Number of {bucket.removesuffix('s')} requests for subscription '{subscription}' "
+            f"exceeded the limit for the token bucket. Please try again after "
+            f"'{max(1, round(retry_after_s))}' seconds.",
+        )
+        self.retry_after_s = retry_after_s
 
 
 class InternalServerError(ArmError):

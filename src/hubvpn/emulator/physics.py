@@ -4,19 +4,30 @@ Builds a ``routing.Network`` from the world (names are lower-cased ARM ids)
 and answers, in Azure's response shapes, connection status, BGP peer status,
 learned and advertised routes, NIC effective routes and connectivity checks.
 
-The network and every answer are computed once per state of the world
-(``Tx.memo``, emptied by any write) and handed out as copies.
+Tunnels lag provisioning, as recorded on Azure (azure-facts.md "As recorded":
+connectionStatus Unknown right after a connection's operation Succeeds, the BGP
+session up about a minute later): a connection shows Unknown while it provisions and
+for ``IKE_S`` after, then Connecting; its tunnel counts as up ``TUNNEL_S`` after its
+provisioning ended (Connected once both ends are up) and its BGP session ``BGP_S``
+after; learned and effective routes follow the BGP sessions. These moments are fixed
+at the PUT, in Azure seconds at the writer's speed (``Connection.after_put``).
+
+The network and every answer are computed once per state of the world (``Tx.memo``,
+emptied by any write) and per *phase*: how many of those moments have passed.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
-from hubvpn.emulator.resources.network import (
+from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
+from hubvpn.emulator.store import Record, clone
+from hubvpn.emulator.types import (
     CONNECTION,
     GATEWAY,
     LOCAL_GATEWAY,
@@ -27,11 +38,13 @@ from hubvpn.emulator.resources.network import (
     SUBNET,
     VNET,
 )
-from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
-from hubvpn.emulator.store import Record, clone
 
 SSH_PORT = 22
 T = TypeVar("T")
+IKE_S = 15.0  # Azure seconds after provisioning: Unknown, then Connecting
+TUNNEL_S = 30.0  # ... until the tunnel is up at this end
+BGP_S = 60.0  # ... and the BGP session over it ("about a minute")
+TUNNEL, BGP = "tunnelAt", "bgpAt"  # record fields: wall times of those moments
 
 
 def _shared(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
@@ -57,12 +70,28 @@ def _ref(value: Any) -> str:
     return str(value["id"]).lower() if isinstance(value, dict) and "id" in value else ""
 
 
-def build_network(w: World) -> routing.Network:
-    """Everything the routing model needs, from what exists (ready or not)."""
-    return _shared(w, ("network",), lambda: _build_network(w))
+def _phase(w: World, moment: str) -> int:
+    """How many connections' ``moment`` (TUNNEL or BGP) has passed: the network changes
+    only when this does."""
+    moments = _shared(
+        w, ("moments", moment), lambda: sorted(c.get(moment, 0.0) for c in w.select(CONNECTION))
+    )
+    return bisect.bisect_right(moments, w.now)
 
 
-def _build_network(w: World) -> routing.Network:
+def build_network(w: World, moment: str = BGP) -> routing.Network:
+    """Everything the routing model needs, from what exists (ready or not). A connection
+    is ready once its ``moment`` has passed: TUNNEL for its status, BGP for routes."""
+    phase = _phase(w, moment)
+    return _shared(w, ("network", moment, phase), lambda: _build_network(w, moment))
+
+
+def _answer(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """A routing answer (over the BGP network), once per state and phase; a copy."""
+    return _memo(w, (*key, _phase(w, BGP)), compute)
+
+
+def _build_network(w: World, moment: str) -> routing.Network:
     vnets = []
     for vnet in w.select(VNET):
         subnets = tuple(
@@ -112,7 +141,7 @@ def _build_network(w: World) -> routing.Network:
         route_tables=tables,
         gateways=tuple(_gateway(w, g) for g in w.select(GATEWAY)),
         local_network_gateways=tuple(_local_gateway(g) for g in w.select(LOCAL_GATEWAY)),
-        connections=tuple(_connection(w, c) for c in w.select(CONNECTION)),
+        connections=tuple(_connection(w, c, moment) for c in w.select(CONNECTION)),
         nics=tuple(_nic(w, n) for n in w.select(NIC)),
     )
 
@@ -146,7 +175,7 @@ def _local_gateway(rec: Record) -> routing.LocalNetworkGateway:
     )
 
 
-def _connection(w: World, rec: Record) -> routing.Connection:
+def _connection(w: World, rec: Record, moment: str) -> routing.Connection:
     props = rec["body"]["properties"]
     key = w.tx.get_secret(rec["id"]) or ""
     return routing.Connection(
@@ -155,7 +184,7 @@ def _connection(w: World, rec: Record) -> routing.Connection:
         local_network_gateway=_ref(props["localNetworkGateway2"]),
         enable_bgp=bool(props.get("enableBgp")),
         shared_key_digest=hashlib.sha256(key.encode()).hexdigest(),
-        ready=_ready(rec),
+        ready=_ready(rec) and w.now >= rec.get(moment, 0.0),
     )
 
 
@@ -178,18 +207,31 @@ def _nic(w: World, rec: Record) -> routing.NetworkInterface:
 
 
 def connection_status(w: World, rec: Record) -> str:
-    """Azure's connectionStatus; while the connection itself provisions, IKE is
-    negotiating: Connecting (then Connected once both sides are up)."""
+    """Azure's connectionStatus: Unknown while provisioning and just after, Connecting
+    until this end's tunnel is up, then what the routing model says (Connected once both
+    ends are up with one key, NotConnected otherwise)."""
     rid = rec["id"].lower()
-    status = _memo(w, ("status", rid), lambda: routing.connection_status(build_network(w), rid))
+    if rec.get("pending") or w.now < rec.get("ikeAt", 0.0):
+        return "Unknown"
+    phase = _phase(w, TUNNEL)
+    status = _memo(
+        w,
+        ("status", rid, phase),
+        lambda: routing.connection_status(build_network(w, TUNNEL), rid),
+    )
+    return "Connecting" if status == "Unknown" else status
+
+
+def schedule_tunnel(w: World, rec: Record) -> None:
+    """Fix, at a connection's PUT, when IKE starts, the tunnel and BGP come up."""
     pending = rec.get("pending")
-    if status == "Unknown" and pending and pending["kind"] == "put":
-        return "Connecting"
-    return status
+    done = pending["until"] if pending else w.now
+    for field, azure_s in (("ikeAt", IKE_S), (TUNNEL, TUNNEL_S), (BGP, BGP_S)):
+        rec[field] = done + w.settings.wall_s(azure_s)
 
 
 def bgp_peer_status(w: World, rec: Record) -> list[dict[str, Any]]:
-    return _memo(w, ("bgp", rec["id"].lower()), lambda: _bgp_peer_status(w, rec))
+    return _answer(w, ("bgp", rec["id"].lower()), lambda: _bgp_peer_status(w, rec))
 
 
 def _bgp_peer_status(w: World, rec: Record) -> list[dict[str, Any]]:
@@ -229,7 +271,7 @@ def _gateway_routes(routes: tuple[routing.GatewayRoute, ...]) -> list[dict[str, 
 
 def learned_routes(w: World, rec: Record) -> list[dict[str, Any]]:
     rid = rec["id"].lower()
-    return _memo(
+    return _answer(
         w,
         ("learned", rid),
         lambda: _gateway_routes(routing.learned_routes(build_network(w), rid)),
@@ -238,7 +280,7 @@ def learned_routes(w: World, rec: Record) -> list[dict[str, Any]]:
 
 def advertised_routes(w: World, rec: Record, peer: str) -> list[dict[str, Any]]:
     rid = rec["id"].lower()
-    return _memo(
+    return _answer(
         w,
         ("advertised", rid, peer),
         lambda: _gateway_routes(routing.advertised_routes(build_network(w), rid, peer)),
@@ -246,7 +288,7 @@ def advertised_routes(w: World, rec: Record, peer: str) -> list[dict[str, Any]]:
 
 
 def effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
-    return _memo(w, ("effective", nic["id"].lower()), lambda: _effective_routes(w, nic))
+    return _answer(w, ("effective", nic["id"].lower()), lambda: _effective_routes(w, nic))
 
 
 def _effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
@@ -266,7 +308,7 @@ def _effective_routes(w: World, nic: Record) -> list[dict[str, Any]]:
 def connectivity(w: World, source_nic: Record, address: str, port: int) -> dict[str, Any]:
     """Network Watcher connectivityCheck: the routing model's trace, in Azure's shape."""
     nic = source_nic["id"].lower()
-    return _memo(w, ("trace", nic, address, port), lambda: _connectivity(w, nic, address, port))
+    return _answer(w, ("trace", nic, address, port), lambda: _connectivity(w, nic, address, port))
 
 
 def _names(w: World) -> dict[str, str]:

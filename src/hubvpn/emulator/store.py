@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS requests (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, method TEXT NOT NULL,
     path TEXT NOT NULL, status INTEGER NOT NULL, ms REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('version', 'initial');
 """
 
@@ -268,6 +269,17 @@ class Tx:
         )
         self.dirty = True
 
+    # request limits (limits.py): not part of the world, so no new version ---
+    def get_bucket(self, key: str) -> tuple[float, float] | None:
+        row = self._conn.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,))
+        found = row.fetchone()
+        return None if found is None else (float(found[0]), float(found[1]))
+
+    def put_bucket(self, key: str, tokens: float, at: float) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO buckets (key, tokens, at) VALUES (?, ?, ?)", (key, tokens, at)
+        )
+
     # secrets (pre-shared keys): never part of a record, never logged ------
     def get_secret(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM secrets WHERE key = ?", (key.lower(),))
@@ -350,7 +362,7 @@ class Store:
         conn = self._connect()
         with self._lock:
             conn.execute("BEGIN IMMEDIATE")
-            for table in ("resources", "operations", "secrets", "requests"):
+            for table in ("resources", "operations", "secrets", "requests", "buckets"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (uuid.uuid4().hex,))
             conn.execute("COMMIT")

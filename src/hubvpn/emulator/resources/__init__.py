@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from hubvpn.emulator.arm import Body, Kind, World, provisioning_state
+from hubvpn.emulator.arm import Body, Kind, View, World, provisioning_state
 from hubvpn.emulator.resources import compute, network, vpn, watcher
 from hubvpn.emulator.store import Record
 
@@ -36,8 +36,9 @@ def kind_of(rec: Record) -> Kind:
     return KINDS[rec["type"].lower()]
 
 
-def render_resource(w: World, rec: Record) -> Body:
-    """A resource as ARM answers GET: identity, etag, location, tags, properties."""
+def render_resource(w: World, rec: Record, *, view: View = "get") -> Body:
+    """A resource as ARM answers GET (or a LIST, or a PUT: ``view``, see ``Kind.omit``):
+    identity, etag, location, tags, properties."""
     kind = kind_of(rec)
     out: Body = {"name": rec["name"], "id": rec["id"], "etag": rec["etag"], "type": rec["type"]}
     if kind.has_location and rec.get("location") is not None:
@@ -51,5 +52,7 @@ def render_resource(w: World, rec: Record) -> Body:
             out[field] = body[field]
     props = body.get("properties", {})
     props["provisioningState"] = provisioning_state(rec)
+    for field in kind.omit.get(view, ()):
+        props.pop(field, None)
     out["properties"] = props
     return out

@@ -13,10 +13,10 @@ from typing import Any
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type
-from hubvpn.emulator.resources.network import NIC, VM, props_of, vm_of_nic
+from hubvpn.emulator.resources.network import props_of, vm_of_nic
 from hubvpn.emulator.store import Record
+from hubvpn.emulator.types import EXTENSION, NIC, VM
 
-EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
 NETWORK_WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux")
 
 # Names Azure refuses as adminUsername on Linux (documented list, abridged).

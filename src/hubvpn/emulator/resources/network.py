@@ -13,7 +13,7 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from hubvpn.emulator import errors
+from hubvpn.emulator import errors, regions
 from hubvpn.emulator.arm import (
     Body,
     Kind,
@@ -23,23 +23,22 @@ from hubvpn.emulator.arm import (
     expect_type,
     new_record,
     parse_id,
+    parse_subscription,
 )
 from hubvpn.emulator.store import Record
-
-VNET = "Microsoft.Network/virtualNetworks"
-SUBNET = "Microsoft.Network/virtualNetworks/subnets"
-PEERING = "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
-PUBLIC_IP = "Microsoft.Network/publicIPAddresses"
-NSG = "Microsoft.Network/networkSecurityGroups"
-ROUTE_TABLE = "Microsoft.Network/routeTables"
-ROUTE = "Microsoft.Network/routeTables/routes"
-NIC = "Microsoft.Network/networkInterfaces"
-BASTION = "Microsoft.Network/bastionHosts"
-WATCHER = "Microsoft.Network/networkWatchers"
-GATEWAY = "Microsoft.Network/virtualNetworkGateways"
-LOCAL_GATEWAY = "Microsoft.Network/localNetworkGateways"
-CONNECTION = "Microsoft.Network/connections"
-VM = "Microsoft.Compute/virtualMachines"
+from hubvpn.emulator.types import (
+    BASTION,
+    GATEWAY,
+    NIC,
+    NSG,
+    PEERING,
+    PUBLIC_IP,
+    ROUTE,
+    ROUTE_TABLE,
+    SUBNET,
+    VM,
+    VNET,
+)
 
 NEXT_HOP_TYPES = ("VirtualNetworkGateway", "VnetLocal", "Internet", "VirtualAppliance", "None")
 
@@ -188,6 +187,9 @@ class VirtualNetwork(Kind):
                         )
 
     def after_put(self, w: World, rec: Record, old: Record | None) -> None:
+        from hubvpn.emulator.resources.watcher import ensure_region_watcher
+
+        ensure_region_watcher(w, parse_subscription(rec["id"]), rec["location"])
         subnets = rec["body"]["properties"].pop("_subnets")
         wanted = {s["name"].lower(): s for s in subnets}
         for existing in w.select(SUBNET, parent=rec["id"]):
@@ -464,6 +466,7 @@ class PublicIPAddress(Kind):
         if sku_name == "Standard" and method != "Static":
             raise errors.PublicIpMustBeStatic(str(rid))
         zones = expect_type(body.get("zones", []), list, "zones") or []
+        check_zones(rid, zones, str(body.get("location")))
         if old is not None:
             if old["body"]["sku"]["name"] != sku_name:
                 raise errors.PropertyChangeNotAllowed("sku")
@@ -502,6 +505,17 @@ class PublicIPAddress(Kind):
         user = public_ip_user(w, rec["id"])
         if user is not None:
             raise errors.PublicIPAddressCannotBeDeleted(rec["id"], user)
+
+
+def check_zones(rid: ResourceId, zones: list[Any], location: str) -> None:
+    """Zonal resources only where the region has zones (regions.py), and only its zones."""
+    if not zones:
+        return
+    if regions.has_zones(location) is False:
+        raise errors.LocationNotSupportAvailabilityZones(rid.type, rid.name, location)
+    for zone in zones:
+        if str(zone) not in regions.ZONES:
+            raise errors.InvalidAvailabilityZone(str(zone), rid.type, rid.name, location)
 
 
 def allocate_public_ip(w: World, rid: str) -> str:

@@ -13,24 +13,20 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import string
-from typing import Any
+from typing import Any, ClassVar
 
 from hubvpn.emulator import errors, physics
 from hubvpn.emulator.arm import (
     Body,
     Kind,
     ResourceId,
+    View,
     World,
     body_copy,
     expect_type,
     provisioning_state,
 )
 from hubvpn.emulator.resources.network import (
-    CONNECTION,
-    GATEWAY,
-    LOCAL_GATEWAY,
-    PUBLIC_IP,
-    SUBNET,
     gateway_in_vnet,
     props_of,
     public_ip_user,
@@ -38,11 +34,41 @@ from hubvpn.emulator.resources.network import (
     subnet_prefix,
 )
 from hubvpn.emulator.store import Record
+from hubvpn.emulator.types import CONNECTION, GATEWAY, LOCAL_GATEWAY, PUBLIC_IP, SUBNET
 
 AZ_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 NON_AZ_SKUS = ("VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5")
 LEGACY_SKUS = ("Basic", "Standard", "HighPerformance")
 ALL_SKUS = AZ_SKUS + NON_AZ_SKUS + LEGACY_SKUS
+# Microsoft Learn, about-gateway-skus ("Gateway SKUs by performance", 2026): which SKUs
+# exist in which generation. VpnGw1(AZ) only in Generation1, VpnGw4-5(AZ) only in
+# Generation2; the legacy SKUs predate generations (Generation1).
+GENERATIONS = {
+    "Generation1": frozenset(
+        {"VpnGw1", "VpnGw2", "VpnGw3", "VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", *LEGACY_SKUS}
+    ),
+    "Generation2": frozenset(
+        {"VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ"}
+    ),
+}
+
+
+def gateway_generation(sku: str, asked: Any, old: Record | None) -> str:
+    """The generation a gateway gets: the one asked if the SKU exists in it; when none is
+    asked, the one it has, else Generation1 where the SKU exists there (Azure's default)."""
+    if asked in (None, "None"):
+        if old is not None:
+            return str(old["body"]["properties"]["vpnGatewayGeneration"])
+        return "Generation1" if sku in GENERATIONS["Generation1"] else "Generation2"
+    if asked not in GENERATIONS:
+        raise errors.InvalidRequestBody(
+            f"vpnGatewayGeneration '{asked}' is invalid.",
+            target="properties.vpnGatewayGeneration",
+        )
+    if sku not in GENERATIONS[asked]:
+        raise errors.VirtualNetworkGatewaySkuCannotBeCreatedForSpecifiedVmGeneration(sku, asked)
+    return str(asked)
+
 
 AZURE_RESERVED_ASNS = {8074, 8075, 12076, 65515, 65517, 65518, 65519, 65520}
 IANA_RESERVED_ASN_RANGES = (
@@ -109,6 +135,7 @@ class VirtualNetworkGateway(Kind):
             old is None or old["body"]["properties"]["sku"]["name"] != sku_name
         ):
             raise errors.NonAzVpnGatewaySkuDeprecated(sku_name)
+        generation = gateway_generation(sku_name, props.get("vpnGatewayGeneration"), old)
         enable_bgp = bool(props.get("enableBgp", False))
         active_active = bool(props.get("activeActive", False))
         if sku_name == "Basic" and enable_bgp:
@@ -178,7 +205,7 @@ class VirtualNetworkGateway(Kind):
                 "activeActive": active_active,
                 "ipConfigurations": out_configs,
                 "bgpSettings": bgp_settings,
-                "vpnGatewayGeneration": props.get("vpnGatewayGeneration", "Generation1"),
+                "vpnGatewayGeneration": generation,
                 "enablePrivateIpAddress": bool(props.get("enablePrivateIpAddress", False)),
                 "disableIPSecReplayProtection": False,
                 "enableBgpRouteTranslationForNat": False,
@@ -392,6 +419,14 @@ class Connection(Kind):
     create_s = 120.0
     update_s = 60.0
     delete_s = 60.0
+    # As recorded (Azure/azure-sdk-assets, net/.../GatewayOperationsTests/
+    # VirtualNetworkGatewayConnectionWithBgpTest.json): a GET carries sharedKey,
+    # connectionStatus and the byte counters; a LIST carries the byte counters only;
+    # the PUT's answer has no connectionStatus yet.
+    omit: ClassVar[dict[View, tuple[str, ...]]] = {
+        "list": ("sharedKey", "connectionStatus", "tunnelConnectionStatus"),
+        "put": ("connectionStatus", "tunnelConnectionStatus"),
+    }
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)
@@ -472,6 +507,7 @@ class Connection(Kind):
             key = secrets.token_urlsafe(24)  # Azure generates one when none is given
         if key is not None:
             w.tx.put_secret(rec["id"], key)
+        physics.schedule_tunnel(w, rec)
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
@@ -481,13 +517,12 @@ class Connection(Kind):
             # The spec types these as full resources; Azure answers the id only.
             props[ref] = {"id": props[ref]["id"], "properties": {}}
         status = physics.connection_status(w, rec)
+        props["sharedKey"] = w.tx.get_secret(rec["id"]) or ""
         props["connectionStatus"] = status
         props["ingressBytesTransferred"] = 0
         props["egressBytesTransferred"] = 0
-        props["tunnelConnectionStatus"] = (
-            []
-            if status != "Connected"
-            else [
+        if status == "Connected":  # absent until a tunnel is up, as recorded
+            props["tunnelConnectionStatus"] = [
                 {
                     "tunnel": rec["name"],
                     "connectionStatus": "Connected",
@@ -495,7 +530,6 @@ class Connection(Kind):
                     "egressBytesTransferred": 0,
                 }
             ]
-        )
         return out
 
 

@@ -11,10 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from hubvpn.emulator import errors, physics
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, expect_type, provisioning_state
+from hubvpn.emulator.arm import (
+    Body,
+    Kind,
+    ResourceId,
+    World,
+    expect_type,
+    group_id,
+    new_group_record,
+    new_record,
+    provisioning_state,
+)
 from hubvpn.emulator.resources.compute import has_network_watcher_agent
-from hubvpn.emulator.resources.network import VM, WATCHER, NetworkInterface, props_of, vm_of_nic
-from hubvpn.emulator.store import Record
+from hubvpn.emulator.resources.network import NetworkInterface, props_of, vm_of_nic
+from hubvpn.emulator.store import Record, utc_iso
+from hubvpn.emulator.types import VM, WATCHER
 
 CONNECTIVITY_CHECK_S = 30.0  # Azure runs probes for tens of seconds
 EFFECTIVE_ROUTES_S = 10.0
@@ -22,15 +33,53 @@ EFFECTIVE_ROUTES_S = 10.0
 
 class NetworkWatcherKind(Kind):
     type = WATCHER
-    synchronous = True  # NetworkWatchers_CreateOrUpdate is not a long-running operation
+    # NetworkWatchers_CreateOrUpdate is no long-running operation in the spec, but Azure
+    # answers 201 with Azure-AsyncOperation and a Succeeded body (azure-facts.md).
+    synchronous = True
+    announces_operation = True
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        if old is None:
-            for other in w.select(WATCHER):
-                if other.get("location") == body.get("location"):
-                    raise errors.NetworkWatcherCountLimitReached(str(body.get("location")))
+        if old is None and region_watcher(w, rid.subscription, str(body.get("location"))):
+            raise errors.NetworkWatcherCountLimitReached()
         props = props_of(body, self.type)
         return {"properties": {k: v for k, v in props.items() if k != "provisioningState"}}
+
+
+WATCHER_GROUP = "NetworkWatcherRG"
+
+
+def region_watcher(w: World, subscription: str, location: str) -> Record | None:
+    """The subscription's watcher in a region (there is at most one), wherever it lives."""
+    prefix = f"/subscriptions/{subscription}/".lower()
+    for other in w.select(WATCHER):
+        if other["id"].lower().startswith(prefix) and other.get("location") == location:
+            return other
+    return None
+
+
+def ensure_region_watcher(w: World, subscription: str, location: str) -> None:
+    """What Azure does on a VNet write: NetworkWatcher_<region> in NetworkWatcherRG (the
+    group created, untagged, if absent) when the region has no watcher, unless the
+    subscription opted out (``Settings.auto_network_watcher``)."""
+    if not w.settings.auto_network_watcher or region_watcher(w, subscription, location):
+        return
+    gid = group_id(subscription, WATCHER_GROUP)
+    group = w.get(gid)
+    if group is None:
+        w.put(new_group_record(subscription, WATCHER_GROUP, location))
+    elif group.get("pending"):
+        return  # the group is being deleted: Azure would try again on a later write
+    rid = ResourceId(
+        subscription,
+        WATCHER_GROUP,
+        "Microsoft.Network",
+        ("networkWatchers",),
+        (f"NetworkWatcher_{location}",),
+    )
+    rec = new_record(rid, location)
+    rec["createdAt"] = utc_iso(w.now)
+    rec["body"] = {"properties": {}}
+    w.put(rec)
 
 
 def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, float]:

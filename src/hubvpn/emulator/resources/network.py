@@ -292,6 +292,7 @@ class Subnet(Kind):
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
+        out["properties"].setdefault("delegations", [])  # Azure always lists them
         users = ip_configuration_users(w, rec["id"])
         if users:
             out["properties"]["ipConfigurations"] = [{"id": cfg} for cfg, _ in users]
@@ -423,6 +424,11 @@ class VirtualNetworkPeering(Kind):
         props["peeringState"] = state
         props["peeringSyncLevel"] = "FullyInSync" if back is not None else "RemoteNotInSync"
         props["resourceGuid"] = rec["guid"]
+        # Defaults Azure shows when the PUT did not set them (recorded: go armnetwork
+        # TestVirtualNetworkTestSuite, tests/recorded/).
+        props.setdefault("doNotVerifyRemoteGateways", False)
+        props.setdefault("peerCompleteVnets", True)
+        props.setdefault("routeServiceVips", {})
         if remote is not None:
             space = {"addressPrefixes": [str(n) for n in vnet_prefixes(remote)]}
             props["remoteAddressSpace"] = space
@@ -491,7 +497,12 @@ class PublicIPAddress(Kind):
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
-        out["properties"]["resourceGuid"] = rec["guid"]
+        props = out["properties"]
+        props["resourceGuid"] = rec["guid"]
+        props.setdefault("ipTags", [])  # Azure always lists them
+        dns = props.get("dnsSettings")
+        if isinstance(dns, dict) and dns.get("domainNameLabel"):
+            dns["fqdn"] = f"{dns['domainNameLabel']}.{rec['location']}.cloudapp.azure.com"
         user = public_ip_user(w, rec["id"])
         if user is not None:
             out["properties"]["ipConfiguration"] = {"id": user}

@@ -10,6 +10,7 @@ the instance addresses. Connection status, BGP and routes come from
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import secrets
 import string
@@ -234,13 +235,29 @@ class VirtualNetworkGateway(Kind):
         props.pop("_instances", None)
         props["resourceGuid"] = rec["guid"]
         for cfg in props["ipConfigurations"]:
+            cfg["etag"] = rec["etag"]
+            cfg["type"] = f"{GATEWAY}/ipConfigurations"
             cfg["properties"]["provisioningState"] = provisioning_state(rec)
+        for field, value in GATEWAY_COMPUTED.items():  # as recorded Azure shows them
+            props.setdefault(field, copy.deepcopy(value))
         return out
 
     def check_delete(self, w: World, rec: Record) -> None:
         for conn in w.select(CONNECTION):
             if _same(conn, "virtualNetworkGateway1", rec["id"]):
                 raise errors.InUseVirtualNetworkGatewayCannotBeDeleted(rec["id"], conn["id"])
+
+
+# Fields Azure fills in on every gateway it returns, whatever the PUT sent
+# (recording: go armnetwork TestVirtualNetworkGatewayTestSuite, tests/recorded/).
+GATEWAY_COMPUTED: dict[str, Any] = {
+    "packetCaptureDiagnosticState": "None",
+    "isMigrateToCSES": False,
+    "natRules": [],
+    "virtualNetworkGatewayPolicyGroups": [],
+    "allowRemoteVnetTraffic": False,
+    "allowVirtualWanTraffic": False,
+}
 
 
 def _without_radius_secrets(config: Body) -> Body:

@@ -1,0 +1,116 @@
+"""The one table of known differences between the emulator and recorded Azure.
+
+Each row names a resource type, what differs (``status``, ``lro``, ``error``, a key
+``path``, or ``*`` for all of them), a pattern of the recorded value (or key path) it
+excuses (fnmatch: ``*`` any text), the reason, and optionally the recordings it holds for.
+The replay test leaves excused differences out of its score; ``docs/azure-differences.md``
+is this table rendered (``render()``) and a test keeps the two equal. ``state`` is
+``accepted`` (the emulator stays so, for the reason given) or ``EMU`` (another change is
+fixing it; the row goes when that lands).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+ACCEPTED = "accepted"
+BEING_FIXED = "EMU"
+
+
+@dataclass(frozen=True)
+class Difference:
+    type: str
+    what: str  # status | lro | error | path
+    pattern: str  # the recorded value (or key path) excused, fnmatch syntax
+    reason: str
+    state: str = ACCEPTED
+    method: str | None = None  # only requests of this method (RESULT: a POST's final answer)
+    source: str = "*"  # only recordings whose path matches (fnmatch)
+
+    def matches(self, value: str) -> bool:
+        return fnmatchcase(value, self.pattern)
+
+
+N = "Microsoft.Network"
+VNET = f"{N}/virtualNetworks"
+GATEWAY = f"{N}/virtualNetworkGateways"
+
+PIP = f"{N}/publicIPAddresses"
+CONNECTION = f"{N}/connections"
+FIXTURES = "azure-sdk-assets/*"
+MODERNISED = (
+    "modernised request: the recording created a Basic, dynamic, non-zonal address (retired "
+    "by Azure); the fixture asks for a Standard, static, zone-redundant one, so Azure's answer "
+    "to it would carry these too"
+)
+
+DIFFERENCES: tuple[Difference, ...] = (
+    Difference(PIP, "path", "zones", MODERNISED, source=FIXTURES),
+    Difference(PIP, "path", "properties.ipAddress", MODERNISED, source=FIXTURES),
+    Difference(
+        GATEWAY,
+        "path",
+        "*properties.vpnClientConfiguration*",
+        "Azure returns an empty point-to-site configuration in PUT/PATCH answers and lists "
+        "(not in GET); the emulator never shows one that was not sent (hubvpn configures no "
+        "point-to-site)",
+    ),
+    Difference(
+        GATEWAY,
+        "path",
+        "properties.bgpSettings.bgpPeeringAddress",
+        "Azure assigns the BGP peering address only once the gateway is provisioned; the "
+        "emulator shows it in the PUT answer already",
+        method="PUT",
+    ),
+    Difference(
+        GATEWAY,
+        "path",
+        "properties.bgpSettings.bgpPeeringAddresses[].tunnelIpAddresses",
+        "Azure shows the tunnel addresses only once the gateway is provisioned; the emulator "
+        "shows them in the PUT answer already",
+        method="PUT",
+    ),
+    Difference(
+        f"{GATEWAY}/connections",
+        "*",
+        "*",
+        "the emulator does not serve VirtualNetworkGateways_ListConnections (hubvpn lists the "
+        "connections of a resource group)",
+    ),
+    Difference(
+        CONNECTION,
+        "*",
+        "*",
+        "Azure accepts enableBgp on a connection whose gateway has BGP disabled; the emulator "
+        "refuses it with 400, so the later reads of that connection answer 404",
+        source="*VirtualNetworkGatewayConnectionWithBgpTest*",
+    ),
+)
+
+
+def render() -> str:
+    """The table as docs/azure-differences.md holds it."""
+    lines = [
+        "# Where the emulator differs from recorded Azure",
+        "",
+        "Generated from `tests/recorded/differences.py` (edit that file, then run",
+        "`python tests/recorded/differences.py > docs/azure-differences.md`). The replay test",
+        "(`tests/recorded/test_replay.py`) leaves these differences out of its fidelity figures;",
+        "every other difference counts against them. State `EMU`: being fixed by a change",
+        "in progress; `accepted`: the emulator stays so, for the reason given.",
+        "",
+        "| resource type | what | recorded value / key path | state | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for row in DIFFERENCES:
+        what = row.what if row.method is None else f"{row.what} ({row.method})"
+        if row.source != "*":
+            what += f" in `{row.source}`"
+        lines.append(f"| `{row.type}` | {what} | `{row.pattern}` | {row.state} | {row.reason} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

@@ -73,6 +73,22 @@ DIFFERENCES: tuple[Difference, ...] = (
         method="PUT",
     ),
     Difference(
+        f"{VNET}*",
+        "path",
+        "*defaultOutboundAccess",
+        "recordings made since 2025 show subnets' defaultOutboundAccess (false) unasked, older "
+        "ones do not; the emulator shows it only when the PUT sets it",
+    ),
+    Difference(
+        f"{N}/networkInterfaces",
+        "lro",
+        "none",
+        "Azure answered this NIC PUT at once (201, Succeeded, no operation header); the "
+        "emulator runs every NIC write as a short operation (Azure-AsyncOperation), which "
+        "clients follow either way",
+        method="PUT",
+    ),
+    Difference(
         f"{GATEWAY}/connections",
         "*",
         "*",

@@ -46,7 +46,7 @@ def render_resource(w: World, rec: Record) -> Body:
     tags = rec["body"].get("tags")
     if tags is not None:
         out["tags"] = copy.deepcopy(tags)
-    for field in ("sku", "zones"):
+    for field in ("sku", "zones", "kind"):
         if field in body:
             out[field] = body[field]
     props = body.get("properties", {})

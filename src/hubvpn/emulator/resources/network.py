@@ -882,7 +882,18 @@ class NetworkInterface(Kind):
         props["resourceGuid"] = rec["guid"]
         for cfg in props["ipConfigurations"]:
             cfg["etag"] = rec["etag"]
+            cfg["type"] = f"{NIC}/ipConfigurations"
             cfg["properties"]["provisioningState"] = "Succeeded"
+        for field, value in NIC_COMPUTED.items():  # as recorded Azure shows them
+            props.setdefault(field, copy.deepcopy(value))
+        dns = props.setdefault("dnsSettings", {})
+        dns.setdefault("dnsServers", [])
+        dns.setdefault("appliedDnsServers", list(dns["dnsServers"]))
+        dns.setdefault(
+            "internalDomainNameSuffix",
+            f"{rec['guid'].replace('-', '')[:26]}.dx.internal.cloudapp.net",
+        )
+        out["kind"] = "Regular"
         vm = vm_of_nic(w, rec["id"])
         if vm is not None:
             props["virtualMachine"] = {"id": vm["id"]}
@@ -896,6 +907,20 @@ class NetworkInterface(Kind):
         vm = vm_of_nic(w, rec["id"])
         if vm is not None:
             raise errors.NicInUse(rec["id"], vm["id"])
+
+
+# Fields Azure fills in on every network interface it returns (recording: go armnetwork
+# TestNetworkInterfaceTestSuite, tests/recorded/).
+NIC_COMPUTED: dict[str, Any] = {
+    "vnetEncryptionSupported": False,
+    "disableTcpStateTracking": False,
+    "hostedWorkloads": [],
+    "tapConfigurations": [],
+    "nicType": "Standard",
+    "allowPort25Out": True,
+    "auxiliaryMode": "None",
+    "auxiliarySku": "None",
+}
 
 
 def vm_of_nic(w: World, nic_id: str) -> Record | None:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from hubvpn.emulator import errors, physics
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, expect_type, provisioning_state
+from hubvpn.emulator.arm import (
+    Body,
+    Kind,
+    ResourceId,
+    World,
+    body_copy,
+    expect_type,
+    provisioning_state,
+)
 from hubvpn.emulator.resources.compute import has_network_watcher_agent
 from hubvpn.emulator.resources.network import VM, WATCHER, NetworkInterface, props_of, vm_of_nic
 from hubvpn.emulator.store import Record
@@ -31,6 +39,11 @@ class NetworkWatcherKind(Kind):
                     raise errors.NetworkWatcherCountLimitReached(str(body.get("location")))
         props = props_of(body, self.type)
         return {"properties": {k: v for k, v in props.items() if k != "provisioningState"}}
+
+    def render(self, w: World, rec: Record) -> Body:
+        out = body_copy(rec)
+        out["properties"]["runningOperationIds"] = []  # as recorded Azure shows it
+        return out
 
 
 def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, float]:

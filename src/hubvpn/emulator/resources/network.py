@@ -778,6 +778,12 @@ class Route(Kind):
             raise errors.ResourceNotFound(ROUTE_TABLE, parent.name, rid.group)
         return {"properties": check_route(props_of(body, self.type), rid.name)}
 
+    def render(self, w: World, rec: Record) -> Body:
+        out = body_copy(rec)
+        # As recorded (go armnetwork TestRouteTableTestSuite): no BGP route overrides this.
+        out["properties"].setdefault("hasBgpOverride", False)
+        return out
+
 
 # --------------------------------------------------------- network interfaces
 

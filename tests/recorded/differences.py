@@ -43,12 +43,38 @@ FIXTURES = "azure-sdk-assets/*"
 MODERNISED = (
     "modernised request: the recording created a Basic, dynamic address (retired by Azure); "
     "the fixture asks for a Standard, static one (zone-redundant for a gateway), so Azure's "
-    "answer to it would carry these too"
+    "answer to it would carry these too (zones, ipAddress, ddosSettings)"
+)
+
+MODERNISED_IPS = (
+    "*/TestVirtualNetworkGatewayTestSuite.json",
+    "*/VirtualNetworkGatewayConnectionWithBgpTest.json",
+    "*/TestPublicIpAddressTestSuite.json",
 )
 
 DIFFERENCES: tuple[Difference, ...] = (
-    Difference(PIP, "path", "*zones", MODERNISED, source=FIXTURES),
-    Difference(PIP, "path", "*properties.ipAddress", MODERNISED, source=FIXTURES),
+    *(
+        Difference(PIP, "path", path, MODERNISED, source=source)
+        for path in ("*zones", "*properties.ipAddress", "*properties.ddosSettings*")
+        for source in MODERNISED_IPS
+    ),
+    Difference(
+        PIP,
+        "path",
+        "properties.ipAddress",
+        "Azure allocates a new static address when the create operation completes; the "
+        "emulator shows it in the PUT answer already",
+        method="PUT",
+    ),
+    Difference(
+        f"{N}/bastionHosts",
+        "path",
+        "properties.*",
+        "the recording holds only the PUT answer of a Basic bastion, without dnsName or the "
+        "feature flags (disableCopyPaste, enableTunneling, ...); the emulator shows them in "
+        "every answer, as the spec's BastionHostPropertiesFormat describes",
+        method="PUT",
+    ),
     Difference(
         GATEWAY,
         "path",

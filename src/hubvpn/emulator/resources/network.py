@@ -500,6 +500,8 @@ class PublicIPAddress(Kind):
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         props.setdefault("ipTags", [])  # Azure always lists them
+        if out.get("sku", {}).get("name") == "Standard":  # as recorded (bastion suite)
+            props.setdefault("ddosSettings", {"protectionMode": "VirtualNetworkInherited"})
         dns = props.get("dnsSettings")
         if isinstance(dns, dict) and dns.get("domainNameLabel"):
             dns["fqdn"] = f"{dns['domainNameLabel']}.{rec['location']}.cloudapp.azure.com"
@@ -666,6 +668,15 @@ class NetworkSecurityGroup(Kind):
             for rule in props.get("securityRules", [])
         ]
         props["defaultSecurityRules"] = default_security_rules(rec["id"])
+        for rule in props["defaultSecurityRules"]:  # as recorded (NSG suite, tests/recorded/)
+            rule["etag"] = rec["etag"]
+            for field in (
+                "sourcePortRanges",
+                "destinationPortRanges",
+                "sourceAddressPrefixes",
+                "destinationAddressPrefixes",
+            ):
+                rule["properties"].setdefault(field, [])
         users = subnets_using(w, "networkSecurityGroup", rec["id"])
         if users:
             props["subnets"] = [{"id": s} for s in users]
@@ -1080,4 +1091,7 @@ class BastionHost(Kind):
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
         out["properties"]["dnsName"] = f"bst-{rec['guid']}.bastion.azure.com"
+        for cfg in out["properties"].get("ipConfigurations", []):  # as recorded (bastion suite)
+            cfg["etag"] = rec["etag"]
+            cfg.setdefault("properties", {})["provisioningState"] = "Succeeded"
         return out

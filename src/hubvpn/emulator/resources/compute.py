@@ -26,6 +26,11 @@ from hubvpn.emulator.store import Record
 
 EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
 NETWORK_WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux")
+# Either agent serves Network Watcher (recorded: a Windows VM's NetworkWatcherAgentWindows
+# answers connectivityCheck, .NET CheckConnectivityVmToInternetTest, tests/recorded/).
+NETWORK_WATCHER_AGENTS = frozenset(
+    {NETWORK_WATCHER_AGENT, ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentWindows")}
+)
 
 # Names Azure refuses as adminUsername on Linux (documented list, abridged).
 RESERVED_ADMIN_NAMES = frozenset(
@@ -256,6 +261,7 @@ def _os_type(props: Body) -> str:
 
 class VirtualMachineExtension(Kind):
     type = EXTENSION
+    has_etag = False  # Azure returns none (recorded; no etag in the Compute spec's model)
     create_s = 60.0
     update_s = 60.0
     delete_s = 60.0
@@ -288,7 +294,7 @@ def has_network_watcher_agent(w: World, vm: Record) -> bool:
     for ext in w.select(EXTENSION, parent=vm["id"]):
         props = ext["body"]["properties"]
         if (
-            (props.get("publisher"), props.get("type")) == NETWORK_WATCHER_AGENT
+            (props.get("publisher"), props.get("type")) in NETWORK_WATCHER_AGENTS
             and ext.get("state") == "Succeeded"
             and not ext.get("pending")
         ):

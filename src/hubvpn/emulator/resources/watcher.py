@@ -8,6 +8,8 @@ effective routes only for a NIC attached to a running VM.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from typing import Any
 
 from hubvpn.emulator import errors, physics
@@ -72,6 +74,7 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
         raise errors.InvalidRequestBody(
             "destination.address or destination.resourceId is required."
         )
+    address = _internet_host(address)
     protocol = body.get("protocol", "Tcp")
     if protocol not in ("Tcp", "Http", "Https", "Icmp"):
         raise errors.InvalidRequestBody(f"protocol '{protocol}' is invalid.", target="protocol")
@@ -80,6 +83,17 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
     if nic is None:
         raise errors.InvalidResourceReference(nic_ref, vm["id"])
     return physics.connectivity(w, nic, address, port), CONNECTIVITY_CHECK_S
+
+
+def _internet_host(address: str) -> str:
+    """A host name (Azure accepts them, e.g. "bing.com" as recorded) stands for a host on the
+    Internet: the emulator has no DNS, so it takes a stable address in 203.0.113.0/24."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        digest = hashlib.sha256(address.lower().encode()).digest()
+        return f"203.0.113.{1 + digest[0] % 254}"
+    return address
 
 
 def _primary_ip(w: World, vm_id: str) -> str | None:

@@ -174,6 +174,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         source="*/CheckConnectivityVmToInternetTest.json",
     ),
     Difference(
+        "Microsoft.Resources/subscriptions",
+        "path",
+        "*",
+        "the emulator's subscription answers id, subscriptionId, displayName and state only "
+        "(no tenantId, policies, tags); hubvpn reads the display name",
+    ),
+    Difference(
         f"{GATEWAY}/connections",
         "*",
         "*",
@@ -182,11 +189,38 @@ DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         CONNECTION,
-        "*",
-        "*",
-        "Azure accepts enableBgp on a connection whose gateway has BGP disabled; the emulator "
-        "refuses it with 400, so the later reads of that connection answer 404",
-        source="*VirtualNetworkGatewayConnectionWithBgpTest*",
+        "path",
+        "value[].properties.*onnectionStatus",
+        "a LIST of connections carries neither connectionStatus nor tunnelConnectionStatus (nor "
+        "sharedKey); a GET of one connection does (the recorded LIST keeps the byte counters)",
+        state=BEING_FIXED,
+        method="GET",
+    ),
+    Difference(
+        CONNECTION,
+        "path",
+        "properties.connectionStatus",
+        "Azure's PUT answer carries no connectionStatus: the tunnel's status appears once the "
+        "connection is provisioned (Unknown first), which the tunnel-lag change models",
+        state=BEING_FIXED,
+        method="PUT",
+    ),
+    Difference(
+        CONNECTION,
+        "path",
+        "properties.tunnelConnectionStatus",
+        "Azure shows tunnelConnectionStatus only once a tunnel exists (not for an Unknown "
+        "connection); the emulator shows an empty list; part of the tunnel-lag change",
+        state=BEING_FIXED,
+    ),
+    Difference(
+        CONNECTION,
+        "path",
+        "properties.sharedKey",
+        "Azure's PUT and GET answers of one connection return its sharedKey (recorded); the "
+        "emulator returns it only from .../sharedkey (the spec marks it x-ms-secret); goes with "
+        "the LIST/GET change",
+        state=BEING_FIXED,
     ),
 )
 

@@ -47,8 +47,9 @@ SPEED = 36000.0  # Azure seconds per wall second: a 30-minute gateway takes 50 m
 MAX_POLLS = 2000  # a bound on each wait, never reached when the emulator is right
 MAX_PAUSE_S = 0.02
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
+SUBSCRIPTION_TYPE = "Microsoft.Resources/subscriptions"
 # The types hubvpn deploys and reads: the targets hold on these.
-USED_TYPES = frozenset({GROUP_TYPE.lower(), *KINDS})
+USED_TYPES = frozenset({GROUP_TYPE.lower(), SUBSCRIPTION_TYPE.lower(), *KINDS})
 _OPERATION_PATH = re.compile(
     r"/providers/[^/]+/locations/[^/]+/(operations|operationresults|\w*operationresults)/",
     re.IGNORECASE,
@@ -109,7 +110,7 @@ def resource_type(uri: str, method: str = "GET") -> str:
     parts = [p for p in urlsplit(uri).path.split("/") if p]
     low = [p.lower() for p in parts]
     if "providers" not in low:
-        return GROUP_TYPE if "resourcegroups" in low else "Microsoft.Resources/subscriptions"
+        return GROUP_TYPE if "resourcegroups" in low else SUBSCRIPTION_TYPE
     at = len(low) - 1 - low[::-1].index("providers")
     rest = parts[at + 1 :]
     if len(rest) < 2:
@@ -256,7 +257,7 @@ class Report:
         head = f"{'resource type':<70}{'n':>5}{'status':>9}{'LRO':>9}{'errors':>11}{'paths':>9}"
         lines = [head, "-" * len(head)]
         for name, s in self.by_type().items():
-            mark = "" if name.lower() in USED_TYPES else " (not emulated)"
+            mark = "" if name.lower() in USED_TYPES else " (outside the targets)"
             lines.append(_row(name + mark, s))
         lines.append("-" * len(head))
         lines.append(_row("overall, types hubvpn uses", self.total()))

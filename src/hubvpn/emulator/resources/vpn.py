@@ -434,16 +434,13 @@ class Connection(Kind):
                 if not _same(old, field, (gateway if field.startswith("virtual") else lng)["id"]):
                     raise errors.PropertyChangeNotAllowed(field)
         enable_bgp = bool(props.get("enableBgp", False))
-        if enable_bgp:
-            if not gateway["body"]["properties"].get("enableBgp"):
-                raise errors.InvalidRequestBody(
-                    f"Connection {rid} has enableBgp but gateway {gateway['id']} has BGP disabled."
-                )
-            if not lng["body"]["properties"].get("bgpSettings"):
-                raise errors.InvalidRequestBody(
-                    f"Connection {rid} has enableBgp but local network gateway {lng['id']} has no "
-                    "bgpSettings."
-                )
+        # Azure accepts enableBgp on a gateway without BGP (no session comes up; recorded:
+        # VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
+        if enable_bgp and not lng["body"]["properties"].get("bgpSettings"):
+            raise errors.InvalidRequestBody(
+                f"Connection {rid} has enableBgp but local network gateway {lng['id']} has no "
+                "bgpSettings."
+            )
         protocol = props.get("connectionProtocol", "IKEv2")
         if protocol not in ("IKEv1", "IKEv2"):
             raise errors.InvalidRequestBody(f"connectionProtocol '{protocol}' is invalid.")
@@ -495,8 +492,11 @@ class Connection(Kind):
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         for ref in ("virtualNetworkGateway1", "localNetworkGateway2"):
-            # The spec types these as full resources; Azure answers the id only.
-            props[ref] = {"id": props[ref]["id"], "properties": {}}
+            # The spec types these as full resources; Azure answers the id only (recorded:
+            # VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
+            props[ref] = {"id": props[ref]["id"]}
+        for field, value in CONNECTION_COMPUTED.items():  # as recorded Azure shows them
+            props.setdefault(field, copy.deepcopy(value))
         status = physics.connection_status(w, rec)
         props["connectionStatus"] = status
         props["ingressBytesTransferred"] = 0
@@ -514,6 +514,17 @@ class Connection(Kind):
             ]
         )
         return out
+
+
+# Fields Azure fills in on every IPsec connection it returns, whatever the PUT sent
+# (recording: .NET VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
+CONNECTION_COMPUTED: dict[str, Any] = {
+    "packetCaptureDiagnosticState": "None",
+    "trafficSelectorPolicies": [],
+    "expressRouteGatewayBypass": False,
+    "enablePrivateLinkFastPath": False,
+    "gatewayCustomBgpIpAddresses": [],
+}
 
 
 class SharedKeyActions:

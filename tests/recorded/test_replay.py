@@ -82,7 +82,7 @@ def test_key_paths_unions_list_elements() -> None:
 def test_recordings_are_test_proxy_files() -> None:
     for path in recordings():
         data = json.loads(path.read_text())
-        assert set(data) == {"Entries", "Variables"}, path
+        assert isinstance(data.get("Entries"), list), path
         for entry in data["Entries"]:
             assert {"RequestUri", "RequestMethod", "StatusCode"} <= set(entry), path
 

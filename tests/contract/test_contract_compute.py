@@ -109,7 +109,8 @@ def test_virtual_machine_create_with_ssh_authentication_example(arm: Arm, rg: Gr
     assert storage["osDisk"]["osType"] == "Linux"
     assert storage["osDisk"]["name"] == "myVMosdisk"
     assert storage["osDisk"]["caching"] == "ReadWrite"
-    assert storage["osDisk"]["managedDisk"] == {"storageAccountType": "Standard_LRS"}
+    # Once created, the disk has an id too (recorded: tests/recorded/, TestVirtualMachineTestSuite).
+    assert storage["osDisk"]["managedDisk"]["storageAccountType"] == "Standard_LRS"
     assert storage["dataDisks"] == []
     os_profile = props["osProfile"]
     assert os_profile["secrets"] == []

@@ -41,13 +41,15 @@ def render_resource(w: World, rec: Record, *, view: View = "get") -> Body:
     identity, etag, location, tags, properties."""
     kind = kind_of(rec)
     out: Body = {"name": rec["name"], "id": rec["id"], "etag": rec["etag"], "type": rec["type"]}
+    if not getattr(kind, "has_etag", True):  # e.g. VM extensions carry none (as recorded)
+        del out["etag"]
     if kind.has_location and rec.get("location") is not None:
         out["location"] = rec["location"]
     body = kind.render(w, rec)
     tags = rec["body"].get("tags")
     if tags is not None:
         out["tags"] = copy.deepcopy(tags)
-    for field in ("sku", "zones"):
+    for field in ("sku", "zones", "kind"):
         if field in body:
             out[field] = body[field]
     props = body.get("properties", {})

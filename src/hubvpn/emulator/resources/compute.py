@@ -12,12 +12,25 @@ import re
 from typing import Any
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy, expect_type
+from hubvpn.emulator.arm import (
+    Body,
+    Kind,
+    ResourceId,
+    World,
+    body_copy,
+    expect_type,
+    provisioning_state,
+)
 from hubvpn.emulator.resources.network import props_of, vm_of_nic
 from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import EXTENSION, NIC, VM
 
 NETWORK_WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux")
+# Either agent serves Network Watcher (recorded: a Windows VM's NetworkWatcherAgentWindows
+# answers connectivityCheck, .NET CheckConnectivityVmToInternetTest, tests/recorded/).
+NETWORK_WATCHER_AGENTS = frozenset(
+    {NETWORK_WATCHER_AGENT, ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentWindows")}
+)
 
 # Names Azure refuses as adminUsername on Linux (documented list, abridged).
 RESERVED_ADMIN_NAMES = frozenset(
@@ -135,7 +148,7 @@ class VirtualMachine(Kind):
             os_profile.setdefault("secrets", [])
             keep["osProfile"] = os_profile
         os_disk = keep["storageProfile"].setdefault("osDisk", {})
-        os_disk.update({"osType": "Linux", "createOption": "FromImage"})
+        os_disk.update({"osType": _os_type(keep), "createOption": "FromImage"})
         old_disk = old["body"]["properties"]["storageProfile"].get("osDisk", {}) if old else {}
         os_disk.setdefault("name", old_disk.get("name", f"{rid.name}_OsDisk_1"))  # caller's kept
         keep["storageProfile"].setdefault("dataDisks", [])
@@ -193,16 +206,62 @@ class VirtualMachine(Kind):
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
-        out["properties"]["vmId"] = rec["guid"]
-        out["properties"]["timeCreated"] = rec.get("createdAt")
+        props = out["properties"]
+        props["vmId"] = rec["guid"]
+        props["timeCreated"] = rec.get("createdAt")
+        # What Azure fills in (recording: go armcompute TestVirtualMachineTestSuite).
+        disk = props["storageProfile"]["osDisk"]
+        windows = disk.get("osType") == "Windows"
+        disk.setdefault("caching", "ReadWrite")
+        disk.setdefault("deleteOption", "Detach")
+        disk.setdefault("diskSizeGB", 127 if windows else 30)
+        if provisioning_state(rec) != "Creating":  # the disk exists once the VM is created
+            disk.setdefault("managedDisk", {}).setdefault(
+                "id",
+                f"{rec['id'].split('/providers/')[0]}/providers/Microsoft.Compute/disks/"
+                f"{disk['name']}",
+            )
+        os_profile = props.get("osProfile")
+        if isinstance(os_profile, dict):
+            os_profile.setdefault("allowExtensionOperations", True)
+            os_profile.setdefault("requireGuestProvisionSignal", True)
+            name = "windowsConfiguration" if windows else "linuxConfiguration"
+            config = os_profile.setdefault(name, {})
+            for field, value in (WINDOWS_CONFIGURATION if windows else LINUX_CONFIGURATION).items():
+                config.setdefault(field, copy.deepcopy(value))
         return out
 
     def create_duration(self, w: World, rec: Record, old: Record | None) -> float:
         return self.create_s if old is None else self.update_s
 
 
+LINUX_CONFIGURATION: dict[str, Any] = {
+    "disablePasswordAuthentication": False,
+    "provisionVMAgent": True,
+    "patchSettings": {"patchMode": "ImageDefault", "assessmentMode": "ImageDefault"},
+    "enableVMAgentPlatformUpdates": False,
+}
+WINDOWS_CONFIGURATION: dict[str, Any] = {
+    "provisionVMAgent": True,
+    "enableAutomaticUpdates": True,
+    "patchSettings": {"patchMode": "AutomaticByOS", "assessmentMode": "ImageDefault"},
+    "enableVMAgentPlatformUpdates": False,
+}
+
+
+def _os_type(props: Body) -> str:
+    """Windows for a Windows image or profile, Linux otherwise (as Azure reports osType)."""
+    image = (props.get("storageProfile") or {}).get("imageReference") or {}
+    publisher = str(image.get("publisher", ""))
+    os_profile = props.get("osProfile") or {}
+    if publisher.lower().startswith("microsoftwindows") or "windowsConfiguration" in os_profile:
+        return "Windows"
+    return "Linux"
+
+
 class VirtualMachineExtension(Kind):
     type = EXTENSION
+    has_etag = False  # Azure returns none (recorded; no etag in the Compute spec's model)
     create_s = 60.0
     update_s = 60.0
     delete_s = 60.0
@@ -235,7 +294,7 @@ def has_network_watcher_agent(w: World, vm: Record) -> bool:
     for ext in w.select(EXTENSION, parent=vm["id"]):
         props = ext["body"]["properties"]
         if (
-            (props.get("publisher"), props.get("type")) == NETWORK_WATCHER_AGENT
+            (props.get("publisher"), props.get("type")) in NETWORK_WATCHER_AGENTS
             and ext.get("state") == "Succeeded"
             and not ext.get("pending")
         ):

@@ -295,6 +295,7 @@ class Subnet(Kind):
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
+        out["properties"].setdefault("delegations", [])  # Azure always lists them
         users = ip_configuration_users(w, rec["id"])
         if users:
             out["properties"]["ipConfigurations"] = [{"id": cfg} for cfg, _ in users]
@@ -426,6 +427,11 @@ class VirtualNetworkPeering(Kind):
         props["peeringState"] = state
         props["peeringSyncLevel"] = "FullyInSync" if back is not None else "RemoteNotInSync"
         props["resourceGuid"] = rec["guid"]
+        # Defaults Azure shows when the PUT did not set them (recorded: go armnetwork
+        # TestVirtualNetworkTestSuite, tests/recorded/).
+        props.setdefault("doNotVerifyRemoteGateways", False)
+        props.setdefault("peerCompleteVnets", True)
+        props.setdefault("routeServiceVips", {})
         if remote is not None:
             space = {"addressPrefixes": [str(n) for n in vnet_prefixes(remote)]}
             props["remoteAddressSpace"] = space
@@ -495,7 +501,14 @@ class PublicIPAddress(Kind):
 
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
-        out["properties"]["resourceGuid"] = rec["guid"]
+        props = out["properties"]
+        props["resourceGuid"] = rec["guid"]
+        props.setdefault("ipTags", [])  # Azure always lists them
+        if out.get("sku", {}).get("name") == "Standard":  # as recorded (bastion suite)
+            props.setdefault("ddosSettings", {"protectionMode": "VirtualNetworkInherited"})
+        dns = props.get("dnsSettings")
+        if isinstance(dns, dict) and dns.get("domainNameLabel"):
+            dns["fqdn"] = f"{dns['domainNameLabel']}.{rec['location']}.cloudapp.azure.com"
         user = public_ip_user(w, rec["id"])
         if user is not None:
             out["properties"]["ipConfiguration"] = {"id": user}
@@ -669,6 +682,15 @@ class NetworkSecurityGroup(Kind):
             for rule in props.get("securityRules", [])
         ]
         props["defaultSecurityRules"] = default_security_rules(rec["id"])
+        for rule in props["defaultSecurityRules"]:  # as recorded (NSG suite, tests/recorded/)
+            rule["etag"] = rec["etag"]
+            for field in (
+                "sourcePortRanges",
+                "destinationPortRanges",
+                "sourceAddressPrefixes",
+                "destinationAddressPrefixes",
+            ):
+                rule["properties"].setdefault(field, [])
         users = subnets_using(w, "networkSecurityGroup", rec["id"])
         if users:
             props["subnets"] = [{"id": s} for s in users]
@@ -781,6 +803,12 @@ class Route(Kind):
             raise errors.ResourceNotFound(ROUTE_TABLE, parent.name, rid.group)
         return {"properties": check_route(props_of(body, self.type), rid.name)}
 
+    def render(self, w: World, rec: Record) -> Body:
+        out = body_copy(rec)
+        # As recorded (go armnetwork TestRouteTableTestSuite): no BGP route overrides this.
+        out["properties"].setdefault("hasBgpOverride", False)
+        return out
+
 
 # --------------------------------------------------------- network interfaces
 
@@ -885,7 +913,18 @@ class NetworkInterface(Kind):
         props["resourceGuid"] = rec["guid"]
         for cfg in props["ipConfigurations"]:
             cfg["etag"] = rec["etag"]
+            cfg["type"] = f"{NIC}/ipConfigurations"
             cfg["properties"]["provisioningState"] = "Succeeded"
+        for field, value in NIC_COMPUTED.items():  # as recorded Azure shows them
+            props.setdefault(field, copy.deepcopy(value))
+        dns = props.setdefault("dnsSettings", {})
+        dns.setdefault("dnsServers", [])
+        dns.setdefault("appliedDnsServers", list(dns["dnsServers"]))
+        dns.setdefault(
+            "internalDomainNameSuffix",
+            f"{rec['guid'].replace('-', '')[:26]}.dx.internal.cloudapp.net",
+        )
+        out["kind"] = "Regular"
         vm = vm_of_nic(w, rec["id"])
         if vm is not None:
             props["virtualMachine"] = {"id": vm["id"]}
@@ -899,6 +938,20 @@ class NetworkInterface(Kind):
         vm = vm_of_nic(w, rec["id"])
         if vm is not None:
             raise errors.NicInUse(rec["id"], vm["id"])
+
+
+# Fields Azure fills in on every network interface it returns (recording: go armnetwork
+# TestNetworkInterfaceTestSuite, tests/recorded/).
+NIC_COMPUTED: dict[str, Any] = {
+    "vnetEncryptionSupported": False,
+    "disableTcpStateTracking": False,
+    "hostedWorkloads": [],
+    "tapConfigurations": [],
+    "nicType": "Standard",
+    "allowPort25Out": True,
+    "auxiliaryMode": "None",
+    "auxiliarySku": "None",
+}
 
 
 def vm_of_nic(w: World, nic_id: str) -> Record | None:
@@ -1052,4 +1105,7 @@ class BastionHost(Kind):
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
         out["properties"]["dnsName"] = f"bst-{rec['guid']}.bastion.azure.com"
+        for cfg in out["properties"].get("ipConfigurations", []):  # as recorded (bastion suite)
+            cfg["etag"] = rec["etag"]
+            cfg.setdefault("properties", {})["provisioningState"] = "Succeeded"
         return out

@@ -10,6 +10,7 @@ the instance addresses. Connection status, BGP and routes come from
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import secrets
 import string
@@ -261,13 +262,29 @@ class VirtualNetworkGateway(Kind):
         props.pop("_instances", None)
         props["resourceGuid"] = rec["guid"]
         for cfg in props["ipConfigurations"]:
+            cfg["etag"] = rec["etag"]
+            cfg["type"] = f"{GATEWAY}/ipConfigurations"
             cfg["properties"]["provisioningState"] = provisioning_state(rec)
+        for field, value in GATEWAY_COMPUTED.items():  # as recorded Azure shows them
+            props.setdefault(field, copy.deepcopy(value))
         return out
 
     def check_delete(self, w: World, rec: Record) -> None:
         for conn in w.referrers(rec["id"], CONNECTION):
             if _same(conn, "virtualNetworkGateway1", rec["id"]):
                 raise errors.InUseVirtualNetworkGatewayCannotBeDeleted(rec["id"], conn["id"])
+
+
+# Fields Azure fills in on every gateway it returns, whatever the PUT sent
+# (recording: go armnetwork TestVirtualNetworkGatewayTestSuite, tests/recorded/).
+GATEWAY_COMPUTED: dict[str, Any] = {
+    "packetCaptureDiagnosticState": "None",
+    "isMigrateToCSES": False,
+    "natRules": [],
+    "virtualNetworkGatewayPolicyGroups": [],
+    "allowRemoteVnetTraffic": False,
+    "allowVirtualWanTraffic": False,
+}
 
 
 def _without_radius_secrets(config: Body) -> Body:
@@ -452,16 +469,13 @@ class Connection(Kind):
                 if not _same(old, field, (gateway if field.startswith("virtual") else lng)["id"]):
                     raise errors.PropertyChangeNotAllowed(field)
         enable_bgp = bool(props.get("enableBgp", False))
-        if enable_bgp:
-            if not gateway["body"]["properties"].get("enableBgp"):
-                raise errors.InvalidRequestBody(
-                    f"Connection {rid} has enableBgp but gateway {gateway['id']} has BGP disabled."
-                )
-            if not lng["body"]["properties"].get("bgpSettings"):
-                raise errors.InvalidRequestBody(
-                    f"Connection {rid} has enableBgp but local network gateway {lng['id']} has no "
-                    "bgpSettings."
-                )
+        # Azure accepts enableBgp on a gateway without BGP (no session comes up; recorded:
+        # VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
+        if enable_bgp and not lng["body"]["properties"].get("bgpSettings"):
+            raise errors.InvalidRequestBody(
+                f"Connection {rid} has enableBgp but local network gateway {lng['id']} has no "
+                "bgpSettings."
+            )
         protocol = props.get("connectionProtocol", "IKEv2")
         if protocol not in ("IKEv1", "IKEv2"):
             raise errors.InvalidRequestBody(f"connectionProtocol '{protocol}' is invalid.")
@@ -514,8 +528,11 @@ class Connection(Kind):
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
         for ref in ("virtualNetworkGateway1", "localNetworkGateway2"):
-            # The spec types these as full resources; Azure answers the id only.
-            props[ref] = {"id": props[ref]["id"], "properties": {}}
+            # The spec types these as full resources; Azure answers the id only (recorded:
+            # VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
+            props[ref] = {"id": props[ref]["id"]}
+        for field, value in CONNECTION_COMPUTED.items():  # as recorded Azure shows them
+            props.setdefault(field, copy.deepcopy(value))
         status = physics.connection_status(w, rec)
         props["sharedKey"] = w.tx.get_secret(rec["id"]) or ""
         props["connectionStatus"] = status
@@ -531,6 +548,17 @@ class Connection(Kind):
                 }
             ]
         return out
+
+
+# Fields Azure fills in on every IPsec connection it returns, whatever the PUT sent
+# (recording: .NET VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
+CONNECTION_COMPUTED: dict[str, Any] = {
+    "packetCaptureDiagnosticState": "None",
+    "trafficSelectorPolicies": [],
+    "expressRouteGatewayBypass": False,
+    "enablePrivateLinkFastPath": False,
+    "gatewayCustomBgpIpAddresses": [],
+}
 
 
 class SharedKeyActions:

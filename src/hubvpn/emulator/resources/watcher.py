@@ -8,6 +8,8 @@ effective routes only for a NIC attached to a running VM.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 from typing import Any
 
 from hubvpn.emulator import errors, physics
@@ -16,6 +18,7 @@ from hubvpn.emulator.arm import (
     Kind,
     ResourceId,
     World,
+    body_copy,
     expect_type,
     group_id,
     new_group_record,
@@ -43,6 +46,11 @@ class NetworkWatcherKind(Kind):
             raise errors.NetworkWatcherCountLimitReached()
         props = props_of(body, self.type)
         return {"properties": {k: v for k, v in props.items() if k != "provisioningState"}}
+
+    def render(self, w: World, rec: Record) -> Body:
+        out = body_copy(rec)
+        out["properties"]["runningOperationIds"] = []  # as recorded Azure shows it
+        return out
 
 
 WATCHER_GROUP = "NetworkWatcherRG"
@@ -108,6 +116,7 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
         raise errors.InvalidRequestBody(
             "destination.address or destination.resourceId is required."
         )
+    address = _internet_host(address)
     protocol = body.get("protocol", "Tcp")
     if protocol not in ("Tcp", "Http", "Https", "Icmp"):
         raise errors.InvalidRequestBody(f"protocol '{protocol}' is invalid.", target="protocol")
@@ -116,6 +125,17 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
     if nic is None:
         raise errors.InvalidResourceReference(nic_ref, vm["id"])
     return physics.connectivity(w, nic, address, port), CONNECTIVITY_CHECK_S
+
+
+def _internet_host(address: str) -> str:
+    """A host name (Azure accepts them, e.g. "bing.com" as recorded) stands for a host on the
+    Internet: the emulator has no DNS, so it takes a stable address in 203.0.113.0/24."""
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        digest = hashlib.sha256(address.lower().encode()).digest()
+        return f"203.0.113.{1 + digest[0] % 254}"
+    return address
 
 
 def _primary_ip(w: World, vm_id: str) -> str | None:

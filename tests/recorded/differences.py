@@ -4,9 +4,10 @@ Each row names a resource type, what differs (``status``, ``lro``, ``error``, a 
 ``path``, or ``*`` for all of them), a pattern of the recorded value (or key path) it
 excuses (fnmatch: ``*`` any text), the reason, and optionally the recordings it holds for.
 The replay test leaves excused differences out of its score; ``docs/azure-differences.md``
-is this table rendered (``render()``) and a test keeps the two equal. ``state`` is
-``accepted`` (the emulator stays so, for the reason given) or ``EMU`` (another change is
-fixing it; the row goes when that lands).
+is this table rendered (``render()``) and a test keeps the two equal. Every row is
+``accepted``: the emulator stays so, for the reason given (some because the fixture's
+request was modernised to today's Azure rules). A row that excuses nothing fails the replay
+test: the table lists only differences that exist.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 ACCEPTED = "accepted"
-BEING_FIXED = "EMU"
 
 
 @dataclass(frozen=True)
@@ -116,15 +116,6 @@ DIFFERENCES: tuple[Difference, ...] = (
         method="PUT",
     ),
     Difference(
-        f"{N}/networkWatchers",
-        "lro",
-        "Azure-AsyncOperation",
-        "Azure answers a watcher PUT 201 with an Azure-AsyncOperation header although the "
-        "watcher is already Succeeded; the emulator answers synchronously, as the spec "
-        "declares (no long-running operation); clients accept both",
-        method="PUT",
-    ),
-    Difference(
         VM,
         "path",
         "etag",
@@ -187,41 +178,6 @@ DIFFERENCES: tuple[Difference, ...] = (
         "the emulator does not serve VirtualNetworkGateways_ListConnections (hubvpn lists the "
         "connections of a resource group)",
     ),
-    Difference(
-        CONNECTION,
-        "path",
-        "value[].properties.*onnectionStatus",
-        "a LIST of connections carries neither connectionStatus nor tunnelConnectionStatus (nor "
-        "sharedKey); a GET of one connection does (the recorded LIST keeps the byte counters)",
-        state=BEING_FIXED,
-        method="GET",
-    ),
-    Difference(
-        CONNECTION,
-        "path",
-        "properties.connectionStatus",
-        "Azure's PUT answer carries no connectionStatus: the tunnel's status appears once the "
-        "connection is provisioned (Unknown first), which the tunnel-lag change models",
-        state=BEING_FIXED,
-        method="PUT",
-    ),
-    Difference(
-        CONNECTION,
-        "path",
-        "properties.tunnelConnectionStatus",
-        "Azure shows tunnelConnectionStatus only once a tunnel exists (not for an Unknown "
-        "connection); the emulator shows an empty list; part of the tunnel-lag change",
-        state=BEING_FIXED,
-    ),
-    Difference(
-        CONNECTION,
-        "path",
-        "properties.sharedKey",
-        "Azure's PUT and GET answers of one connection return its sharedKey (recorded); the "
-        "emulator returns it only from .../sharedkey (the spec marks it x-ms-secret); goes with "
-        "the LIST/GET change",
-        state=BEING_FIXED,
-    ),
 )
 
 
@@ -233,8 +189,8 @@ def render() -> str:
         "Generated from `tests/recorded/differences.py` (edit that file, then run",
         "`python tests/recorded/differences.py > docs/azure-differences.md`). The replay test",
         "(`tests/recorded/test_replay.py`) leaves these differences out of its fidelity figures;",
-        "every other difference counts against them. State `EMU`: being fixed by a change",
-        "in progress; `accepted`: the emulator stays so, for the reason given.",
+        "every other difference counts against them. State `accepted`: the emulator",
+        "stays so, for the reason given.",
         "",
         "| resource type | what | recorded value / key path | state | reason |",
         "|---|---|---|---|---|",

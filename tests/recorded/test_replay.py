@@ -37,6 +37,11 @@ def test_replay_recordings_meet_fidelity_targets(report: Report) -> None:
     assert total.paths_pct >= PATHS_TARGET_PCT, remaining
 
 
+def test_replay_differences_table_lists_only_live_differences(report: Report) -> None:
+    stale = [f"{row.type} {row.what} {row.pattern}" for row in report.unused_differences()]
+    assert stale == []
+
+
 def test_replay_covers_types_hubvpn_uses(report: Report) -> None:
     replayed = {name.lower() for name in report.by_type()}
     for wanted in (

@@ -22,7 +22,8 @@ from hubvpn.emulator.arm import (
     expect_type,
     provisioning_state,
 )
-from hubvpn.emulator.resources.network import props_of, vm_of_nic
+from hubvpn.emulator.resources.common import props_of
+from hubvpn.emulator.resources.references import vm_of_nic
 from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import EXTENSION, NIC, VM
 

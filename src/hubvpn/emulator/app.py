@@ -534,8 +534,11 @@ class EmulatorApp:
             "result": result,
         }
         w.tx.put_operation(op)
-        _, location_url = w.op_urls(op)
-        return Response(202, None, {"Location": location_url, **w.retry_headers(until)})
+        async_url, location_url = w.op_urls(op)
+        headers = {"Location": location_url, **w.retry_headers(until)}
+        if kind_of(rec).action_announces_operation:
+            headers["Azure-AsyncOperation"] = async_url
+        return Response(202, None, headers)
 
     def _shared_key(self, w: World, method: str, rec: Record, body: Body) -> Response:
         if method == "GET":

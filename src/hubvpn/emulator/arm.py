@@ -321,6 +321,7 @@ class Kind:
     synchronous: ClassVar[bool] = False  # PUT completes in the response (no LRO)
     announces_operation: ClassVar[bool] = False  # ...yet answers an Azure-AsyncOperation
     actions: ClassVar[dict[str, Action]] = {}
+    action_announces_operation: ClassVar[bool] = False  # POST 202 adds Azure-AsyncOperation
     # Properties Azure leaves out of some answers (e.g. runtime fields of a LIST).
     omit: ClassVar[dict[View, tuple[str, ...]]] = {}
 

@@ -595,6 +595,16 @@ class NicAlreadyAttached(ArmError):
         super().__init__(f"Network Interface {nic_id} is used by existing resource {vm_id}.")
 
 
+class OperationNotAllowed(ArmError):
+    """A VM operation that needs the guest running (run command on a VM that is not).
+    Code and message as Azure answers a stopped VM (MicrosoftDocs/azure-docs#32404)."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("The operation requires the VM to be running (or set to run).")
+
+
 class InvalidParameter(ArmError):
     def __init__(self, message: str, target: str) -> None:
         super().__init__(message, target=target)

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
-from hubvpn.emulator.resources.network import vm_of_nic as attached_vm
+from hubvpn.emulator.resources.references import vm_of_nic as attached_vm
 from hubvpn.emulator.store import Record, clone
 from hubvpn.emulator.types import (
     CONNECTION,

@@ -5,21 +5,31 @@ from __future__ import annotations
 import copy
 
 from hubvpn.emulator.arm import Body, Kind, View, World, provisioning_state
-from hubvpn.emulator.resources import compute, network, vpn, watcher
+from hubvpn.emulator.resources import (
+    bastion,
+    compute,
+    nic,
+    nsg,
+    public_ip,
+    route_table,
+    virtual_network,
+    vpn,
+    watcher,
+)
 from hubvpn.emulator.store import Record
 
 KINDS: dict[str, Kind] = {
     kind.type.lower(): kind
     for kind in (
-        network.VirtualNetwork(),
-        network.Subnet(),
-        network.VirtualNetworkPeering(),
-        network.PublicIPAddress(),
-        network.NetworkSecurityGroup(),
-        network.RouteTable(),
-        network.Route(),
-        network.NetworkInterface(),
-        network.BastionHost(),
+        virtual_network.VirtualNetwork(),
+        virtual_network.Subnet(),
+        virtual_network.VirtualNetworkPeering(),
+        public_ip.PublicIPAddress(),
+        nsg.NetworkSecurityGroup(),
+        route_table.RouteTable(),
+        route_table.Route(),
+        nic.NetworkInterface(),
+        bastion.BastionHost(),
         watcher.NetworkWatcherKind(),
         vpn.VirtualNetworkGateway(),
         vpn.LocalNetworkGateway(),

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 from hubvpn.emulator import errors, physics
 from hubvpn.emulator.arm import (
+    Action,
     Body,
     Kind,
     ResourceId,
@@ -27,13 +28,8 @@ from hubvpn.emulator.arm import (
     expect_type,
     provisioning_state,
 )
-from hubvpn.emulator.resources.network import (
-    gateway_in_vnet,
-    props_of,
-    public_ip_user,
-    ref_id,
-    subnet_prefix,
-)
+from hubvpn.emulator.resources.common import props_of, ref_id, subnet_prefix
+from hubvpn.emulator.resources.references import gateway_in_vnet, public_ip_user
 from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import CONNECTION, GATEWAY, LOCAL_GATEWAY, PUBLIC_IP, SUBNET
 
@@ -104,8 +100,28 @@ def gateway_addresses(gateway_subnet: ipaddress.IPv4Network) -> tuple[str, tuple
 # -------------------------------------------------------- gateway
 
 
+def _bgp_status(w: World, rec: Record, body: Body) -> tuple[Body, float]:
+    return {"value": physics.bgp_peer_status(w, rec)}, 10.0
+
+
+def _learned(w: World, rec: Record, body: Body) -> tuple[Body, float]:
+    return {"value": physics.learned_routes(w, rec)}, 10.0
+
+
+def _advertised(w: World, rec: Record, body: Body) -> tuple[Body, float]:
+    peer = body.get("_query", {}).get("peer")
+    if not peer:
+        raise errors.InvalidRequestBody("The 'peer' query parameter is required.", target="peer")
+    return {"value": physics.advertised_routes(w, rec, str(peer))}, 10.0
+
+
 class VirtualNetworkGateway(Kind):
     type = GATEWAY
+    actions: ClassVar[dict[str, Action]] = {
+        "getbgppeerstatus": _bgp_status,
+        "getlearnedroutes": _learned,
+        "getadvertisedroutes": _advertised,
+    }
     create_s = 1800.0
     update_s = 1200.0
     delete_s = 600.0
@@ -303,28 +319,6 @@ def _without_radius_secrets(config: Body) -> Body:
 def _same(conn: Record, field: str, rid: str) -> bool:
     target = ref_id(conn["body"]["properties"].get(field)) or ""
     return target.lower() == rid.lower()
-
-
-def _bgp_status(w: World, rec: Record, body: Body) -> tuple[Body, float]:
-    return {"value": physics.bgp_peer_status(w, rec)}, 10.0
-
-
-def _learned(w: World, rec: Record, body: Body) -> tuple[Body, float]:
-    return {"value": physics.learned_routes(w, rec)}, 10.0
-
-
-def _advertised(w: World, rec: Record, body: Body) -> tuple[Body, float]:
-    peer = body.get("_query", {}).get("peer")
-    if not peer:
-        raise errors.InvalidRequestBody("The 'peer' query parameter is required.", target="peer")
-    return {"value": physics.advertised_routes(w, rec, str(peer))}, 10.0
-
-
-VirtualNetworkGateway.actions = {
-    "getbgppeerstatus": _bgp_status,
-    "getlearnedroutes": _learned,
-    "getadvertisedroutes": _advertised,
-}
 
 
 # ------------------------------------------------ local network gateway

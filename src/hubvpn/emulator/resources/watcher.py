@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Any
+from typing import Any, ClassVar
 
 from hubvpn.emulator import errors, physics
 from hubvpn.emulator.arm import (
+    Action,
     Body,
     Kind,
     ResourceId,
@@ -23,34 +24,13 @@ from hubvpn.emulator.arm import (
     group_id,
     new_group_record,
     new_record,
-    provisioning_state,
 )
+from hubvpn.emulator.resources.common import props_of
 from hubvpn.emulator.resources.compute import has_network_watcher_agent
-from hubvpn.emulator.resources.network import NetworkInterface, props_of, vm_of_nic
 from hubvpn.emulator.store import Record, utc_iso
 from hubvpn.emulator.types import VM, WATCHER
 
 CONNECTIVITY_CHECK_S = 30.0  # Azure runs probes for tens of seconds
-EFFECTIVE_ROUTES_S = 10.0
-
-
-class NetworkWatcherKind(Kind):
-    type = WATCHER
-    # NetworkWatchers_CreateOrUpdate is no long-running operation in the spec, but Azure
-    # answers 201 with Azure-AsyncOperation and a Succeeded body (azure-facts.md).
-    synchronous = True
-    announces_operation = True
-
-    def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        if old is None and region_watcher(w, rid.subscription, str(body.get("location"))):
-            raise errors.NetworkWatcherCountLimitReached()
-        props = props_of(body, self.type)
-        return {"properties": {k: v for k, v in props.items() if k != "provisioningState"}}
-
-    def render(self, w: World, rec: Record) -> Body:
-        out = body_copy(rec)
-        out["properties"]["runningOperationIds"] = []  # as recorded Azure shows it
-        return out
 
 
 WATCHER_GROUP = "NetworkWatcherRG"
@@ -151,12 +131,21 @@ def _primary_ip(w: World, vm_id: str) -> str | None:
     return str(address) if address else None
 
 
-def effective_route_table(w: World, nic: Record, body: Body) -> tuple[Body, float]:
-    vm = vm_of_nic(w, nic["id"])
-    if vm is None or provisioning_state(vm) != "Succeeded":
-        raise errors.NicNotAttachedToRunningVm(nic["id"])
-    return {"value": physics.effective_routes(w, nic)}, EFFECTIVE_ROUTES_S
+class NetworkWatcherKind(Kind):
+    type = WATCHER
+    # NetworkWatchers_CreateOrUpdate is no long-running operation in the spec, but Azure
+    # answers 201 with Azure-AsyncOperation and a Succeeded body (azure-facts.md).
+    synchronous = True
+    announces_operation = True
+    actions: ClassVar[dict[str, Action]] = {"connectivitycheck": connectivity_check}
 
+    def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
+        if old is None and region_watcher(w, rid.subscription, str(body.get("location"))):
+            raise errors.NetworkWatcherCountLimitReached()
+        props = props_of(body, self.type)
+        return {"properties": {k: v for k, v in props.items() if k != "provisioningState"}}
 
-NetworkWatcherKind.actions = {"connectivitycheck": connectivity_check}
-NetworkInterface.actions = {"effectiveroutetable": effective_route_table}
+    def render(self, w: World, rec: Record) -> Body:
+        out = body_copy(rec)
+        out["properties"]["runningOperationIds"] = []  # as recorded Azure shows it
+        return out

@@ -1,0 +1,66 @@
+"""Helpers the network resource types share: properties, prefixes, references, children."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from hubvpn.emulator import errors
+from hubvpn.emulator.arm import (
+    Body,
+    World,
+    expect_type,
+    new_record,
+    parse_id,
+)
+from hubvpn.emulator.store import Record
+
+
+def props_of(body: Body, kind: str) -> Body:
+    props = body.get("properties", {})
+    expect_type(props, dict, "properties")
+    return dict(props)
+
+
+def cidr(
+    text: Any, path: str, *, error: type[errors.ArmError] = errors.NetcfgInvalidAddressPrefix
+) -> ipaddress.IPv4Network:
+    expect_type(text, str, path)
+    try:
+        net = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise error(str(text)) from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise error(str(text))
+    return net
+
+
+def ref_id(ref: Any) -> str | None:
+    if isinstance(ref, dict) and isinstance(ref.get("id"), str):
+        return str(ref["id"])
+    return None
+
+
+def vnet_prefixes(rec: Record) -> list[ipaddress.IPv4Network]:
+    prefixes = rec["body"]["properties"]["addressSpace"]["addressPrefixes"]
+    return [ipaddress.IPv4Network(p) for p in prefixes]
+
+
+def subnet_prefix(rec: Record) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(rec["body"]["properties"]["addressPrefix"])
+
+
+def subnet_id(vnet_id: str, name: str) -> str:
+    return f"{vnet_id}/subnets/{name}"
+
+
+def new_child(parent: Record, type_: str, name: str) -> Record:
+    rid = parse_id(f"{parent['id']}/{type_.rsplit('/', 1)[1]}/{name}")
+    assert rid is not None
+    return new_record(rid, None)
+
+
+def render_child(w: World, rec: Record) -> Body:
+    from hubvpn.emulator.resources import render_resource
+
+    return render_resource(w, rec)

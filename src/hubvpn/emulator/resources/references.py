@@ -1,0 +1,92 @@
+"""Cross-type queries: who uses a subnet, a NIC, a public IP, a route table or NSG."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hubvpn.emulator.arm import (
+    World,
+)
+from hubvpn.emulator.resources.common import ref_id
+from hubvpn.emulator.store import Record
+from hubvpn.emulator.types import (
+    BASTION,
+    GATEWAY,
+    NIC,
+    PEERING,
+    SUBNET,
+    VM,
+)
+
+
+def ip_configuration_users(w: World, subnet_key: str) -> list[tuple[str, Record]]:
+    """(ipConfiguration id, owner record) of everything placed in a subnet."""
+    users: list[tuple[str, Record]] = []
+    for type_ in (NIC, GATEWAY, BASTION):
+        for rec in w.referrers(subnet_key, type_):
+            for cfg in rec["body"]["properties"].get("ipConfigurations", []):
+                sid = ref_id(cfg.get("properties", {}).get("subnet"))
+                if sid and sid.lower() == subnet_key.lower():
+                    users.append((f"{rec['id']}/ipConfigurations/{cfg['name']}", rec))
+    return users
+
+
+def gateway_in_vnet(w: World, vnet_id: str) -> Record | None:
+    """The VPN gateway whose GatewaySubnet lies in a VNet, if any."""
+    prefix = vnet_id.lower() + "/subnets/"
+    for subnet in w.select(SUBNET, parent=vnet_id):
+        for rec in w.referrers(subnet["id"], GATEWAY):
+            for cfg in rec["body"]["properties"].get("ipConfigurations", []):
+                sid = ref_id(cfg.get("properties", {}).get("subnet")) or ""
+                if sid.lower().startswith(prefix):
+                    return rec
+    return None
+
+
+def reverse_peering(w: World, vnet_id: str, remote_id: str) -> Record | None:
+    for peering in w.select(PEERING, parent=remote_id):
+        target = peering["body"]["properties"]["remoteVirtualNetwork"]["id"]
+        if target.lower() == vnet_id.lower():
+            return peering
+    return None
+
+
+def public_ip_user(w: World, ip_id: str) -> str | None:
+    for type_ in (GATEWAY, BASTION, NIC):
+        for rec in w.referrers(ip_id, type_):
+            for cfg in rec["body"]["properties"].get("ipConfigurations", []):
+                pid = ref_id(cfg.get("properties", {}).get("publicIPAddress"))
+                if pid and pid.lower() == ip_id.lower():
+                    return f"{rec['id']}/ipConfigurations/{cfg['name']}"
+    return None
+
+
+def subnets_using(w: World, field: str, rid: str) -> list[str]:
+    found = []
+    for sub in w.referrers(rid, SUBNET):
+        target = ref_id(sub["body"]["properties"].get(field))
+        if target and target.lower() == rid.lower():
+            found.append(sub["id"])
+    return found
+
+
+def vm_of_nic(w: World, nic_id: str) -> Record | None:
+    for vm in w.referrers(nic_id, VM):
+        for ref in vm["body"]["properties"].get("networkProfile", {}).get("networkInterfaces", []):
+            if str(ref.get("id", "")).lower() == nic_id.lower():
+                return vm
+    return None
+
+
+def used_private_addresses(w: World, subnet: Record, owner: str) -> set[ipaddress.IPv4Address]:
+    """Addresses others hold in a subnet (a configuration may hold a prefix: x.x.x.16/28)."""
+    used: set[ipaddress.IPv4Address] = set()
+    for _cfg_id, rec in ip_configuration_users(w, subnet["id"]):
+        if rec["id"].lower() == owner.lower():
+            continue
+        for cfg in rec["body"]["properties"].get("ipConfigurations", []):
+            if cfg.get("properties", {}).get("privateIPAddress"):
+                used.update(
+                    ipaddress.IPv4Network(cfg["properties"]["privateIPAddress"], strict=False)
+                )
+    return used

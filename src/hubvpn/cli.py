@@ -458,6 +458,46 @@ def ssh(
         raise typer.Exit(code=EXIT_FAILED)
 
 
+@app.command()
+@boundary
+def probe(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="Test VM to probe from.")],
+    destination: Annotated[str, typer.Argument(metavar="TO", help="Test VM to probe.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to probe.")] = 22,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Test TCP from one test VM to another, on the VM itself (VM run-command: bash's
+    /dev/tcp with a 5 s timeout; 30-60 s on Azure). Exits 0 reachable, 1 unreachable.
+
+    \b
+    Examples:
+      hubvpn probe vm-spoke10 vm-hub100
+      hubvpn probe spoke10 spoke20 --port 443 --output json
+    """
+    from hubvpn.console import duration
+    from hubvpn.probe import probe as run_probe
+    from hubvpn.probe import summary, vm_name
+
+    console, topology, chosen = _begin(
+        "probe", config, target, subscription, f", TCP {port}", need_vms=True
+    )
+    source, destination = vm_name(topology, source), vm_name(topology, destination)
+    if source == destination:
+        raise BadInput(f"FROM and TO are the same VM ({source})")
+    with _connect(chosen) as clients, console.waiting(f"run-command on {source}") as tick:
+        result = run_probe(topology, clients, source, destination, port, tick)
+    if output is Output.json:
+        console.json(result.as_json())
+    else:
+        console.out.print(summary(result), markup=False, emoji=False, soft_wrap=True)
+    console.info(f"probed in {duration(result.seconds)} (VM run-command on {source})")
+    if not result.reachable:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
 @emulator_app.command("serve")
 @boundary
 def emulator_serve(

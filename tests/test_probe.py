@@ -48,9 +48,13 @@ def test_probe_sibling_spoke_without_udr_is_unreachable_exit_1(
 
 def test_probe_json_has_the_documented_keys(clients: Clients, deployed: Plan) -> None:
     result = invoke(
-        "probe", "vm-spoke10", "vm-hub00", "--port", "22", "-o", "json", "-c", REFERENCE
+        "probe", "vm-spoke10", "vm-hub00", "--port", "22", "-o", "json", "-c", REFERENCE, "-v"
     )
     assert result.exit_code == 0, result.output
+    # --verbose: one line per ARM write on stderr; stdout stays pure JSON.
+    assert [line for line in lines(result.stderr) if line.startswith("verbose:")] == [
+        "verbose: POST vm-spoke10/runCommand 202"
+    ]
     answer = json.loads(result.stdout)
     assert answer.pop("seconds") >= 0
     assert answer == {

@@ -10,8 +10,10 @@ differs; 2 bad input (command line or topology file); 130 interrupted.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
@@ -44,7 +46,7 @@ app = typer.Typer(
     "Runs against Azure when a subscription is configured, else against the embedded "
     "ARM emulator (state in HUBVPN_STATE_DIR, default .hubvpn/).",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: --help must not pay for rich's markdown stack
 )
@@ -52,6 +54,7 @@ emulator_app = typer.Typer(
     rich_markup_mode=None,
     help="The embedded Azure Resource Manager emulator.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(emulator_app, name="emulator")
 
@@ -67,6 +70,30 @@ class Output(StrEnum):
     json = "json"
 
 
+def _choice(kind: type[StrEnum]) -> Callable[[str], StrEnum]:
+    """A parser with click's wording for a bad value (Typer's own says "Value error, ...")."""
+
+    def parse(value: str) -> StrEnum:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(f"'{k.value}'" for k in kind)
+            raise typer.BadParameter(f"'{value}' is not one of {allowed}.") from None
+
+    return parse
+
+
+def _port(value: str) -> int:
+    """A TCP port, with the wording users read (not "Input should be ...")."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise typer.BadParameter(f"'{value}' is not a TCP port (1-65535).")
+    return port
+
+
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Topology file (TOML).", show_default=True)
 ]
@@ -75,6 +102,8 @@ TargetOpt = Annotated[
     typer.Option(
         "--target",
         envvar="HUBVPN_TARGET",
+        parser=_choice(TargetChoice),
+        metavar="<auto|azure|emulator>",
         help="azure, emulator, or auto: Azure when a subscription is configured, "
         "else the emulator.",
     ),
@@ -86,10 +115,87 @@ SubscriptionOpt = Annotated[
         help="Azure subscription id (else AZURE_SUBSCRIPTION_ID, else the Azure CLI's default).",
     ),
 ]
-OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table or json.")]
+OutputOpt = Annotated[
+    Output,
+    typer.Option(
+        "--output", "-o", parser=_choice(Output), metavar="<table|json>", help="table or json."
+    ),
+]
+PortOpt = Annotated[
+    int, typer.Option("--port", parser=_port, metavar="<1-65535>", help="TCP port to probe.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on Azure.")]
 
 DEFAULT_CONFIG = Path("config/topology.toml")
+
+
+@dataclass
+class Switches:
+    """The global flags, set once per run: before the command (``hubvpn --debug status``)
+    or after it (``hubvpn status --debug``)."""
+
+    verbose: bool = False
+    debug: bool = False
+
+
+SWITCHES = Switches()
+VERBOSE_HELP = "One line per ARM write: method, resource, status."
+DEBUG_HELP = (
+    "Every ARM request: method, path, status, x-ms-request-id, Retry-After "
+    "(secrets redacted; also HUBVPN_DEBUG=1)."
+)
+
+
+def _set_verbose(value: bool) -> None:
+    SWITCHES.verbose = SWITCHES.verbose or value
+
+
+def _set_debug(value: bool) -> None:
+    SWITCHES.debug = SWITCHES.debug or value
+
+
+# On every command (``boundary`` adds them): they set SWITCHES and reach no parameter.
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help=VERBOSE_HELP, callback=_set_verbose, expose_value=False),
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help=DEBUG_HELP, callback=_set_debug, expose_value=False)
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"hubvpn {version('hubvpn')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print hubvpn's version."),
+    ] = False,
+) -> None:
+    """Deploy, inspect, verify and destroy a multi-hub Azure VPN lab."""
+    SWITCHES.verbose, SWITCHES.debug = verbose, debug  # each run starts afresh
+
+
+def _with_switches(run: Callable[P, None], command: Callable[P, None]) -> None:
+    """Give a command the --verbose and --debug options (Typer reads ``__signature__``)."""
+    signature = inspect.signature(command, eval_str=True)
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=kind)
+        for name, kind in (("verbose", VerboseOpt), ("debug", DebugOpt))
+    ]
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    run.__annotations__ = {**command.__annotations__, "verbose": VerboseOpt, "debug": DebugOpt}
 
 
 def boundary(command: Callable[P, None]) -> Callable[P, None]:
@@ -103,6 +209,8 @@ def boundary(command: Callable[P, None]) -> Callable[P, None]:
         from hubvpn.console import Console
         from hubvpn.emulator import EmulatorSettingsError
 
+        for switch in ("verbose", "debug"):  # already in SWITCHES (their callbacks)
+            kwargs.pop(switch, None)
         try:
             command(*args, **kwargs)
         except HubvpnError as err:
@@ -115,6 +223,7 @@ def boundary(command: Callable[P, None]) -> Callable[P, None]:
         except KeyboardInterrupt:
             _exit(Console(), "interrupted", EXIT_INTERRUPTED)
 
+    _with_switches(run, command)
     return run
 
 
@@ -144,16 +253,21 @@ def _begin(
     if need_vms and topology.vm is None:
         raise BadInput(f"{config}: no [vm] table: there are no test VMs to probe from")
     # On Azure: the credential is tried (and the subscription named) before any prompt.
-    chosen = authenticate(resolve_target(target.value, subscription))
+    chosen = authenticate(resolve_target(target.value, subscription), debug=_debug())
     warnings = tuple(f"{config}: {warning}" for warning in topology.warnings)
     console.header(command, chosen.describe(), f"topology {topology.name}{detail}", warnings)
     return console, topology, chosen
 
 
+def _debug() -> bool | None:
+    """--debug, else HUBVPN_DEBUG decides."""
+    return True if SWITCHES.debug else None
+
+
 def _connect(target: Target) -> Clients:
     from hubvpn.azure import connect
 
-    return connect(target)
+    return connect(target, debug=_debug(), verbose=SWITCHES.verbose)
 
 
 def _confirm(target: Target, yes: bool, question: str) -> None:
@@ -245,7 +359,7 @@ def verify(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to probe.")] = 22,
+    port: PortOpt = 22,
 ) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
@@ -466,7 +580,7 @@ def probe(
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to probe.")] = 22,
+    port: PortOpt = 22,
     output: OutputOpt = Output.table,
 ) -> None:
     """Test TCP from one test VM to another, on the VM itself (VM run-command: bash's
@@ -501,7 +615,9 @@ def probe(
 @emulator_app.command("serve")
 @boundary
 def emulator_serve(
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Loopback port.")] = 8943,
+    port: Annotated[
+        int, typer.Option(parser=_port, metavar="<1-65535>", help="Loopback port.")
+    ] = 8943,
 ) -> None:
     """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops)."""
     from hubvpn.azure import state_dir

@@ -1,0 +1,138 @@
+"""The conventions users type without thinking (issue 13): -h, --version, completion,
+--verbose and --debug on every command, and bad values in click's words."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from emulator_helpers import REFERENCE
+from test_cli_extras import invoke, lines
+
+from hubvpn.record import resource_name
+
+COMMAND_PATHS = [
+    (),
+    ("deploy",),
+    ("status",),
+    ("verify",),
+    ("plan",),
+    ("destroy",),
+    ("probe",),
+    ("ssh",),
+    ("emulator",),
+    ("emulator", "serve"),
+    ("emulator", "requests"),
+    ("emulator", "reset"),
+]
+DEBUG_LINE = re.compile(
+    r"^debug: GET /subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourceGroups/rg-multi-hub-vpn"
+    r"/providers/Microsoft\.Network/virtualNetworks 404 x-ms-request-id=[0-9a-f-]{36}$"
+)
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "hubvpn")
+def test_help_short_option_shows_the_same_help_everywhere(path: tuple[str, ...]) -> None:
+    short, long = invoke(*path, "-h"), invoke(*path, "--help")
+    assert (short.exit_code, long.exit_code) == (0, 0)
+    assert short.stdout == long.stdout
+    assert "-h, --help" in short.stdout
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS[1:], ids=lambda p: " ".join(p))
+def test_help_of_every_command_offers_verbose_and_debug(path: tuple[str, ...]) -> None:
+    if path == ("emulator",):
+        pytest.skip("a group: its commands carry the options")
+    out = invoke(*path, "-h").stdout
+    assert "-v, --verbose" in out
+    assert "--debug" in out
+
+
+def test_version_prints_the_package_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"hubvpn {version('hubvpn')}\n"
+
+
+def test_help_offers_shell_completion() -> None:
+    out = invoke("-h").stdout
+    assert "--install-completion" in out
+    assert "--show-completion" in out
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_logs_every_request_before_or_after_the_command(where: str, state_dir: Path) -> None:
+    args = ["--debug", "status", "-c", REFERENCE]
+    if where == "after":
+        args = [*args[1:], "--debug"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    debug = [line for line in lines(result.stderr) if line.startswith("debug:")]
+    assert any(DEBUG_LINE.match(line) for line in debug), debug
+    assert all(" x-ms-request-id=" in line for line in debug)
+
+
+def test_status_without_debug_logs_no_request(state_dir: Path) -> None:
+    result = invoke("status", "-c", REFERENCE, env={"HUBVPN_DEBUG": None})
+    assert result.exit_code == 0
+    assert [line for line in lines(result.stderr) if line.startswith("debug:")] == []
+    # --debug of an earlier run in this process does not stick
+    invoke("status", "-c", REFERENCE, "--debug")
+    again = invoke("status", "-c", REFERENCE, env={"HUBVPN_DEBUG": None})
+    assert [line for line in lines(again.stderr) if line.startswith("debug:")] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("verify", "--port", "0"), "Invalid value for '--port': '0' is not a TCP port (1-65535)."),
+        (
+            ("probe", "a", "b", "--port", "x"),
+            "Invalid value for '--port': 'x' is not a TCP port (1-65535).",
+        ),
+        (
+            ("emulator", "serve", "--port", "70000"),
+            "Invalid value for '--port': '70000' is not a TCP port (1-65535).",
+        ),
+        (
+            ("status", "--output", "xml"),
+            "Invalid value for '--output' / '-o': 'xml' is not one of 'table', 'json'.",
+        ),
+        (
+            ("plan", "--target", "mars"),
+            "Invalid value for '--target' (env var: 'HUBVPN_TARGET'): 'mars' is not one of "
+            "'auto', 'azure', 'emulator'.",
+        ),
+    ],
+)
+def test_bad_value_is_worded_without_pydantic_phrases(
+    args: tuple[str, ...], message: str, state_dir: Path
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert lines(result.stderr)[-1] == f"Error: {message}"
+    assert "Value error" not in result.stderr
+    assert "Input should be" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/subscriptions/0/resourcegroups/rg-x", "rg-x"),
+        ("/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v", "v"),
+        (
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/"
+            "vnet-hub00/virtualNetworkPeerings/hub00-to-spoke10",
+            "vnet-hub00/hub00-to-spoke10",
+        ),
+        (
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/"
+            "vm-a/runCommand",
+            "vm-a/runCommand",
+        ),
+    ],
+)
+def test_resource_name_of_a_write_path_names_the_resource(path: str, name: str) -> None:
+    assert resource_name(path) == name

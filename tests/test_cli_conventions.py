@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -136,3 +137,33 @@ def test_bad_value_is_worded_without_pydantic_phrases(
 )
 def test_resource_name_of_a_write_path_names_the_resource(path: str, name: str) -> None:
     assert resource_name(path) == name
+
+
+def test_emulator_requests_filters_by_method_status_and_last(state_dir: Path) -> None:
+    assert invoke("status", "-c", REFERENCE).exit_code == 0
+    every = json.loads(invoke("emulator", "requests", "-o", "json").stdout)["requests"]
+    missing = [r for r in every if (r["method"], r["status"]) == ("GET", 404)]
+    assert len(missing) > 2
+    result = invoke(
+        "emulator", "requests", "--method", "get", "--status", "404", "--last", "2", "-o", "json"
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer == {"requests": missing[-2:]}
+    assert set(answer["requests"][0]) >= {"time", "method", "path", "status"}
+    none = invoke("emulator", "requests", "--method", "PUT", "-o", "json")
+    assert json.loads(none.stdout) == {"requests": []}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "what"),
+    [("--last", "0", "a positive count"), ("--status", "x", "an HTTP status (100-599)")],
+)
+def test_emulator_requests_bad_filter_exits_2(
+    option: str, value: str, what: str, state_dir: Path
+) -> None:
+    result = invoke("emulator", "requests", option, value)
+    assert result.exit_code == 2
+    assert (
+        lines(result.stderr)[-1] == f"Error: Invalid value for '{option}': '{value}' is not {what}."
+    )

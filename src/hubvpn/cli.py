@@ -83,15 +83,23 @@ def _choice(kind: type[StrEnum]) -> Callable[[str], StrEnum]:
     return parse
 
 
-def _port(value: str) -> int:
-    """A TCP port, with the wording users read (not "Input should be ...")."""
-    try:
-        port = int(value)
-    except ValueError:
-        port = 0
-    if not 0 < port < 65536:
-        raise typer.BadParameter(f"'{value}' is not a TCP port (1-65535).")
-    return port
+def _whole(what: str, low: int, high: int) -> Callable[[str], int]:
+    """A parser of a whole number in [low, high], worded for users (not "Input should
+    be ...")."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise typer.BadParameter(f"'{value}' is not {what}.")
+        return number
+
+    return parse
+
+
+_port = _whole("a TCP port (1-65535)", 1, 65535)
 
 
 ConfigOpt = Annotated[
@@ -642,14 +650,51 @@ def emulator_serve(
 
 @emulator_app.command("requests")
 @boundary
-def emulator_requests(output: OutputOpt = Output.table) -> None:
-    """List every request the emulator answered (method, path, status, time)."""
+def emulator_requests(
+    output: OutputOpt = Output.table,
+    last: Annotated[
+        int | None,
+        typer.Option(
+            "--last",
+            parser=_whole("a positive count", 1, 10**9),
+            metavar="<N>",
+            help="Only the last N requests.",
+        ),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Only this HTTP method (GET, PUT, ...).")
+    ] = None,
+    status: Annotated[
+        int | None,
+        typer.Option(
+            "--status",
+            parser=_whole("an HTTP status (100-599)", 100, 599),
+            metavar="<code>",
+            help="Only answers with this HTTP status.",
+        ),
+    ] = None,
+) -> None:
+    """List every request the emulator answered (method, path, status, time), oldest
+    first.
+
+    \b
+    Examples:
+      hubvpn emulator requests --last 20
+      hubvpn emulator requests --method PUT --status 201 --output json
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
     from hubvpn.emulator.store import Store
 
     console = Console()
-    rows = Store(state_dir()).requests()
+    rows = [
+        row
+        for row in Store(state_dir()).requests()
+        if (method is None or row["method"] == method.upper())
+        and (status is None or row["status"] == status)
+    ]
+    if last is not None:
+        rows = rows[-last:]
     if output is Output.json:
         console.json({"requests": rows})
         return

@@ -167,3 +167,37 @@ def test_emulator_requests_bad_filter_exits_2(
     assert (
         lines(result.stderr)[-1] == f"Error: Invalid value for '{option}': '{value}' is not {what}."
     )
+
+
+RESOURCE_KEYS = {"name", "type", "state", "seconds", "code", "detail"}
+
+
+def test_deploy_and_destroy_json_report_each_outcome_on_stdout(state_dir: Path) -> None:
+    first = invoke("deploy", "-c", REFERENCE, "--output", "json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)  # stdout is the JSON alone: progress is on stderr
+    assert (report["target"], report["topology"], report["ok"]) == (
+        "emulator",
+        "multi-hub-vpn",
+        True,
+    )
+    assert {r["state"] for r in report["resources"]} == {"created"}
+    assert report["writes"] == len(report["resources"]) == 53
+    assert all(set(r) >= RESOURCE_KEYS for r in report["resources"])
+    gateway = next(r for r in report["resources"] if r["name"] == "vpngw-hub01")
+    assert (gateway["type"], gateway["code"], gateway["detail"]) == (
+        "Microsoft.Network/virtualNetworkGateways",
+        None,
+        None,
+    )
+    assert "hub00-to-spoke10" in {r["name"].split("/")[-1] for r in report["resources"]}
+    again = json.loads(invoke("deploy", "-c", REFERENCE, "-o", "json").stdout)
+    assert (again["writes"], {r["state"] for r in again["resources"]}) == (0, {"unchanged"})
+
+    gone = invoke("destroy", "-c", REFERENCE, "--yes", "--output", "json")
+    assert gone.exit_code == 0, gone.output
+    outcome = json.loads(gone.stdout)
+    assert (outcome["writes"], outcome["resources"][0]["state"]) == (1, "deleted")
+    assert outcome["resources"][0]["name"] == "rg-multi-hub-vpn"
+    rerun = json.loads(invoke("destroy", "-c", REFERENCE, "--yes", "-o", "json").stdout)
+    assert (rerun["writes"], rerun["resources"][0]["state"]) == (0, "absent")

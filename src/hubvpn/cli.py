@@ -292,12 +292,20 @@ def deploy(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     yes: YesOpt = False,
+    output: OutputOpt = Output.table,
 ) -> None:
     """Create or converge the lab: only what is missing or differs is written.
 
     Independent resources are created in parallel; spoke peerings wait for their
     hub's gateway, local network gateways for the remote gateway. Safe to re-run
     after a failure or Ctrl-C: it attaches to what is still provisioning.
+    --output json: the outcome of each resource on stdout (progress on stderr).
+
+    \b
+    Examples:
+      hubvpn deploy
+      hubvpn deploy -c config/topology.toml --target azure --yes
+      hubvpn deploy --output json > deploy.json
     """
     from hubvpn.azure import state_dir
     from hubvpn.deploy import deploy as run_deploy
@@ -331,6 +339,10 @@ def deploy(
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C
         )
     console.deploy_summary(report)
+    if output is Output.json:
+        from hubvpn.outcomes import deploy_json
+
+        console.json(deploy_json(report, topology, chosen.is_emulator))
     if report.interrupted:
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:
@@ -499,9 +511,16 @@ def destroy(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     yes: YesOpt = False,
+    output: OutputOpt = Output.table,
 ) -> None:
     """Delete the topology's resource group, only if its tag names this topology.
-    Safe to re-run."""
+    Safe to re-run. --output json: the outcome on stdout (messages on stderr).
+
+    \b
+    Examples:
+      hubvpn destroy
+      hubvpn destroy --target azure --yes --output json
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import duration
     from hubvpn.destroy import destroy as run_destroy
@@ -538,6 +557,10 @@ def destroy(
         )
         for line in saving:
             console.info(line)
+    if output is Output.json:
+        from hubvpn.outcomes import destroy_json
+
+        console.json(destroy_json(result, topology, chosen.is_emulator))
 
 
 @app.command()

@@ -201,3 +201,14 @@ def test_deploy_and_destroy_json_report_each_outcome_on_stdout(state_dir: Path) 
     assert outcome["resources"][0]["name"] == "rg-multi-hub-vpn"
     rerun = json.loads(invoke("destroy", "-c", REFERENCE, "--yes", "-o", "json").stdout)
     assert (rerun["writes"], rerun["resources"][0]["state"]) == (0, "absent")
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "hubvpn")
+def test_help_of_every_command_ends_its_text_with_examples(path: tuple[str, ...]) -> None:
+    if path in ((), ("emulator",)):
+        pytest.skip("a group: its commands carry the examples")
+    out = lines(invoke(*path, "-h").stdout)
+    start = out.index("  Examples:")
+    examples = out[start + 1 : out.index("", start)]
+    assert examples, out
+    assert all(line.startswith(f"    hubvpn {' '.join(path)}") for line in examples), examples

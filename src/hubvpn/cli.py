@@ -358,7 +358,13 @@ def status(
     output: OutputOpt = Output.table,
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
-    routes of each gateway, and the effective routes of each test VM."""
+    routes of each gateway, and the effective routes of each test VM.
+
+    \b
+    Examples:
+      hubvpn status
+      hubvpn status --output json | jq '.connections'
+    """
     from hubvpn import views
     from hubvpn.plan import build_plan
     from hubvpn.status import status as read_status
@@ -383,7 +389,13 @@ def verify(
 ) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
-    Exits 1 when any probe differs from the prediction."""
+    Exits 1 when any probe differs from the prediction.
+
+    \b
+    Examples:
+      hubvpn verify
+      hubvpn verify --port 443 --output json
+    """
     from hubvpn import views
     from hubvpn.plan import build_plan
     from hubvpn.verify import verify as run_verify
@@ -438,7 +450,14 @@ def plan(
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, what the lab costs, and the reachability the topology
-    predicts."""
+    predicts.
+
+    \b
+    Examples:
+      hubvpn plan
+      hubvpn plan --output json
+      hubvpn plan --diagram mermaid > docs/topology.mmd
+    """
     from hubvpn import views
     from hubvpn.cost import describe
     from hubvpn.diagram import FORMATS
@@ -575,7 +594,13 @@ def ssh(
     ] = False,
 ) -> None:
     """Open SSH to a test VM through its hub's Bastion (az network bastion ssh, with
-    the lab's key). A spoke's VM is reached through its hub's Bastion."""
+    the lab's key). A spoke's VM is reached through its hub's Bastion.
+
+    \b
+    Examples:
+      hubvpn ssh vm-spoke10
+      hubvpn ssh hub100 --print
+    """
     import shutil
     import subprocess
 
@@ -650,7 +675,13 @@ def emulator_serve(
         int, typer.Option(parser=_port, metavar="<1-65535>", help="Loopback port.")
     ] = 8943,
 ) -> None:
-    """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops)."""
+    """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops).
+
+    \b
+    Examples:
+      hubvpn emulator serve
+      hubvpn emulator serve --port 9000
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
     from hubvpn.emulator import open_app
@@ -727,7 +758,12 @@ def emulator_requests(
 @emulator_app.command("reset")
 @boundary
 def emulator_reset() -> None:
-    """Empty the emulator: every resource, operation and logged request."""
+    """Empty the emulator: every resource, operation and logged request.
+
+    \b
+    Examples:
+      hubvpn emulator reset
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
     from hubvpn.emulator.store import Store

@@ -97,6 +97,7 @@ def test_help_lists_every_command() -> None:
     assert re.findall(r"^\s+([a-z]+)\s{2,}\S", commands, re.MULTILINE) == [
         *COMMANDS,
         "ssh",
+        "probe",
         "emulator",
     ]
 

@@ -341,3 +341,24 @@ def test_plan_recreates_a_failed_resource_as_deploy_does(clients: Clients, deplo
     assert run(deployed, clients)[0].ok
     assert written_names(clients, mark) == view.writes() == ["nsg-spoke10-default"]
     assert planned(reference_data(), clients).writes() == []
+
+
+def test_deploy_bastion_without_native_client_support_updates_only_that_bastion(
+    clients: Clients, deployed: Plan
+) -> None:
+    # `az network bastion ssh` needs Standard with enableTunneling (issue 13).
+    ops = clients.network.bastion_hosts
+    assert ops.get("rg-multi-hub-vpn", "bas-hub00").enable_tunneling is True
+    bastion = ops.get("rg-multi-hub-vpn", "bas-hub00")
+    bastion.enable_tunneling = False
+    ops.begin_create_or_update("rg-multi-hub-vpn", "bas-hub00", bastion).result()
+    view = planned(reference_data(), clients)
+    assert view.writes() == ["bas-hub00"]
+    assert view.steps["bas-hub00"]["changes"] == [
+        {"path": "enableTunneling", "old": False, "new": True}
+    ]
+    mark = request_count(clients)
+    report, _ = run(deployed, clients)
+    assert report.ok
+    assert written_names(clients, mark) == ["bas-hub00"]
+    assert ops.get("rg-multi-hub-vpn", "bas-hub00").enable_tunneling is True

@@ -243,11 +243,11 @@ def _display_name(target: Target, credential: Any, debug: bool) -> str | None:
 
 
 def _pipeline_options(
-    budget: RetryBudget | None, recorder: Recorder | None, debug: bool
+    budget: RetryBudget | None, recorder: Recorder | None, debug: bool, verbose: bool = False
 ) -> dict[str, Any]:
     """The SDK clients' retry policy (Azure's budget unless given) and the extra
-    policies every attempt passes through."""
-    from hubvpn.record import DebugLog, Sanitizer
+    policies every attempt (every call, for ``verbose``) passes through."""
+    from hubvpn.record import DebugLog, Sanitizer, WriteLog
     from hubvpn.retry import BudgetRetryPolicy, RetryBudget
 
     budget = budget or RetryBudget.azure()
@@ -256,7 +256,12 @@ def _pipeline_options(
         per_retry.append(recorder)
     if debug:
         per_retry.append(DebugLog(recorder.sanitizer if recorder else Sanitizer()))
-    return {"retry_policy": BudgetRetryPolicy(budget), "per_retry_policies": per_retry}
+    per_call: list[Any] = [WriteLog()] if verbose else []
+    return {
+        "retry_policy": BudgetRetryPolicy(budget),
+        "per_retry_policies": per_retry,
+        "per_call_policies": per_call,
+    }
 
 
 class _EmulatorCredential:
@@ -279,7 +284,8 @@ class _EmulatorCredential:
 class Clients:
     """The SDK clients of one command, sharing one HTTP session.
 
-    ``debug``: one line per request on stderr (default: ``HUBVPN_DEBUG``); ``record``:
+    ``debug``: one line per request on stderr (default: ``HUBVPN_DEBUG``); ``verbose``:
+    one line per write (``record.WriteLog``); ``record``:
     a directory where ``close`` writes the sanitised traffic (default: ``HUBVPN_RECORD``).
     """
 
@@ -290,6 +296,7 @@ class Clients:
         *,
         debug: bool | None = None,
         record: Path | None = None,
+        verbose: bool = False,
     ) -> None:
         import requests
         from azure.core.pipeline.transport import RequestsTransport
@@ -341,7 +348,7 @@ class Clients:
         for cls in (NetworkManagementClient, ComputeManagementClient, ResourceManagementClient):
             # One retry policy per client: it keeps no state between requests, but
             # azure-core's policies are not documented as shareable.
-            common = _pipeline_options(budget, self.recorder, debug)
+            common = _pipeline_options(budget, self.recorder, debug, verbose)
             clients.append(
                 cls(credential, sub, transport=transport, polling_interval=10, **common, **options)
             )
@@ -375,9 +382,10 @@ def connect(
     *,
     debug: bool | None = None,
     record: Path | None = None,
+    verbose: bool = False,
 ) -> Clients:
     try:
-        return Clients(target, state or state_dir(), debug=debug, record=record)
+        return Clients(target, state or state_dir(), debug=debug, record=record, verbose=verbose)
     except ImportError as err:
         raise TargetError(
             f"the Azure SDK is not installed ({err.name}): pip install hubvpn"

@@ -10,8 +10,10 @@ differs; 2 bad input (command line or topology file); 130 interrupted.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
@@ -44,7 +46,7 @@ app = typer.Typer(
     "Runs against Azure when a subscription is configured, else against the embedded "
     "ARM emulator (state in HUBVPN_STATE_DIR, default .hubvpn/).",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain help: --help must not pay for rich's markdown stack
 )
@@ -52,6 +54,7 @@ emulator_app = typer.Typer(
     rich_markup_mode=None,
     help="The embedded Azure Resource Manager emulator.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(emulator_app, name="emulator")
 
@@ -67,6 +70,38 @@ class Output(StrEnum):
     json = "json"
 
 
+def _choice(kind: type[StrEnum]) -> Callable[[str], StrEnum]:
+    """A parser with click's wording for a bad value (Typer's own says "Value error, ...")."""
+
+    def parse(value: str) -> StrEnum:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(f"'{k.value}'" for k in kind)
+            raise typer.BadParameter(f"'{value}' is not one of {allowed}.") from None
+
+    return parse
+
+
+def _whole(what: str, low: int, high: int) -> Callable[[str], int]:
+    """A parser of a whole number in [low, high], worded for users (not "Input should
+    be ...")."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise typer.BadParameter(f"'{value}' is not {what}.")
+        return number
+
+    return parse
+
+
+_port = _whole("a TCP port (1-65535)", 1, 65535)
+
+
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Topology file (TOML).", show_default=True)
 ]
@@ -75,6 +110,8 @@ TargetOpt = Annotated[
     typer.Option(
         "--target",
         envvar="HUBVPN_TARGET",
+        parser=_choice(TargetChoice),
+        metavar="<auto|azure|emulator>",
         help="azure, emulator, or auto: Azure when a subscription is configured, "
         "else the emulator.",
     ),
@@ -86,10 +123,87 @@ SubscriptionOpt = Annotated[
         help="Azure subscription id (else AZURE_SUBSCRIPTION_ID, else the Azure CLI's default).",
     ),
 ]
-OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="table or json.")]
+OutputOpt = Annotated[
+    Output,
+    typer.Option(
+        "--output", "-o", parser=_choice(Output), metavar="<table|json>", help="table or json."
+    ),
+]
+PortOpt = Annotated[
+    int, typer.Option("--port", parser=_port, metavar="<1-65535>", help="TCP port to probe.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation on Azure.")]
 
 DEFAULT_CONFIG = Path("config/topology.toml")
+
+
+@dataclass
+class Switches:
+    """The global flags, set once per run: before the command (``hubvpn --debug status``)
+    or after it (``hubvpn status --debug``)."""
+
+    verbose: bool = False
+    debug: bool = False
+
+
+SWITCHES = Switches()
+VERBOSE_HELP = "One line per ARM write: method, resource, status."
+DEBUG_HELP = (
+    "Every ARM request: method, path, status, x-ms-request-id, Retry-After "
+    "(secrets redacted; also HUBVPN_DEBUG=1)."
+)
+
+
+def _set_verbose(value: bool) -> None:
+    SWITCHES.verbose = SWITCHES.verbose or value
+
+
+def _set_debug(value: bool) -> None:
+    SWITCHES.debug = SWITCHES.debug or value
+
+
+# On every command (``boundary`` adds them): they set SWITCHES and reach no parameter.
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help=VERBOSE_HELP, callback=_set_verbose, expose_value=False),
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help=DEBUG_HELP, callback=_set_debug, expose_value=False)
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"hubvpn {version('hubvpn')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=DEBUG_HELP)] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print hubvpn's version."),
+    ] = False,
+) -> None:
+    """Deploy, inspect, verify and destroy a multi-hub Azure VPN lab."""
+    SWITCHES.verbose, SWITCHES.debug = verbose, debug  # each run starts afresh
+
+
+def _with_switches(run: Callable[P, None], command: Callable[P, None]) -> None:
+    """Give a command the --verbose and --debug options (Typer reads ``__signature__``)."""
+    signature = inspect.signature(command, eval_str=True)
+    extra = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=kind)
+        for name, kind in (("verbose", VerboseOpt), ("debug", DebugOpt))
+    ]
+    run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *extra]
+    )
+    run.__annotations__ = {**command.__annotations__, "verbose": VerboseOpt, "debug": DebugOpt}
 
 
 def boundary(command: Callable[P, None]) -> Callable[P, None]:
@@ -103,6 +217,8 @@ def boundary(command: Callable[P, None]) -> Callable[P, None]:
         from hubvpn.console import Console
         from hubvpn.emulator import EmulatorSettingsError
 
+        for switch in ("verbose", "debug"):  # already in SWITCHES (their callbacks)
+            kwargs.pop(switch, None)
         try:
             command(*args, **kwargs)
         except HubvpnError as err:
@@ -115,6 +231,7 @@ def boundary(command: Callable[P, None]) -> Callable[P, None]:
         except KeyboardInterrupt:
             _exit(Console(), "interrupted", EXIT_INTERRUPTED)
 
+    _with_switches(run, command)
     return run
 
 
@@ -144,16 +261,21 @@ def _begin(
     if need_vms and topology.vm is None:
         raise BadInput(f"{config}: no [vm] table: there are no test VMs to probe from")
     # On Azure: the credential is tried (and the subscription named) before any prompt.
-    chosen = authenticate(resolve_target(target.value, subscription))
+    chosen = authenticate(resolve_target(target.value, subscription), debug=_debug())
     warnings = tuple(f"{config}: {warning}" for warning in topology.warnings)
     console.header(command, chosen.describe(), f"topology {topology.name}{detail}", warnings)
     return console, topology, chosen
 
 
+def _debug() -> bool | None:
+    """--debug, else HUBVPN_DEBUG decides."""
+    return True if SWITCHES.debug else None
+
+
 def _connect(target: Target) -> Clients:
     from hubvpn.azure import connect
 
-    return connect(target)
+    return connect(target, debug=_debug(), verbose=SWITCHES.verbose)
 
 
 def _confirm(target: Target, yes: bool, question: str) -> None:
@@ -170,12 +292,20 @@ def deploy(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     yes: YesOpt = False,
+    output: OutputOpt = Output.table,
 ) -> None:
     """Create or converge the lab: only what is missing or differs is written.
 
     Independent resources are created in parallel; spoke peerings wait for their
     hub's gateway, local network gateways for the remote gateway. Safe to re-run
     after a failure or Ctrl-C: it attaches to what is still provisioning.
+    --output json: the outcome of each resource on stdout (progress on stderr).
+
+    \b
+    Examples:
+      hubvpn deploy
+      hubvpn deploy -c config/topology.toml --target azure --yes
+      hubvpn deploy --output json > deploy.json
     """
     from hubvpn.azure import state_dir
     from hubvpn.deploy import deploy as run_deploy
@@ -209,6 +339,10 @@ def deploy(
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C
         )
     console.deploy_summary(report)
+    if output is Output.json:
+        from hubvpn.outcomes import deploy_json
+
+        console.json(deploy_json(report, topology, chosen.is_emulator))
     if report.interrupted:
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:
@@ -224,7 +358,13 @@ def status(
     output: OutputOpt = Output.table,
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
-    routes of each gateway, and the effective routes of each test VM."""
+    routes of each gateway, and the effective routes of each test VM.
+
+    \b
+    Examples:
+      hubvpn status
+      hubvpn status --output json | jq '.connections'
+    """
     from hubvpn import views
     from hubvpn.plan import build_plan
     from hubvpn.status import status as read_status
@@ -245,11 +385,17 @@ def verify(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
-    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to probe.")] = 22,
+    port: PortOpt = 22,
 ) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
-    Exits 1 when any probe differs from the prediction."""
+    Exits 1 when any probe differs from the prediction.
+
+    \b
+    Examples:
+      hubvpn verify
+      hubvpn verify --port 443 --output json
+    """
     from hubvpn import views
     from hubvpn.plan import build_plan
     from hubvpn.verify import verify as run_verify
@@ -304,7 +450,14 @@ def plan(
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, what the lab costs, and the reachability the topology
-    predicts."""
+    predicts.
+
+    \b
+    Examples:
+      hubvpn plan
+      hubvpn plan --output json
+      hubvpn plan --diagram mermaid > docs/topology.mmd
+    """
     from hubvpn import views
     from hubvpn.cost import describe
     from hubvpn.diagram import FORMATS
@@ -377,9 +530,16 @@ def destroy(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     yes: YesOpt = False,
+    output: OutputOpt = Output.table,
 ) -> None:
     """Delete the topology's resource group, only if its tag names this topology.
-    Safe to re-run."""
+    Safe to re-run. --output json: the outcome on stdout (messages on stderr).
+
+    \b
+    Examples:
+      hubvpn destroy
+      hubvpn destroy --target azure --yes --output json
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import duration
     from hubvpn.destroy import destroy as run_destroy
@@ -416,6 +576,10 @@ def destroy(
         )
         for line in saving:
             console.info(line)
+    if output is Output.json:
+        from hubvpn.outcomes import destroy_json
+
+        console.json(destroy_json(result, topology, chosen.is_emulator))
 
 
 @app.command()
@@ -430,7 +594,13 @@ def ssh(
     ] = False,
 ) -> None:
     """Open SSH to a test VM through its hub's Bastion (az network bastion ssh, with
-    the lab's key). A spoke's VM is reached through its hub's Bastion."""
+    the lab's key). A spoke's VM is reached through its hub's Bastion.
+
+    \b
+    Examples:
+      hubvpn ssh vm-spoke10
+      hubvpn ssh hub100 --print
+    """
     import shutil
     import subprocess
 
@@ -458,12 +628,60 @@ def ssh(
         raise typer.Exit(code=EXIT_FAILED)
 
 
+@app.command()
+@boundary
+def probe(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="Test VM to probe from.")],
+    destination: Annotated[str, typer.Argument(metavar="TO", help="Test VM to probe.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    target: TargetOpt = TargetChoice.auto,
+    subscription: SubscriptionOpt = None,
+    port: PortOpt = 22,
+    output: OutputOpt = Output.table,
+) -> None:
+    """Test TCP from one test VM to another, on the VM itself (VM run-command: bash's
+    /dev/tcp with a 5 s timeout; 30-60 s on Azure). Exits 0 reachable, 1 unreachable.
+
+    \b
+    Examples:
+      hubvpn probe vm-spoke10 vm-hub100
+      hubvpn probe spoke10 spoke20 --port 443 --output json
+    """
+    from hubvpn.console import duration
+    from hubvpn.probe import probe as run_probe
+    from hubvpn.probe import summary, vm_name
+
+    console, topology, chosen = _begin(
+        "probe", config, target, subscription, f", TCP {port}", need_vms=True
+    )
+    source, destination = vm_name(topology, source), vm_name(topology, destination)
+    if source == destination:
+        raise BadInput(f"FROM and TO are the same VM ({source})")
+    with _connect(chosen) as clients, console.waiting(f"run-command on {source}") as tick:
+        result = run_probe(topology, clients, source, destination, port, tick)
+    if output is Output.json:
+        console.json(result.as_json())
+    else:
+        console.out.print(summary(result), markup=False, emoji=False, soft_wrap=True)
+    console.info(f"probed in {duration(result.seconds)} (VM run-command on {source})")
+    if not result.reachable:
+        raise typer.Exit(code=EXIT_FAILED)
+
+
 @emulator_app.command("serve")
 @boundary
 def emulator_serve(
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Loopback port.")] = 8943,
+    port: Annotated[
+        int, typer.Option(parser=_port, metavar="<1-65535>", help="Loopback port.")
+    ] = 8943,
 ) -> None:
-    """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops)."""
+    """Serve the emulator's ARM REST API on http://127.0.0.1:PORT (Ctrl-C stops).
+
+    \b
+    Examples:
+      hubvpn emulator serve
+      hubvpn emulator serve --port 9000
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
     from hubvpn.emulator import open_app
@@ -486,14 +704,51 @@ def emulator_serve(
 
 @emulator_app.command("requests")
 @boundary
-def emulator_requests(output: OutputOpt = Output.table) -> None:
-    """List every request the emulator answered (method, path, status, time)."""
+def emulator_requests(
+    output: OutputOpt = Output.table,
+    last: Annotated[
+        int | None,
+        typer.Option(
+            "--last",
+            parser=_whole("a positive count", 1, 10**9),
+            metavar="<N>",
+            help="Only the last N requests.",
+        ),
+    ] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="Only this HTTP method (GET, PUT, ...).")
+    ] = None,
+    status: Annotated[
+        int | None,
+        typer.Option(
+            "--status",
+            parser=_whole("an HTTP status (100-599)", 100, 599),
+            metavar="<code>",
+            help="Only answers with this HTTP status.",
+        ),
+    ] = None,
+) -> None:
+    """List every request the emulator answered (method, path, status, time), oldest
+    first.
+
+    \b
+    Examples:
+      hubvpn emulator requests --last 20
+      hubvpn emulator requests --method PUT --status 201 --output json
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
     from hubvpn.emulator.store import Store
 
     console = Console()
-    rows = Store(state_dir()).requests()
+    rows = [
+        row
+        for row in Store(state_dir()).requests()
+        if (method is None or row["method"] == method.upper())
+        and (status is None or row["status"] == status)
+    ]
+    if last is not None:
+        rows = rows[-last:]
     if output is Output.json:
         console.json({"requests": rows})
         return
@@ -503,7 +758,12 @@ def emulator_requests(output: OutputOpt = Output.table) -> None:
 @emulator_app.command("reset")
 @boundary
 def emulator_reset() -> None:
-    """Empty the emulator: every resource, operation and logged request."""
+    """Empty the emulator: every resource, operation and logged request.
+
+    \b
+    Examples:
+      hubvpn emulator reset
+    """
     from hubvpn.azure import state_dir
     from hubvpn.console import Console
     from hubvpn.emulator.store import Store

@@ -208,5 +208,39 @@ def debug_line(sanitizer: Sanitizer, request: PipelineRequest, response: Pipelin
     return " ".join(parts)
 
 
+_WRITES = frozenset({"PUT", "PATCH", "POST", "DELETE"})
+
+
+class WriteLog(SansIOHTTPPolicy):  # type: ignore[misc]  # azure-core is untyped here
+    """``--verbose``: one line per ARM write, once its retries are done:
+    ``verbose: PUT vnet-hub00 201`` (the resource's name, never its body)."""
+
+    def __init__(self, sink: Callable[[str], None] = _write_stderr) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def on_response(self, request: PipelineRequest, response: PipelineResponse) -> None:
+        method = request.http_request.method
+        if method in _WRITES:
+            name = resource_name(urlsplit(request.http_request.url).path)
+            self.sink(f"verbose: {method} {name} {response.http_response.status_code}")
+
+
+def resource_name(path: str) -> str:
+    """``…/virtualNetworks/vnet-hub00/virtualNetworkPeerings/hub00-to-spoke10`` ->
+    ``vnet-hub00/hub00-to-spoke10``; an action keeps its name (``vm-x/runCommand``)."""
+    parts = [p for p in path.split("/") if p]
+    low = [p.lower() for p in parts]
+    if "providers" in low:
+        rest = parts[low.index("providers") + 2 :]  # after the namespace
+        names = rest[1::2]
+        if len(rest) % 2:  # types and names alternate; an odd tail is an action
+            names.append(rest[-1])
+        return "/".join(names) or path
+    if "resourcegroups" in low and low.index("resourcegroups") + 1 < len(parts):
+        return parts[low.index("resourcegroups") + 1]
+    return path
+
+
 def enabled(env: str) -> bool:
     return os.environ.get(env, "").strip().lower() not in ("", "0", "false", "no")

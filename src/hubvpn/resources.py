@@ -234,6 +234,7 @@ def desired(step: Step, ctx: Context) -> Any:
             location=loc,
             tags=tags,
             sku=n.Sku(name="Standard"),
+            enable_tunneling=True,  # native client support: az network bastion ssh
             ip_configurations=[
                 n.BastionHostIPConfiguration(
                     name="IpConf",
@@ -434,6 +435,9 @@ def differences(step: Step, existing: Any, ctx: Context) -> list[Change]:
         ):
             if bool(getattr(existing, attr)) != want_flag:
                 found.append((wire, bool(getattr(existing, attr)), want_flag))
+    elif isinstance(spec, BastionSpec):
+        if not existing.enable_tunneling:
+            found.append(("enableTunneling", bool(existing.enable_tunneling), True))
     elif isinstance(spec, NicSpec):
         configs = existing.ip_configurations or []
         have_subnet = _id(configs[0].subnet) if configs else None

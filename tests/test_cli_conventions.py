@@ -1,0 +1,214 @@
+"""The conventions users type without thinking (issue 13): -h, --version, completion,
+--verbose and --debug on every command, and bad values in click's words."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from emulator_helpers import REFERENCE
+from test_cli_extras import invoke, lines
+
+from hubvpn.record import resource_name
+
+COMMAND_PATHS = [
+    (),
+    ("deploy",),
+    ("status",),
+    ("verify",),
+    ("plan",),
+    ("destroy",),
+    ("probe",),
+    ("ssh",),
+    ("emulator",),
+    ("emulator", "serve"),
+    ("emulator", "requests"),
+    ("emulator", "reset"),
+]
+DEBUG_LINE = re.compile(
+    r"^debug: GET /subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/resourceGroups/rg-multi-hub-vpn"
+    r"/providers/Microsoft\.Network/virtualNetworks 404 x-ms-request-id=[0-9a-f-]{36}$"
+)
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "hubvpn")
+def test_help_short_option_shows_the_same_help_everywhere(path: tuple[str, ...]) -> None:
+    short, long = invoke(*path, "-h"), invoke(*path, "--help")
+    assert (short.exit_code, long.exit_code) == (0, 0)
+    assert short.stdout == long.stdout
+    assert "-h, --help" in short.stdout
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS[1:], ids=lambda p: " ".join(p))
+def test_help_of_every_command_offers_verbose_and_debug(path: tuple[str, ...]) -> None:
+    if path == ("emulator",):
+        pytest.skip("a group: its commands carry the options")
+    out = invoke(*path, "-h").stdout
+    assert "-v, --verbose" in out
+    assert "--debug" in out
+
+
+def test_version_prints_the_package_version() -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout == f"hubvpn {version('hubvpn')}\n"
+
+
+def test_help_offers_shell_completion() -> None:
+    out = invoke("-h").stdout
+    assert "--install-completion" in out
+    assert "--show-completion" in out
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_logs_every_request_before_or_after_the_command(where: str, state_dir: Path) -> None:
+    args = ["--debug", "status", "-c", REFERENCE]
+    if where == "after":
+        args = [*args[1:], "--debug"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    debug = [line for line in lines(result.stderr) if line.startswith("debug:")]
+    assert any(DEBUG_LINE.match(line) for line in debug), debug
+    assert all(" x-ms-request-id=" in line for line in debug)
+
+
+def test_status_without_debug_logs_no_request(state_dir: Path) -> None:
+    result = invoke("status", "-c", REFERENCE, env={"HUBVPN_DEBUG": None})
+    assert result.exit_code == 0
+    assert [line for line in lines(result.stderr) if line.startswith("debug:")] == []
+    # --debug of an earlier run in this process does not stick
+    invoke("status", "-c", REFERENCE, "--debug")
+    again = invoke("status", "-c", REFERENCE, env={"HUBVPN_DEBUG": None})
+    assert [line for line in lines(again.stderr) if line.startswith("debug:")] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("verify", "--port", "0"), "Invalid value for '--port': '0' is not a TCP port (1-65535)."),
+        (
+            ("probe", "a", "b", "--port", "x"),
+            "Invalid value for '--port': 'x' is not a TCP port (1-65535).",
+        ),
+        (
+            ("emulator", "serve", "--port", "70000"),
+            "Invalid value for '--port': '70000' is not a TCP port (1-65535).",
+        ),
+        (
+            ("status", "--output", "xml"),
+            "Invalid value for '--output' / '-o': 'xml' is not one of 'table', 'json'.",
+        ),
+        (
+            ("plan", "--target", "mars"),
+            "Invalid value for '--target' (env var: 'HUBVPN_TARGET'): 'mars' is not one of "
+            "'auto', 'azure', 'emulator'.",
+        ),
+    ],
+)
+def test_bad_value_is_worded_without_pydantic_phrases(
+    args: tuple[str, ...], message: str, state_dir: Path
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert lines(result.stderr)[-1] == f"Error: {message}"
+    assert "Value error" not in result.stderr
+    assert "Input should be" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/subscriptions/0/resourcegroups/rg-x", "rg-x"),
+        ("/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v", "v"),
+        (
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/"
+            "vnet-hub00/virtualNetworkPeerings/hub00-to-spoke10",
+            "vnet-hub00/hub00-to-spoke10",
+        ),
+        (
+            "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/"
+            "vm-a/runCommand",
+            "vm-a/runCommand",
+        ),
+    ],
+)
+def test_resource_name_of_a_write_path_names_the_resource(path: str, name: str) -> None:
+    assert resource_name(path) == name
+
+
+def test_emulator_requests_filters_by_method_status_and_last(state_dir: Path) -> None:
+    assert invoke("status", "-c", REFERENCE).exit_code == 0
+    every = json.loads(invoke("emulator", "requests", "-o", "json").stdout)["requests"]
+    missing = [r for r in every if (r["method"], r["status"]) == ("GET", 404)]
+    assert len(missing) > 2
+    result = invoke(
+        "emulator", "requests", "--method", "get", "--status", "404", "--last", "2", "-o", "json"
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer == {"requests": missing[-2:]}
+    assert set(answer["requests"][0]) >= {"time", "method", "path", "status"}
+    none = invoke("emulator", "requests", "--method", "PUT", "-o", "json")
+    assert json.loads(none.stdout) == {"requests": []}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "what"),
+    [("--last", "0", "a positive count"), ("--status", "x", "an HTTP status (100-599)")],
+)
+def test_emulator_requests_bad_filter_exits_2(
+    option: str, value: str, what: str, state_dir: Path
+) -> None:
+    result = invoke("emulator", "requests", option, value)
+    assert result.exit_code == 2
+    assert (
+        lines(result.stderr)[-1] == f"Error: Invalid value for '{option}': '{value}' is not {what}."
+    )
+
+
+RESOURCE_KEYS = {"name", "type", "state", "seconds", "code", "detail"}
+
+
+def test_deploy_and_destroy_json_report_each_outcome_on_stdout(state_dir: Path) -> None:
+    first = invoke("deploy", "-c", REFERENCE, "--output", "json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)  # stdout is the JSON alone: progress is on stderr
+    assert (report["target"], report["topology"], report["ok"]) == (
+        "emulator",
+        "multi-hub-vpn",
+        True,
+    )
+    assert {r["state"] for r in report["resources"]} == {"created"}
+    assert report["writes"] == len(report["resources"]) == 53
+    assert all(set(r) >= RESOURCE_KEYS for r in report["resources"])
+    gateway = next(r for r in report["resources"] if r["name"] == "vpngw-hub01")
+    assert (gateway["type"], gateway["code"], gateway["detail"]) == (
+        "Microsoft.Network/virtualNetworkGateways",
+        None,
+        None,
+    )
+    assert "hub00-to-spoke10" in {r["name"].split("/")[-1] for r in report["resources"]}
+    again = json.loads(invoke("deploy", "-c", REFERENCE, "-o", "json").stdout)
+    assert (again["writes"], {r["state"] for r in again["resources"]}) == (0, {"unchanged"})
+
+    gone = invoke("destroy", "-c", REFERENCE, "--yes", "--output", "json")
+    assert gone.exit_code == 0, gone.output
+    outcome = json.loads(gone.stdout)
+    assert (outcome["writes"], outcome["resources"][0]["state"]) == (1, "deleted")
+    assert outcome["resources"][0]["name"] == "rg-multi-hub-vpn"
+    rerun = json.loads(invoke("destroy", "-c", REFERENCE, "--yes", "-o", "json").stdout)
+    assert (rerun["writes"], rerun["resources"][0]["state"]) == (0, "absent")
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=lambda p: " ".join(p) or "hubvpn")
+def test_help_of_every_command_ends_its_text_with_examples(path: tuple[str, ...]) -> None:
+    if path in ((), ("emulator",)):
+        pytest.skip("a group: its commands carry the examples")
+    out = lines(invoke(*path, "-h").stdout)
+    start = out.index("  Examples:")
+    examples = out[start + 1 : out.index("", start)]
+    assert examples, out
+    assert all(line.startswith(f"    hubvpn {' '.join(path)}") for line in examples), examples

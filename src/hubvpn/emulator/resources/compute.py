@@ -341,38 +341,3 @@ def has_network_watcher_agent(w: World, vm: Record) -> bool:
         ):
             return True
     return False
-
-
-# Placeholder runCommand (CLI13): the smallest RunShellScript that answers bash's
-# /dev/tcp probe from the routing model. EMUSPLIT's runCommand replaces it.
-RUN_COMMAND_S = 30.0
-_DEV_TCP = re.compile(r"/dev/tcp/([0-9.]+)/(\d+)")
-
-
-def run_command(w: World, vm: Record, body: Body) -> tuple[Body, float]:
-    from hubvpn.emulator import physics
-
-    script = body.get("script") or []
-    match = _DEV_TCP.search(" ".join(str(line) for line in script))
-    stdout = ""
-    if match is not None:
-        nic = w.get(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
-        if nic is None:
-            raise errors.InvalidParameter("The VM has no network interface.", target="vm")
-        trace = physics.connectivity(w, nic, match.group(1), int(match.group(2)))
-        open_ = trace["connectionStatus"] == "Reachable"
-        stdout = "hubvpn-probe:open\n" if open_ else "hubvpn-probe:closed\n"
-    message = f"Enable succeeded: \n[stdout]\n{stdout}\n[stderr]\n"
-    return {
-        "value": [
-            {
-                "code": "ProvisioningState/succeeded",
-                "level": "Info",
-                "displayStatus": "Provisioning succeeded",
-                "message": message,
-            }
-        ]
-    }, RUN_COMMAND_S
-
-
-VirtualMachine.actions = {"runcommand": run_command}

@@ -301,6 +301,15 @@ def plan(
     diagram_format: Annotated[
         str | None, typer.Argument(hidden=True, metavar="text|mermaid")
     ] = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 when there is nothing to do, 2 when deploy would write (or wait), 1 on an "
+            "error, including a blocked step (deploy would refuse it), as terraform plan "
+            "-detailed-exitcode.",
+        ),
+    ] = False,
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, what the lab costs, and the reachability the topology
@@ -322,11 +331,24 @@ def plan(
     estimate = _cost(result.plan)
     if output is Output.json:
         console.json({**result.as_json(), "cost": estimate.to_json()})
-        return
-    views.plan(console, result)
-    console.out.print()
-    for line in describe(estimate):
-        console.out.print(line, markup=False)
+    else:
+        views.plan(console, result)
+        console.out.print()
+        for line in describe(estimate):
+            console.out.print(line, markup=False)
+        console.out.print()
+        console.out.print(views.plan_summary(result.actions), markup=False)
+    if detailed_exitcode:
+        _detailed_exit(result.actions)
+
+
+def _detailed_exit(actions: dict[str, str]) -> None:
+    """plan --detailed-exitcode: 1 blocked (an error), 2 writes or waits, 0 nothing to do."""
+    blocked = sum(a == "blocked" for a in actions.values())
+    if blocked:
+        raise OperationFailed(f"{blocked} step(s) blocked: deploy would refuse them")
+    if any(a in ("create", "update", "delete", "wait") for a in actions.values()):
+        raise typer.Exit(code=2)
 
 
 def _draw(console: Console, topology: Topology, chosen: Target, form: str) -> None:

@@ -3,6 +3,7 @@ and ``--detailed-exitcode`` as Terraform's (issue 12)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,89 @@ def test_plan_detailed_exitcode_is_1_when_a_step_is_blocked(
     assert writes(state_dir) == [
         w for w in writes(state_dir) if w["path"].endswith("/resourcegroups/rg-multi-hub-vpn")
     ]
+
+
+SPOKE20 = """  [[hubs.spokes]]
+  name = "spoke20"
+  address_space = "10.20.0.0/16"
+  default_subnet = "10.20.0.0/24"
+"""
+
+
+def without_spoke20(deployed: Path) -> Path:
+    text = deployed.read_text(encoding="utf-8")
+    assert SPOKE20 in text
+    path = deployed.with_name("removed.toml")
+    path.write_text(text.replace(SPOKE20, ""), encoding="utf-8")
+    return path
+
+
+def test_plan_shows_removed_spoke_as_orphans_in_delete_order(deployed: Path) -> None:
+    result = invoke("plan", "-c", without_spoke20(deployed), env=COLUMNS_80)
+    assert result.exit_code == 0
+    out = lines(result.stdout)
+    assert out[:11] == [
+        "multi-hub-vpn → rg-multi-hub-vpn: 46 resources (46 to keep, 7 to orphan)",
+        "action  type          resource",
+        "orphan  peering       vnet-hub00/hub00-to-spoke20",
+        "orphan  peering       vnet-spoke20/spoke20-to-hub00",
+        "orphan  VM extension  vm-spoke20/AzureNetworkWatcherExtension",
+        "orphan  VM            vm-spoke20",
+        "orphan  NIC           nic-spoke20",
+        "orphan  VNet          vnet-spoke20",
+        "orphan  NSG           nsg-spoke20-default",
+        "7 resources are no longer in the topology: run hubvpn deploy --prune",
+        "",
+    ]
+    assert out[-1] == "Plan: 0 to create, 0 to update, 0 to delete, 46 unchanged, 7 orphaned."
+
+
+def test_plan_prune_json_lists_orphans_as_deletes_after_what_uses_them(
+    deployed: Path,
+) -> None:
+    result = invoke("plan", "-c", without_spoke20(deployed), "--prune", "-o", "json")
+    assert result.exit_code == 0
+    steps = [s for s in json.loads(result.stdout)["steps"] if s["action"] != "keep"]
+    assert [(s["action"], s["key"], s["dependsOn"]) for s in steps] == [
+        ("delete", "peering:vnet-hub00/hub00-to-spoke20", []),
+        ("delete", "peering:vnet-spoke20/spoke20-to-hub00", []),
+        (
+            "delete",
+            "vm_extension:vm-spoke20/AzureNetworkWatcherExtension",
+            ["peering:vnet-hub00/hub00-to-spoke20", "peering:vnet-spoke20/spoke20-to-hub00"],
+        ),
+        (
+            "delete",
+            "virtual_machine:vm-spoke20",
+            ["vm_extension:vm-spoke20/AzureNetworkWatcherExtension"],
+        ),
+        ("delete", "network_interface:nic-spoke20", ["virtual_machine:vm-spoke20"]),
+        ("delete", "virtual_network:vnet-spoke20", ["network_interface:nic-spoke20"]),
+        (
+            "delete",
+            "network_security_group:nsg-spoke20-default",
+            ["virtual_network:vnet-spoke20"],
+        ),
+    ]
+    assert {(s["changes"] == [], s["reason"]) for s in steps} == {
+        (True, "no longer in the topology")
+    }
+    assert steps[-1]["type"] == "Microsoft.Network/networkSecurityGroups"
+
+
+def test_plan_never_calls_untagged_or_foreign_resources_orphans(
+    deployed: Path, clients: Clients
+) -> None:
+    from azure.mgmt.network import models as n
+
+    net = clients.network.network_security_groups
+    net.begin_create_or_update(
+        "rg-multi-hub-vpn", "nsg-mine", n.NetworkSecurityGroup(location="japaneast")
+    ).result()
+    net.begin_create_or_update(
+        "rg-multi-hub-vpn",
+        "nsg-theirs",
+        n.NetworkSecurityGroup(location="japaneast", tags={"hubvpn-topology": "other-lab"}),
+    ).result()
+    result = invoke("plan", "-c", deployed, "--prune", "-o", "json")
+    assert {s["action"] for s in json.loads(result.stdout)["steps"]} == {"keep"}

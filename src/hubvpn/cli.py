@@ -301,6 +301,14 @@ def plan(
     diagram_format: Annotated[
         str | None, typer.Argument(hidden=True, metavar="text|mermaid")
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Show this topology's resources that it no longer has as delete "
+            "(what deploy --prune does) instead of orphan.",
+        ),
+    ] = False,
     detailed_exitcode: Annotated[
         bool,
         typer.Option(
@@ -327,7 +335,7 @@ def plan(
         _draw(console, topology, chosen, diagram_format or "text")
         return
     with _connect(chosen) as clients:
-        result = plan_against(topology, clients, shared_key_from_env())
+        result = plan_against(topology, clients, shared_key_from_env(), prune)
     estimate = _cost(result.plan)
     if output is Output.json:
         console.json({**result.as_json(), "cost": estimate.to_json()})

@@ -256,40 +256,51 @@ def _plan(console: Console, result: PlanResult) -> None:
         f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
         f"{len(plan.steps)} resources ({summary})"
     )
-    rows = [s for s in plan.steps if actions[s.key] != "keep"]
+    rows = [(s.key, s.kind, label(s), s.depends_on) for s in plan.steps if actions[s.key] != "keep"]
+    rows += [
+        (o.key, o.kind, f"{o.parent}/{o.name}" if o.parent else o.name, ()) for o in result.orphans
+    ]
     if not rows:
         console.out.print("Nothing to do: what exists matches the topology.")
         return
     width = max(console.out.width, 40)
-    type_w = max(len(KIND_LABEL[s.kind]) for s in rows)
-    action_w = max(6, *(len(actions[s.key]) for s in rows))
+    type_w = max(len(KIND_LABEL[kind]) for _, kind, _, _ in rows)
+    action_w = max(6, *(len(actions[key]) for key, _, _, _ in rows))
     console.out.print(f"{'action':<{action_w}}  {'type':<{type_w}}  resource", style="bold")
     said: dict[str | None, str] = {}  # a reason said once, then referred to
-    for step in rows:
-        action = actions[step.key]
-        decision = result.decisions[step.key]
+    for key, kind, name, depends_on in rows:
+        action = actions[key]
+        decision = result.decisions[key]
         row = Text(f"{action:<{action_w}}", style=ACTION_STYLE.get(action, ""))
-        row.append(f"  {KIND_LABEL[step.kind]:<{type_w}}  {label(step)}")
+        row.append(f"  {KIND_LABEL[kind]:<{type_w}}  {name}")
         console.out.print(row)
         detail: list[str] = []
         for field, old, new in decision.changes:
-            detail += wrapped(
-                "    ~ ", f"{field} {shown(old)} → {shown(new)}".split(" "), width, ""
-            )
-        if decision.reason in said:
+            change = f"{field} {shown(old)} → {shown(new)}"
+            detail += wrapped("    ~ ", change.split(" "), width, "")
+        if action in ("orphan", "delete"):
+            pass  # one line after the table says why and what to do
+        elif decision.reason in said:
             detail.append(f"    (as {said[decision.reason]})")
         elif decision.reason:
-            said[decision.reason] = label(step)
+            said[decision.reason] = name
             detail += wrapped("    ", decision.reason.split(" "), width, "")
         after = [
             d.split(":", 1)[1].rsplit("/", 1)[-1]
-            for d in step.depends_on
+            for d in depends_on
             if not d.startswith("resource_group:")
         ]
         if after and action == "create":
             detail += wrapped("    after ", after, width)
         for line in detail:
             console.out.print(line, markup=False)
+    left = counts["orphan"]
+    if left:
+        console.out.print(
+            f"{left} resource{'s are' if left > 1 else ' is'} no longer in the topology: "
+            "run hubvpn deploy --prune",
+            markup=False,
+        )
     total, critical = result.critical
     chain = " → ".join(s.name for s in critical if s.kind != "resource_group")
     console.out.print(

@@ -191,3 +191,32 @@ def test_plan_never_calls_untagged_or_foreign_resources_orphans(
     ).result()
     result = invoke("plan", "-c", deployed, "--prune", "-o", "json")
     assert {s["action"] for s in json.loads(result.stdout)["steps"]} == {"keep"}
+
+
+def test_deploy_names_orphans_then_prune_deletes_exactly_what_plan_listed(
+    deployed: Path, state_dir: Path, clients: Clients
+) -> None:
+    removed = without_spoke20(deployed)
+    kept = invoke("deploy", "-c", removed)
+    assert kept.exit_code == 0
+    assert lines(kept.stderr)[-1] == (
+        "7 resources are no longer in the topology: run hubvpn deploy --prune"
+    )
+    plan = json.loads(invoke("plan", "-c", removed, "--prune", "-o", "json").stdout)
+    listed = [s["name"] for s in plan["steps"] if s["action"] == "delete"]
+    before = len(writes(state_dir))
+
+    pruned = invoke("deploy", "-c", removed, "--prune")
+    assert pruned.exit_code == 0, pruned.output
+    assert lines(pruned.stderr)[-1] == (
+        "Deleted 7 no longer in the topology: hub00-to-spoke20, spoke20-to-hub00, "
+        "AzureNetworkWatcherExtension, vm-spoke20, nic-spoke20, vnet-spoke20, "
+        "nsg-spoke20-default"
+    )
+    deletes = writes(state_dir)[before:]
+    assert {r["method"] for r in deletes} == {"DELETE"}
+    assert sorted(r["path"].rsplit("/", 1)[-1] for r in deletes) == sorted(listed)
+    vnets = {v.name for v in clients.network.virtual_networks.list("rg-multi-hub-vpn")}
+    assert "vnet-spoke20" not in vnets and "vnet-hub00" in vnets
+    again = json.loads(invoke("plan", "-c", removed, "--prune", "-o", "json").stdout)
+    assert {s["action"] for s in again["steps"]} == {"keep"}

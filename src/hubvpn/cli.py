@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from hubvpn.config import Topology
     from hubvpn.console import Console
     from hubvpn.cost import CostEstimate
+    from hubvpn.deploy import Report
     from hubvpn.plan import Plan
 
 P = ParamSpec("P")
@@ -170,6 +171,15 @@ def deploy(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     yes: YesOpt = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Also delete this topology's resources that it no longer has (only "
+            "resources tagged with it, and the peerings of its VNets), once the rest "
+            "has converged.",
+        ),
+    ] = False,
 ) -> None:
     """Create or converge the lab: only what is missing or differs is written.
 
@@ -207,8 +217,10 @@ def deploy(
             ssh_public_key=public_key,
             shared_key=shared_key_from_env(),
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C
+            prune=prune,
         )
     console.deploy_summary(report)
+    _orphans_said(console, report)
     if report.interrupted:
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:
@@ -348,6 +360,19 @@ def plan(
         console.out.print(views.plan_summary(result.actions), markup=False)
     if detailed_exitcode:
         _detailed_exit(result.actions)
+
+
+def _orphans_said(console: Console, report: Report) -> None:
+    """After deploy: the orphans deleted under --prune, or how to remove them."""
+    if report.deleted:
+        names = ", ".join(o.name for o in report.deleted)
+        console.info(f"Deleted {len(report.deleted)} no longer in the topology: {names}")
+    elif report.orphans:
+        n = len(report.orphans)
+        console.info(
+            f"{n} resource{'s are' if n > 1 else ' is'} no longer in the topology: "
+            "run hubvpn deploy --prune"
+        )
 
 
 def _detailed_exit(actions: dict[str, str]) -> None:

@@ -47,11 +47,12 @@ def lines(text: str) -> list[str]:
     return [line.rstrip() for line in text.splitlines()]
 
 
-def test_plan_table_reference_lab_ends_with_the_cost_estimate(state_dir: Path) -> None:
+def test_plan_table_reference_lab_ends_with_cost_then_summary(state_dir: Path) -> None:
     result = invoke("plan", "-c", REFERENCE)
     assert result.exit_code == 0, result.output
     out = lines(result.stdout)
-    assert out[-len(COST_LINES) :] == COST_LINES
+    assert out[-len(COST_LINES) - 2 : -2] == COST_LINES
+    assert out[-2:] == ["", "Plan: 53 to create, 0 to update, 0 to delete, 0 unchanged."]
     assert max(len(line) for line in out[-len(COST_LINES) :]) <= 80
 
 

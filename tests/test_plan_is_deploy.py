@@ -2,7 +2,8 @@
 and ``plan`` right after ``deploy`` lists nothing to write (issue 11, done-when).
 
 Each seed walks a random sequence of topology edits (hubs and spokes added or removed,
-gateway SKU, a hub's ASN, spoke_to_spoke, the shared key) and out-of-band changes made
+gateway SKU, a hub's ASN, spoke_to_spoke, the shared key), deployed with or without
+``--prune`` (then the removals are DELETEs plan lists too) and out-of-band changes made
 through the SDK (a peering deleted, an NSG's tags removed) or, where no Azure API
 can, in the emulator's store (a resource left Failed). The writes are counted from the
 emulator's request log, not from hubvpn's report. Plain ``random`` with fixed seeds.
@@ -143,13 +144,17 @@ def out_of_band(clients: Clients, dice: random.Random) -> str:
     return "nothing"
 
 
-def planned_writes(data: dict[str, Any], clients: Clients, key: str | None) -> list[str]:
-    result = plan_against(parse_topology(data, Path("prop.toml")), clients, key)
+def planned_writes(
+    data: dict[str, Any], clients: Clients, key: str | None, prune: bool = False
+) -> list[str]:
+    result = plan_against(parse_topology(data, Path("prop.toml")), clients, key, prune)
     steps = result.as_json()["steps"]
     return sorted(s["name"] for s in steps if s["action"] in ("create", "update", "delete"))
 
 
-def deployed_writes(data: dict[str, Any], clients: Clients, key: str | None) -> list[str]:
+def deployed_writes(
+    data: dict[str, Any], clients: Clients, key: str | None, prune: bool = False
+) -> list[str]:
     assert clients.emulator is not None
     mark = len(clients.emulator.store.requests())
     report: Report = deploy(
@@ -159,6 +164,7 @@ def deployed_writes(data: dict[str, Any], clients: Clients, key: str | None) -> 
         ssh_public_key=None,
         shared_key=key,
         cancel=threading.Event(),
+        prune=prune,
     )
     assert not report.interrupted
     written = [
@@ -180,11 +186,15 @@ def test_deploy_writes_exactly_what_plan_lists_for_random_edits(
     assert planned_writes(data, clients, key) == deployed_writes(data, clients, key)
     for _ in range(EDITS_PER_SEED):
         data = copy.deepcopy(data)
-        history.append(edit(data, dice))
+        edited = edit(data, dice)
+        history.append(edited)
         if dice.random() < 0.3:
             key = dice.choice(KEYS)
             history.append(f"key {key and key[:9]}")
         history.append(out_of_band(clients, dice))
-        plan = planned_writes(data, clients, key)
-        assert deployed_writes(data, clients, key) == plan, history
-        assert planned_writes(data, clients, key) == [], history
+        # removals and routing changes mostly deleted, else left as orphans for later
+        prune = dice.random() < (0.8 if edited.startswith(("remove", "spoke_to")) else 0.3)
+        history.append(f"prune {prune}")
+        plan = planned_writes(data, clients, key, prune)
+        assert deployed_writes(data, clients, key, prune) == plan, history
+        assert planned_writes(data, clients, key, prune) == [], history

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from hubvpn.config import Topology
     from hubvpn.console import Console
     from hubvpn.cost import CostEstimate
+    from hubvpn.deploy import Report
     from hubvpn.plan import Plan
 
 P = ParamSpec("P")
@@ -293,6 +294,15 @@ def deploy(
     subscription: SubscriptionOpt = None,
     yes: YesOpt = False,
     output: OutputOpt = Output.table,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Also delete this topology's resources that it no longer has (only "
+            "resources tagged with it, and the peerings of its VNets), once the rest "
+            "has converged.",
+        ),
+    ] = False,
 ) -> None:
     """Create or converge the lab: only what is missing or differs is written.
 
@@ -337,8 +347,10 @@ def deploy(
             ssh_public_key=public_key,
             shared_key=shared_key_from_env(),
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C
+            prune=prune,
         )
     console.deploy_summary(report)
+    _orphans_said(console, report)
     if output is Output.json:
         from hubvpn.outcomes import deploy_json
 
@@ -447,6 +459,23 @@ def plan(
     diagram_format: Annotated[
         str | None, typer.Argument(hidden=True, metavar="text|mermaid")
     ] = None,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Show this topology's resources that it no longer has as delete "
+            "(what deploy --prune does) instead of orphan.",
+        ),
+    ] = False,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option(
+            "--detailed-exitcode",
+            help="Exit 0 when there is nothing to do, 2 when deploy would write (or wait), 1 on an "
+            "error, including a blocked step (deploy would refuse it), as terraform plan "
+            "-detailed-exitcode.",
+        ),
+    ] = False,
 ) -> None:
     """Show, without writing anything, what deploy would create or change, how long
     it should take on Azure, what the lab costs, and the reachability the topology
@@ -471,15 +500,41 @@ def plan(
         _draw(console, topology, chosen, diagram_format or "text")
         return
     with _connect(chosen) as clients:
-        result = plan_against(topology, clients, shared_key_from_env())
+        result = plan_against(topology, clients, shared_key_from_env(), prune)
     estimate = _cost(result.plan)
     if output is Output.json:
         console.json({**result.as_json(), "cost": estimate.to_json()})
-        return
-    views.plan(console, result)
-    console.out.print()
-    for line in describe(estimate):
-        console.out.print(line, markup=False)
+    else:
+        views.plan(console, result)
+        console.out.print()
+        for line in describe(estimate):
+            console.out.print(line, markup=False)
+        console.out.print()
+        console.out.print(views.plan_summary(result.actions), markup=False)
+    if detailed_exitcode:
+        _detailed_exit(result.actions)
+
+
+def _orphans_said(console: Console, report: Report) -> None:
+    """After deploy: the orphans deleted under --prune, or how to remove them."""
+    if report.deleted:
+        names = ", ".join(o.name for o in report.deleted)
+        console.info(f"Deleted {len(report.deleted)} no longer in the topology: {names}")
+    elif report.orphans:
+        n = len(report.orphans)
+        console.info(
+            f"{n} resource{'s are' if n > 1 else ' is'} no longer in the topology: "
+            "run hubvpn deploy --prune"
+        )
+
+
+def _detailed_exit(actions: dict[str, str]) -> None:
+    """plan --detailed-exitcode: 1 blocked (an error), 2 writes or waits, 0 nothing to do."""
+    blocked = sum(a == "blocked" for a in actions.values())
+    if blocked:
+        raise OperationFailed(f"{blocked} step(s) blocked: deploy would refuse them")
+    if any(a in ("create", "update", "delete", "wait") for a in actions.values()):
+        raise typer.Exit(code=2)
 
 
 def _draw(console: Console, topology: Topology, chosen: Target, form: str) -> None:

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.converge import Action, decide, existing_of
+from hubvpn.converge import Action, Orphan, decide, existing_of, orphans
 from hubvpn.errors import OwnershipError
 from hubvpn.observe import TRANSIENT_STATES, observe, state_of
 from hubvpn.plan import Plan, Step
+from hubvpn.prune import prune
 from hubvpn.resources import (
     Context,
     SharedKeys,
@@ -71,6 +72,8 @@ class Report:
     seconds: float = 0.0
     interrupted: bool = False
     in_progress: list[Step] = field(default_factory=list)  # running when interrupted
+    orphans: list[Orphan] = field(default_factory=list)  # no longer in the topology
+    deleted: list[Orphan] = field(default_factory=list)  # of those, deleted (--prune)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -82,7 +85,8 @@ class Report:
 
     @property
     def writes(self) -> int:
-        return sum(1 for o in self.outcomes.values() if o.state in ("created", "updated"))
+        written = sum(1 for o in self.outcomes.values() if o.state in ("created", "updated"))
+        return written + len(self.deleted)
 
     @property
     def ok(self) -> bool:
@@ -109,7 +113,9 @@ class Engine:
         ssh_public_key: str | None,
         shared_key: str | None,
         cancel: threading.Event,
+        prune: bool = False,
     ) -> None:
+        self.prune = prune
         self.plan = plan
         self.clients = clients
         self.reporter = reporter
@@ -168,7 +174,27 @@ class Engine:
             self.reporter.finished()
         if self.cancel.is_set():
             self.report.interrupted = True
+        self._prune()
         return self.report
+
+    def _prune(self) -> None:
+        """Orphans named in the report; under --prune deleted, once the rest converged."""
+        planned = {s.key for s in self.plan.steps}
+        left = orphans(planned, self.observed, self.plan.topology.name)
+        self.report.orphans = left
+        if not self.prune or not left or not self.report.ok:
+            return
+        started = time.monotonic()
+        group = self.plan.topology.resource_group
+        try:
+            self.report.deleted = prune(
+                self.clients, group, left, self.observed, self.cancel, self.poll_s
+            )
+        except KeyboardInterrupt:
+            self.cancel.set()
+            self.report.interrupted = True
+        finally:
+            self.report.seconds += time.monotonic() - started
 
     def _launch_ready(self, waiting: dict[str, set[str]], running: set[str]) -> None:
         for key in [k for k, deps in waiting.items() if not deps]:
@@ -294,6 +320,7 @@ def deploy(
     ssh_public_key: str | None,
     shared_key: str | None,
     cancel: threading.Event,
+    prune: bool = False,
 ) -> Report:
-    engine = Engine(plan, clients, reporter, ssh_public_key, shared_key, cancel)
+    engine = Engine(plan, clients, reporter, ssh_public_key, shared_key, cancel, prune)
     return engine.run()

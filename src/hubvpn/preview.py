@@ -16,7 +16,7 @@ from typing import Any
 
 from hubvpn.azure import Clients
 from hubvpn.config import Topology
-from hubvpn.converge import Action, Decision, decide, existing_of
+from hubvpn.converge import Action, Decision, Orphan, decide, decide_orphan, existing_of, orphans
 from hubvpn.observe import observe
 from hubvpn.plan import GatewaySpec, Plan, Step, build_plan
 from hubvpn.predict import SSH_PORT, Probe, predicted_probes
@@ -30,6 +30,7 @@ class PlanResult:
     critical: tuple[float, list[Step]]
     remaining_s: float
     reachability: list[Probe]
+    orphans: tuple[Orphan, ...] = ()  # decided as orphan, or delete under --prune
 
     @property
     def actions(self) -> dict[str, str]:
@@ -53,6 +54,18 @@ class PlanResult:
                     "reason": self.decisions[s.key].reason,
                 }
                 for s in self.plan.steps
+            ]
+            + [
+                {
+                    "key": o.key,
+                    "type": o.arm_type,
+                    "name": o.name,
+                    "action": self.decisions[o.key].action.value,
+                    "dependsOn": list(o.depends_on),
+                    "changes": [],
+                    "reason": self.decisions[o.key].reason,
+                }
+                for o in self.orphans
             ],
             "expectedSeconds": round(self.remaining_s, 1),
             "fullDeploySeconds": round(self.critical[0], 1),
@@ -65,7 +78,9 @@ class PlanResult:
         }
 
 
-def decisions_for(plan: Plan, clients: Clients, shared_key: str | None) -> dict[str, Decision]:
+def decisions_for(
+    plan: Plan, clients: Clients, shared_key: str | None, prune: bool = False
+) -> tuple[dict[str, Decision], list[Orphan]]:
     observed = observe(clients, plan.topology.resource_group)
     ctx = Context(
         clients,
@@ -90,7 +105,13 @@ def decisions_for(plan: Plan, clients: Clients, shared_key: str | None) -> dict[
         projected = project(step, decision, existing_of(step, observed), ctx)
         if projected is not None:
             ctx.results[step.key] = projected
-    return decisions
+    left = orphans({s.key for s in plan.steps}, observed, plan.topology.name)
+    if refused is None:  # in a group deploy refuses, nothing is this topology's
+        for orphan in left:
+            decisions[orphan.key] = decide_orphan(orphan, observed, prune)
+    else:
+        left = []
+    return decisions, left
 
 
 def project(step: Step, decision: Decision, existing: Any, ctx: Context) -> Any | None:
@@ -113,9 +134,11 @@ def project(step: Step, decision: Decision, existing: Any, ctx: Context) -> Any 
     return existing
 
 
-def plan_against(topology: Topology, clients: Clients, shared_key: str | None = None) -> PlanResult:
+def plan_against(
+    topology: Topology, clients: Clients, shared_key: str | None = None, prune: bool = False
+) -> PlanResult:
     plan = build_plan(topology)
-    decisions = decisions_for(plan, clients, shared_key)
+    decisions, left = decisions_for(plan, clients, shared_key, prune)
     remaining = {
         s.key: (
             s.azure_s
@@ -125,6 +148,6 @@ def plan_against(topology: Topology, clients: Clients, shared_key: str | None = 
         for s in plan.steps
     }
     total, path = plan.critical_path()
-    left, _ = plan.critical_path(remaining)
+    left_s, _ = plan.critical_path(remaining)
     reach = predicted_probes(plan, SSH_PORT) if topology.vm is not None else []
-    return PlanResult(plan, decisions, (total, list(path)), left, reach)
+    return PlanResult(plan, decisions, (total, list(path)), left_s, reach, tuple(left))

@@ -17,7 +17,6 @@ from rich.table import Table
 from rich.text import Text
 
 from hubvpn.console import KIND_LABEL, STATE_STYLE, Console, duration, label
-from hubvpn.plan import Plan, Step
 
 if TYPE_CHECKING:
     from hubvpn.preview import PlanResult
@@ -196,51 +195,123 @@ def verification(console: Console, result: Verification) -> None:
     )
 
 
-def _plan(
-    console: Console,
-    plan: Plan,
-    actions: dict[str, str],
-    critical: tuple[float, list[Step]],
-    remaining: float,
-) -> None:
+ACTION_STYLE = {
+    "create": "green",
+    "update": "yellow",
+    "wait": "cyan",
+    "blocked": "bold red",
+    "orphan": "magenta",
+    "delete": "red",
+}
+# The summary's words in Terraform's order; the extra states appear only when non-zero.
+SUMMARY = (
+    ("create", "to create"),
+    ("update", "to update"),
+    ("delete", "to delete"),
+    ("keep", "unchanged"),
+)
+EXTRA = (("blocked", "blocked"), ("wait", "waiting"), ("orphan", "orphaned"))
+
+
+def shown(value: Any) -> str:
+    """One field value for people: an ARM id by its resource name, None as (none)."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, str) and value.startswith("/subscriptions/"):
+        return value.rstrip("/").rsplit("/", 1)[-1]
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)
+
+
+def wrapped(prefix: str, words: list[str], width: int, sep: str = ",") -> list[str]:
+    """``prefix`` then ``words`` (``sep`` after all but the last), wrapped between words."""
+    indent = " " * len(prefix)
+    lines: list[str] = []
+    line = ""
+    for i, word in enumerate(words):
+        piece = word + (sep if i < len(words) - 1 else "")
+        if line and len(prefix) + len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    lines.append(line)
+    return [(prefix if i == 0 else indent) + text for i, text in enumerate(lines)]
+
+
+def plan_summary(actions: dict[str, str]) -> str:
+    """The plan's last line: ``Plan: 4 to create, 2 to update, 1 to delete, 46 unchanged.``"""
+    counts = Counter(actions.values())
+    parts = [f"{counts[a]} {words}" for a, words in SUMMARY]
+    parts += [f"{counts[a]} {words}" for a, words in EXTRA if counts[a]]
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def _plan(console: Console, result: PlanResult) -> None:
+    plan, actions = result.plan, result.actions
     counts = Counter(actions.values())
     summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
     console.out.print(
         f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
         f"{len(plan.steps)} resources ({summary})"
     )
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("action", "type"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("resource", no_wrap=True)
-    table.add_column("after", overflow="fold")
-    for step in plan.steps:
-        action = actions[step.key]
-        if action == "keep":
-            continue
-        after = ", ".join(
-            d.split(":", 1)[1].rsplit("/", 1)[-1]
-            for d in step.depends_on
-            if not d.startswith("resource_group:")
-        )
-        style = {"create": "green", "update": "yellow", "wait": "cyan"}.get(action, "")
-        table.add_row(Text(action, style=style), KIND_LABEL[step.kind], label(step), after)
-    if table.row_count:
-        console.out.print(table)
-    total, path = critical
-    chain = " → ".join(s.name for s in path if s.kind != "resource_group")
-    if not any(a != "keep" for a in actions.values()):
+    rows = [(s.key, s.kind, label(s), s.depends_on) for s in plan.steps if actions[s.key] != "keep"]
+    rows += [
+        (o.key, o.kind, f"{o.parent}/{o.name}" if o.parent else o.name, ()) for o in result.orphans
+    ]
+    if not rows:
         console.out.print("Nothing to do: what exists matches the topology.")
         return
+    width = max(console.out.width, 40)
+    type_w = max(len(KIND_LABEL[kind]) for _, kind, _, _ in rows)
+    action_w = max(6, *(len(actions[key]) for key, _, _, _ in rows))
+    console.out.print(f"{'action':<{action_w}}  {'type':<{type_w}}  resource", style="bold")
+    said: dict[str | None, str] = {}  # a reason said once, then referred to
+    for key, kind, name, depends_on in rows:
+        action = actions[key]
+        decision = result.decisions[key]
+        row = Text(f"{action:<{action_w}}", style=ACTION_STYLE.get(action, ""))
+        row.append(f"  {KIND_LABEL[kind]:<{type_w}}  {name}")
+        console.out.print(row)
+        detail: list[str] = []
+        for field, old, new in decision.changes:
+            change = f"{field} {shown(old)} → {shown(new)}"
+            detail += wrapped("    ~ ", change.split(" "), width, "")
+        if action in ("orphan", "delete"):
+            pass  # one line after the table says why and what to do
+        elif decision.reason in said:
+            detail.append(f"    (as {said[decision.reason]})")
+        elif decision.reason:
+            said[decision.reason] = name
+            detail += wrapped("    ", decision.reason.split(" "), width, "")
+        after = [
+            d.split(":", 1)[1].rsplit("/", 1)[-1]
+            for d in depends_on
+            if not d.startswith("resource_group:")
+        ]
+        if after and action == "create":
+            detail += wrapped("    after ", after, width)
+        for line in detail:
+            console.out.print(line, markup=False)
+    left = counts["orphan"]
+    if left:
+        console.out.print(
+            f"{left} resource{'s are' if left > 1 else ' is'} no longer in the topology: "
+            "run hubvpn deploy --prune",
+            markup=False,
+        )
+    total, critical = result.critical
+    chain = " → ".join(s.name for s in critical if s.kind != "resource_group")
     console.out.print(
-        f"\nExpected duration on Azure: [bold]{duration(remaining)}[/] "
+        f"\nExpected duration on Azure: [bold]{duration(result.remaining_s)}[/] "
         f"(a full deploy: {duration(total)}; critical path {chain})"
     )
 
 
 def plan(console: Console, result: PlanResult) -> None:
     """What deploy would do and how long it should take, then the predicted matrix."""
-    _plan(console, result.plan, result.actions, result.critical, result.remaining_s)
+    _plan(console, result)
     if result.reachability:
         names = list(dict.fromkeys(p.source for p in result.reachability))
         cells = {(p.source, p.destination): (p.reachable, None) for p in result.reachability}

@@ -156,6 +156,11 @@ def _connect(target: Target) -> Clients:
     return connect(target)
 
 
+def _scale(clients: Clients) -> float:
+    """Wall seconds per Azure second: the emulator runs Azure's durations faster."""
+    return 1.0 / clients.emulator.settings.speed if clients.emulator else 1.0
+
+
 def _confirm(target: Target, yes: bool, question: str) -> None:
     if target.is_emulator or yes:
         return
@@ -203,7 +208,7 @@ def deploy(
         report = run_deploy(
             plan,
             clients,
-            console.deploy_progress(),
+            console.deploy_progress(_scale(clients)),
             ssh_public_key=public_key,
             shared_key=shared_key_from_env(),
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C

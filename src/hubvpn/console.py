@@ -282,7 +282,7 @@ class DeployProgress:
             for row in rows:
                 name, state, when = model.row_cells(row, now)
                 table.add_row(name, Text(state, style=STATE_STYLE.get(state, "")), when)
-            waits = [Text(line, style="dim") for line in model.waits()]
+            waits = [Text(line, style="dim") for line in model.waits(now)]
             footer = Text(model.footer(now), style="dim")
         parts: list[Any] = [table] if table.row_count else []
         return Group(*parts, *waits, footer)

@@ -126,22 +126,37 @@ class Progress:
             text += f" · ~{short(self.remaining(now))} left"
         return text
 
-    def waits(self) -> list[str]:
-        """Pending steps grouped by the unfinished step they wait for, by kind."""
-        groups: Counter[tuple[str, str]] = Counter()
-        for row in self.rows.values():
-            if row.state != "pending":
-                continue
-            blockers = [self.rows[d] for d in row.step.depends_on if self.rows[d].state not in DONE]
-            if not blockers:
-                continue
-            # The one that will finish last is what it really waits for.
-            blocker = max(blockers, key=lambda b: (b.expected, b.step.key))
-            groups[(KINDS[Kind(row.step.kind)].label, name_of(blocker.step))] += 1
-        return [
-            f"{n} {plural(label, n)} wait for {blocker}"
-            for (label, blocker), n in sorted(groups.items(), key=lambda g: (-g[1], g[0]))
-        ]
+    def waits(self, now: float) -> list[str]:
+        """Pending steps grouped by the running operation they wait for, at the end
+        of their chain of dependencies: ``4 peerings, 2 connections wait for
+        vpngw-hub01``; the blocker named is the one with the most time left."""
+        roots: dict[str, Row | None] = {}
+
+        def root(key: str) -> Row | None:
+            if key not in roots:
+                row = self.rows[key]
+                if row.state in ACTIVE:
+                    roots[key] = row
+                elif row.state in DONE:
+                    roots[key] = None
+                else:
+                    found = [r for r in map(root, row.step.depends_on) if r is not None]
+                    roots[key] = max(
+                        found, key=lambda r: (self.left(r, now), r.step.key), default=None
+                    )
+            return roots[key]
+
+        groups: dict[str, Counter[str]] = {}
+        for key, row in self.rows.items():
+            blocker = root(key) if row.state == "pending" else None
+            if blocker is not None:
+                name = name_of(blocker.step)
+                groups.setdefault(name, Counter())[KINDS[Kind(row.step.kind)].label] += 1
+        lines = []
+        for name, kinds in sorted(groups.items(), key=lambda g: (-g[1].total(), g[0])):
+            counted = ", ".join(f"{n} {plural(label, n)}" for label, n in kinds.most_common())
+            lines.append(f"{counted} wait for {name}")
+        return lines
 
     def heartbeats(self, now: float) -> list[str]:
         """``still creating vpngw-hub01 [12m elapsed, ~18m left]`` for each running

@@ -16,7 +16,7 @@ from rich.console import Console as RichConsole
 from hubvpn.config import load_topology
 from hubvpn.console import Console, DeployProgress, Heartbeat
 from hubvpn.plan import Plan, build_plan
-from hubvpn.progress import Progress, short
+from hubvpn.progress import Done, Progress, record, short
 
 FIRST = ("resource_group", "network_security_group", "virtual_network", "public_ip")
 LONG = ("virtual_network_gateway", "bastion")
@@ -151,4 +151,24 @@ def test_piped_destroy_prints_heartbeat_every_ten_seconds() -> None:
         "still deleting rg-multi-hub-vpn [10s elapsed]",
         "still deleting rg-multi-hub-vpn [20s elapsed]",
         "still deleting rg-multi-hub-vpn [1m elapsed]",
+    ]
+
+
+def test_record_fits_80_columns_one_line_per_kind(plan: Plan) -> None:
+    seconds = {"virtual_network_gateway": 1810.0, "bastion": 610.0, "connection": 95.0}
+    done = [Done(s, "created", seconds.get(s.kind, 4.0)) for s in plan.steps]
+    assert record(done, 80) == [
+        "  resource group    rg-multi-hub-vpn 4s",
+        "  NSGs              6 in 4s (slowest nsg-hub00-default)",
+        "  VNets             6 in 4s (slowest vnet-hub00)",
+        "  public IPs        4 in 4s (slowest pip-bas-hub00)",
+        "  VPN gateways      vpngw-hub01 30m, vpngw-hub02 30m",
+        "  local gateways    lng-vpngw-hub01 4s, lng-vpngw-hub02 4s",
+        "  connections       2 in 1m (slowest conn-vpngw-hub01-vpngw-hub02)",
+        "  peerings          8 in 4s (slowest vnet-hub00/hub00-to-spoke10)",
+        "  NICs              6 in 4s (slowest nic-hub00)",
+        "  VMs               6 in 4s (slowest vm-hub00)",
+        "  VM extensions     6 in 4s (slowest vm-hub00/AzureNetworkWatcherExtension)",
+        "  Bastions          bas-hub00 10m, bas-hub100 10m",
+        "  network watchers  NetworkWatcher_japaneast 4s, NetworkWatcher_japanwest 4s",
     ]

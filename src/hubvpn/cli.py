@@ -196,12 +196,15 @@ def deploy(
         "take 30-45 minutes and are billed hourly.",
     )
     public_key = None
+    notes: tuple[str, ...] = ()
     if topology.vm is not None:
+        before = {p.name for p in (state_dir() / "ssh").glob("*")}
         public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
-        if generated is not None:
-            console.info(
+        if generated is not None and generated.name not in before:
+            # Said once, when the pair is made; `hubvpn ssh` finds it afterwards.
+            notes = (
                 f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
-                f"{generated} (private key, mode 0600)"
+                f"{generated} (private key, mode 0600), generated now",
             )
     plan = build_plan(topology)
     with topology_lock(state_dir(), topology.name), _connect(chosen) as clients:
@@ -213,7 +216,7 @@ def deploy(
             shared_key=shared_key_from_env(),
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C
         )
-    console.deploy_summary(report)
+    console.deploy_summary(report, notes)
     if report.interrupted:
         raise typer.Exit(code=EXIT_INTERRUPTED)
     if not report.ok:

@@ -24,7 +24,7 @@ from rich.text import Text
 
 from hubvpn.kinds import KINDS
 from hubvpn.plan import Plan, Step
-from hubvpn.progress import HEARTBEAT_S, Clock, Progress, short
+from hubvpn.progress import HEARTBEAT_S, Clock, Done, Progress, outputs, record, short
 
 STATE_STYLE = {
     "pending": "dim",
@@ -142,7 +142,7 @@ class Console:
         return DeployProgress(self, scale)
 
     # ------------------------------------------------------------ deploy
-    def deploy_summary(self, report: Any) -> None:
+    def deploy_summary(self, report: Any, notes: tuple[str, ...] = ()) -> None:
         counts = Counter(o.state for o in report.outcomes.values())
         parts = [
             f"{counts[s]} {s}"
@@ -177,7 +177,29 @@ class Console:
                     "and run deploy again: it resumes from here."
                 )
             return
+        self.deploy_record(report, notes)
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
+
+    def deploy_record(self, report: Any, notes: tuple[str, ...]) -> None:
+        """What stays on screen: each kind's resources and times, the addresses
+        needed next, the next commands, and notes said once (a generated key)."""
+        done = [Done(o.step, o.state, o.seconds) for o in report.outcomes.values()]
+        self.info("Resources:")
+        for line in record(done, self.err.width):
+            self.info(line)
+        found = outputs(report.results)
+        if found:
+            self.info("Addresses:")
+            for line in found:
+                self.info(line)
+        vms = sorted(
+            (o.step.name for o in report.outcomes.values() if o.step.kind == "virtual_machine"),
+            key=lambda name: ("spoke" not in name, name),  # a spoke VM shows the most
+        )
+        ssh = f" · hubvpn ssh {vms[0]}" if vms else ""
+        self.info(f"Next: hubvpn verify{ssh} · hubvpn destroy")
+        for note in notes:
+            self.info(note)
 
 
 class Heartbeat:

@@ -71,6 +71,7 @@ class Report:
     seconds: float = 0.0
     interrupted: bool = False
     in_progress: list[Step] = field(default_factory=list)  # running when interrupted
+    results: dict[str, Any] = field(default_factory=dict)  # SDK models by step key
 
     @property
     def failed(self) -> list[Outcome]:
@@ -165,6 +166,7 @@ class Engine:
             self.report.in_progress = [self.plan.step(k) for k in sorted(running)]
         finally:
             self.report.seconds = time.monotonic() - started
+            self.report.results = self.ctx.results
             self.reporter.finished()
         if self.cancel.is_set():
             self.report.interrupted = True

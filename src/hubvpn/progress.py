@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hubvpn.kinds import KINDS, Kind
 from hubvpn.plan import Plan, Step
@@ -171,3 +172,72 @@ class Progress:
             when = f"~{short(left)} left" if left >= 1 else f"usually ~{short(row.expected)}"
             lines.append(f"{verb} {name_of(row.step)} [{short(elapsed)} elapsed, {when}]")
         return lines
+
+
+# ------------------------------------------------------------ the record
+@dataclass(frozen=True)
+class Done:
+    """One finished step as the record shows it."""
+
+    step: Step
+    state: str
+    seconds: float  # wall seconds the step took in this run
+
+
+def record(done: list[Done], width: int = 80) -> list[str]:
+    """One line per kind, in plan order: up to three resources named with their
+    time, more (or a line wider than ``width``) as a count with the range and the
+    slowest named, so the 53-step reference lab stays on one screen."""
+    kinds = list(Kind)
+    by_kind: dict[str, list[Done]] = {}
+    for item in sorted(done, key=lambda d: (kinds.index(Kind(d.step.kind)), d.step.key)):
+        by_kind.setdefault(KINDS[Kind(item.step.kind)].label, []).append(item)
+    column = max((len(plural(k, len(v))) for k, v in by_kind.items()), default=0)
+    lines = []
+    for label, items in by_kind.items():
+        head = plural(label, len(items)).ljust(column)
+        body = ", ".join(f"{name_of(i.step)} {short(i.seconds)}" for i in items)
+        if len(items) > 3 or len(f"  {head}  {body}") > width:
+            slow = max(items, key=lambda i: i.seconds)
+            fast = min(i.seconds for i in items)
+            spread = (
+                short(fast)
+                if short(fast) == short(slow.seconds)
+                else (f"{short(fast)}–{short(slow.seconds)}")
+            )
+            body = f"{len(items)} in {spread} (slowest {name_of(slow.step)})"
+        lines.append(f"  {head}  {body}")
+    return lines
+
+
+def outputs(results: dict[str, Any]) -> list[str]:
+    """What an engineer needs next, read from the deploy's own results: each
+    gateway's public IP and BGP address, each VM's private IP."""
+    addresses = {
+        getattr(m, "id", "").lower(): getattr(m, "ip_address", None)
+        for k, m in results.items()
+        if k.startswith("public_ip:") and m is not None
+    }
+    lines = []
+    for key, model in results.items():
+        if not key.startswith("virtual_network_gateway:") or model is None:
+            continue
+        publics = [
+            addresses.get((c.public_ip_address.id or "").lower())
+            for c in model.ip_configurations or []
+            if c.public_ip_address is not None
+        ]
+        bgp = model.bgp_settings
+        peering = bgp.bgp_peering_address if bgp else None
+        asn = f" (AS {bgp.asn})" if bgp and bgp.asn else ""
+        shown = ", ".join(p for p in publics if p) or "pending"
+        lines.append(f"  {model.name}  public {shown}  BGP {peering or '-'}{asn}")
+    vms = []
+    for key, model in results.items():
+        if key.startswith("network_interface:") and model is not None:
+            configs = model.ip_configurations or []
+            ip = configs[0].private_ip_address if configs else None
+            vm = model.name.removeprefix("nic-")
+            vms.append(f"  vm-{vm}  private {ip or '-'}")
+    lines.extend(sorted(vms))
+    return lines

@@ -279,6 +279,11 @@ def _connect(target: Target) -> Clients:
     return connect(target, debug=_debug(), verbose=SWITCHES.verbose)
 
 
+def _scale(clients: Clients) -> float:
+    """Wall seconds per Azure second: the emulator runs Azure's durations faster."""
+    return 1.0 / clients.emulator.settings.speed if clients.emulator else 1.0
+
+
 def _confirm(target: Target, yes: bool, question: str) -> None:
     if target.is_emulator or yes:
         return
@@ -331,25 +336,28 @@ def deploy(
         "take 30-45 minutes and are billed hourly.",
     )
     public_key = None
+    notes: tuple[str, ...] = ()
     if topology.vm is not None:
+        before = {p.name for p in (state_dir() / "ssh").glob("*")}
         public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
-        if generated is not None:
-            console.info(
+        if generated is not None and generated.name not in before:
+            # Said once, when the pair is made; `hubvpn ssh` finds it afterwards.
+            notes = (
                 f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
-                f"{generated} (private key, mode 0600)"
+                f"{generated} (private key, mode 0600), generated now",
             )
     plan = build_plan(topology)
     with topology_lock(state_dir(), topology.name), _connect(chosen) as clients:
         report = run_deploy(
             plan,
             clients,
-            console.deploy_progress(),
+            console.deploy_progress(_scale(clients)),
             ssh_public_key=public_key,
             shared_key=shared_key_from_env(),
             cancel=threading.Event(),  # set by deploy itself on Ctrl-C
             prune=prune,
         )
-    console.deploy_summary(report)
+    console.deploy_summary(report, notes)
     _orphans_said(console, report)
     if output is Output.json:
         from hubvpn.outcomes import deploy_json

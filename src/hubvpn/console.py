@@ -24,6 +24,7 @@ from rich.text import Text
 
 from hubvpn.kinds import KINDS
 from hubvpn.plan import Plan, Step
+from hubvpn.progress import HEARTBEAT_S, Clock, Done, Progress, outputs, record, short
 
 STATE_STYLE = {
     "pending": "dim",
@@ -123,10 +124,11 @@ class Console:
 
     @contextmanager
     def waiting(self, message: str) -> Iterator[Callable[[float], None]]:
-        """A spinner with the elapsed time on a terminal (nothing extra in logs);
-        yields the function that updates it."""
+        """A spinner with the elapsed time on a terminal; in logs and pipes a
+        ``still deleting …`` line every ``HEARTBEAT_S`` seconds. Yields the function
+        that takes the elapsed seconds."""
         if not self.err.is_terminal:
-            yield lambda elapsed: None
+            yield Heartbeat(self, message)
             return
         with self.err.status(escape(message)) as status:
             yield lambda elapsed: status.update(f"{escape(message)} · {duration(elapsed)}")
@@ -136,11 +138,11 @@ class Console:
         self.info(f"waiting for tunnels to come up: {', '.join(awaited)}")
 
     # --------------------------------------------------------- progress
-    def deploy_progress(self) -> DeployProgress:
-        return DeployProgress(self)
+    def deploy_progress(self, scale: float = 1.0) -> DeployProgress:
+        return DeployProgress(self, scale)
 
     # ------------------------------------------------------------ deploy
-    def deploy_summary(self, report: Any) -> None:
+    def deploy_summary(self, report: Any, notes: tuple[str, ...] = ()) -> None:
         counts = Counter(o.state for o in report.outcomes.values())
         parts = [
             f"{counts[s]} {s}"
@@ -175,78 +177,134 @@ class Console:
                     "and run deploy again: it resumes from here."
                 )
             return
+        self.deploy_record(report, notes)
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
+
+    def deploy_record(self, report: Any, notes: tuple[str, ...]) -> None:
+        """What stays on screen: each kind's resources and times, the addresses
+        needed next, the next commands, and notes said once (a generated key)."""
+        done = [Done(o.step, o.state, o.seconds) for o in report.outcomes.values()]
+        self.info("Resources:")
+        for line in record(done, self.err.width):
+            self.info(line)
+        found = outputs(report.results)
+        if found:
+            self.info("Addresses:")
+            for line in found:
+                self.info(line)
+        vms = sorted(
+            (o.step.name for o in report.outcomes.values() if o.step.kind == "virtual_machine"),
+            key=lambda name: ("spoke" not in name, name),  # a spoke VM shows the most
+        )
+        ssh = f" · hubvpn ssh {vms[0]}" if vms else ""
+        self.info(f"Next: hubvpn verify{ssh} · hubvpn destroy")
+        for note in notes:
+            self.info(note)
+
+
+class Heartbeat:
+    """Called with the elapsed seconds of one long wait; prints ``still deleting
+    rg-x [45s elapsed]`` when ``HEARTBEAT_S`` seconds passed since the last line."""
+
+    def __init__(self, console: Console, message: str) -> None:
+        self.console = console
+        self.message = message
+        self.last = 0.0
+
+    def __call__(self, elapsed: float) -> None:
+        if elapsed - self.last < HEARTBEAT_S:
+            return
+        self.last = elapsed
+        self.console.err.print(
+            f"still {self.message} [{short(elapsed)} elapsed]", markup=False, highlight=False
+        )
 
 
 class DeployProgress:
-    """Live per-resource state during deploy (a table on a terminal, lines elsewhere)."""
+    """Live per-resource state during deploy: on a terminal a table of what runs
+    (``vpngw-hub01  creating  12m of ~30m``), what waits, and the time left;
+    elsewhere one line per event and a heartbeat for each long operation."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, scale: float = 1.0, clock: Clock = time.monotonic) -> None:
         self.console = console
-        self.rows: dict[str, list[Any]] = {}
+        self.scale = scale  # wall seconds per Azure second (the emulator's speed)
+        self.clock = clock
         self.lock = threading.Lock()
         self.live: Live | None = None
-        self.started_at = time.monotonic()
+        self.model: Progress | None = None
+        self.stop = threading.Event()
+        self.beater: threading.Thread | None = None
+
+    @property
+    def started_at(self) -> float:
+        return self.model.started if self.model else self.clock()
 
     def started(self, plan: Plan) -> None:
-        self.started_at = time.monotonic()
-        for step in plan.steps:
-            self.rows[step.key] = [step, "pending", "", None, None]
+        self.model = Progress(plan, self.scale, self.clock())
         if self.console.err.is_terminal:
             self.live = Live(
                 self._render(),
                 console=self.console.err,
                 refresh_per_second=4,
-                transient=True,  # the summary line replaces it
+                transient=True,  # the summary replaces it
                 get_renderable=self._render,
             )
             self.live.start()
+        else:
+            self.beater = threading.Thread(target=self._beat, daemon=True, name="hubvpn-beat")
+            self.beater.start()
 
     def step(self, step: Step, state: str, detail: str = "") -> None:
+        assert self.model is not None
         with self.lock:
-            row = self.rows[step.key]
-            now = time.monotonic()
-            if row[3] is None and state not in ("pending",):
-                row[3] = now
-            if state in DONE:
-                row[4] = now
-            row[1], row[2] = state, detail
+            now = self.clock()
+            self.model.update(step, state, detail, now)
         if self.live is None:
-            elapsed = time.monotonic() - self.started_at
-            text = f"[{elapsed:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
+            at = now - self.model.started
+            text = f"[{at:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
             if detail:
                 text += f" ({detail})"
             self.console.err.print(text, markup=False, highlight=False)
 
+    def heartbeat(self) -> None:
+        """Print a ``still creating …`` line for each operation quiet for a while."""
+        if self.model is None:
+            return
+        with self.lock:
+            now = self.clock()
+            lines = self.model.heartbeats(now)
+        for line in lines:
+            self.console.err.print(
+                f"[{now - self.model.started:7.1f}s] {line}", markup=False, highlight=False
+            )
+
+    def _beat(self) -> None:
+        while not self.stop.wait(1.0):
+            self.heartbeat()
+
     def finished(self) -> None:
+        self.stop.set()
+        if self.beater is not None:
+            self.beater.join()
         if self.live is not None:
             self.live.update(self._render())
             self.live.stop()
 
     def _render(self) -> Group:
+        assert self.model is not None
         with self.lock:
-            rows = list(self.rows.values())
-        now = time.monotonic()
-        active = [r for r in rows if r[1] not in DONE and r[1] != "pending"]
-        done = Counter(r[1] for r in rows if r[1] in DONE)
-        pending = sum(1 for r in rows if r[1] == "pending")
-        table = Table(box=None, header_style="bold", pad_edge=False)
-        for col in ("state", "type", "resource", "elapsed", ""):
-            table.add_column(col)
-        shown = [r for r in rows if r[1] in ("failed",)] + active
-        for step, state, detail, begun, ended in shown:
-            elapsed = (ended or now) - begun if begun else 0.0
-            table.add_row(
-                Text(state, style=STATE_STYLE.get(state, "")),
-                KIND_LABEL[step.kind],
-                label(step),
-                duration(elapsed),
-                Text(detail, style="dim"),
-            )
-        done_text = ", ".join(f"{n} {s}" for s, n in done.most_common())
-        footer = Text(
-            f"{duration(now - self.started_at)} · {done_text or 'starting'}"
-            f"{f' · {pending} waiting on dependencies' if pending else ''}",
-            style="dim",
-        )
-        return Group(table, footer) if table.row_count else Group(footer)
+            now = self.clock()
+            model = self.model
+            failed = [r for r in model.rows.values() if r.state == "failed"]
+            rows = failed + model.active()
+            table = Table(box=None, header_style="bold", pad_edge=False)
+            table.add_column("resource", no_wrap=True)
+            table.add_column("state", no_wrap=True)
+            table.add_column("time", no_wrap=True)
+            for row in rows:
+                name, state, when = model.row_cells(row, now)
+                table.add_row(name, Text(state, style=STATE_STYLE.get(state, "")), when)
+            waits = [Text(line, style="dim") for line in model.waits(now)]
+            footer = Text(model.footer(now), style="dim")
+        parts: list[Any] = [table] if table.row_count else []
+        return Group(*parts, *waits, footer)

@@ -74,6 +74,7 @@ class Report:
     in_progress: list[Step] = field(default_factory=list)  # running when interrupted
     orphans: list[Orphan] = field(default_factory=list)  # no longer in the topology
     deleted: list[Orphan] = field(default_factory=list)  # of those, deleted (--prune)
+    results: dict[str, Any] = field(default_factory=dict)  # SDK models by step key
 
     @property
     def failed(self) -> list[Outcome]:
@@ -171,6 +172,7 @@ class Engine:
             self.report.in_progress = [self.plan.step(k) for k in sorted(running)]
         finally:
             self.report.seconds = time.monotonic() - started
+            self.report.results = self.ctx.results
             self.reporter.finished()
         if self.cancel.is_set():
             self.report.interrupted = True

@@ -183,7 +183,7 @@ class Engine:
             self.plan,
             self.observed,
             self.ssh_public_key,
-            SharedKeys(self.clients, group, self.shared_key),
+            SharedKeys(self.clients, group, self.shared_key, self.observed),
         )
         first = self.plan.steps[0]
         refusal = decide(first, self.observed, self.ctx)

@@ -9,7 +9,13 @@ measured in the same run (median of ``--runs``):
 - noop_redeploy: wall time and reads/writes of a second deploy;
 - status_round_trips: (status at 300 ms latency - status at 0) / 0.3 s;
 - startup: ``hubvpn --help`` wall time / ``python -c "import typer, rich"``;
-- peak RSS of a 6-hub deploy (a child process), and the ARM requests a deploy costs.
+- peak RSS of a 6-hub deploy (a child process), and the ARM requests a deploy costs;
+- scale rows (``--hubs 2,12,20``): full meshes with 2 spokes per hub at the emulator's
+  default speed (a gateway takes 10 s): deploy / critical path, deploy time relative to
+  the 2-hub deploy of the same run, the fewest ARM tokens left in the subscription's
+  buckets (x-ms-ratelimit-remaining-subscription-reads/-writes seen on any response),
+  no-op redeploy (wall, requests, writes), status and verify wall time, and the peak
+  RSS of a ``hubvpn deploy`` child process of the mesh (emulator in-process).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from hubvpn.deploy import Report, deploy
 from hubvpn.emulator.resources import KINDS
 from hubvpn.plan import Plan, Step, build_plan
 from hubvpn.status import status
+from hubvpn.verify import verify
 
 GATEWAY_AZURE_S = 1800.0
 BENCH_GATEWAY_S = 30.0  # the issue's speed: a gateway takes 30 s
@@ -156,7 +163,11 @@ def startup_ratio(runs: int) -> tuple[float, float, float]:
 
 
 def peak_rss_mb(topology_file: Path, speed: float) -> float:
-    """Peak RSS of `hubvpn deploy` of the 6-hub mesh, measured on the child process."""
+    """Peak RSS of `hubvpn deploy` of a mesh, measured on the child process.
+
+    RUSAGE_CHILDREN's ru_maxrss is the largest child's so far: the figure is this
+    child's only if it is the largest (the ``hubvpn --help`` children are far smaller).
+    """
     with environment(HUBVPN_EMULATOR_SPEED=str(speed)):
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         subprocess.run(
@@ -177,6 +188,89 @@ def peak_rss_mb(topology_file: Path, speed: float) -> float:
     return max(after, before) / 1024.0
 
 
+DEFAULT_SPEED = 180.0  # the emulator's default: a 30-minute gateway takes 10 s
+RATELIMIT = "x-ms-ratelimit-remaining-subscription-"
+
+
+def scale_row(hubs: int, rss: bool) -> dict[str, Any]:
+    """One N-hub full mesh on a fresh emulator at the default speed."""
+    topology = mesh_topology(hubs, 2)
+    plan = build_plan(topology)
+    least: dict[str, float] = {}
+
+    def remaining(response: Any, *args: Any, **kwargs: Any) -> Any:
+        for bucket in ("reads", "writes"):
+            value = response.headers.get(RATELIMIT + bucket)
+            if value is not None:
+                least[bucket] = min(least.get(bucket, float("inf")), float(value))
+        return response
+
+    with (
+        environment(HUBVPN_EMULATOR_SPEED=str(DEFAULT_SPEED)) as state,
+        connect(resolve_target("emulator", None), state) as clients,
+    ):
+        assert clients.emulator is not None
+        clients._session.hooks["response"].append(remaining)
+        wall, report = timed_deploy(plan, clients)
+        if not report.ok:
+            raise RuntimeError(f"deploy failed: {[o.detail for o in report.failed][:3]}")
+        first = _counts(clients.emulator.store.requests())
+        noop_wall, again = timed_deploy(plan, clients)
+        noop = _counts(clients.emulator.store.requests()[first["requests"] :])
+        assert again.ok
+        started = time.perf_counter()
+        status(plan, clients)
+        status_s = time.perf_counter() - started
+        started = time.perf_counter()
+        verified = verify(plan, clients, 22)
+        verify_s = time.perf_counter() - started
+    critical = emulator_critical_path(plan) / DEFAULT_SPEED
+    row: dict[str, Any] = {
+        "hubs": hubs,
+        "steps": len(plan.steps),
+        "deploy_s": round(wall, 2),
+        "critical_path_s": round(critical, 2),
+        "deploy_vs_critical_path": round(wall / critical, 3),
+        "requests": first,
+        "least_remaining_tokens": {k: int(v) for k, v in least.items()},
+        "noop": {"wall_s": round(noop_wall, 3), **noop},
+        "status_s": round(status_s, 3),
+        "verify_s": round(verify_s, 2),
+        "probes": len(verified.probes),
+        "verify_ok": verified.ok,
+    }
+    if rss:
+        with tempfile.TemporaryDirectory() as tmp:
+            mesh_file = Path(tmp) / f"mesh{hubs}.toml"
+            mesh_file.write_text(_mesh_toml(hubs, 2), encoding="utf-8")
+            row["peak_rss_mb"] = round(peak_rss_mb(mesh_file, DEFAULT_SPEED), 1)
+    return row
+
+
+def scale(hubs: list[int], rss: bool) -> list[dict[str, Any]]:
+    rows = [scale_row(n, rss) for n in hubs]
+    base = rows[0]["deploy_s"]
+    for row in rows:
+        row["deploy_vs_first"] = round(row["deploy_s"] / base, 3)
+    print(f"load average {os.getloadavg()[0]:.1f} (1 min) after the scale rows")
+    header = (
+        "hubs steps  deploy/cp  vs first  deploy  no-op (req, writes)  status  verify (probes)"
+        "  min tokens r/w  RSS"
+    )
+    print(header)
+    for r in rows:
+        tokens = r["least_remaining_tokens"]
+        print(
+            f"{r['hubs']:>4} {r['steps']:>5} {r['deploy_vs_critical_path']:>9.3f}"
+            f" {r['deploy_vs_first']:>9.3f} {r['deploy_s']:>6.1f}s"
+            f"  {r['noop']['wall_s']:>5.2f}s ({r['noop']['requests']}, {r['noop']['writes']})"
+            f"  {r['status_s']:>5.2f}s  {r['verify_s']:>5.1f}s ({r['probes']})"
+            f"  {tokens.get('reads', '-')}/{tokens.get('writes', '-')}"
+            f"  {r.get('peak_rss_mb', '-')} MB"
+        )
+    return rows
+
+
 def median_of(runs: int, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     results = [fn() for _ in range(runs)]
     results.sort(key=lambda r: r["ratio"])
@@ -186,7 +280,15 @@ def median_of(runs: int, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument(
+        "--hubs", default="", help="scale rows only: comma-separated mesh sizes, first = base"
+    )
+    parser.add_argument("--no-rss", action="store_true", help="scale rows without peak RSS")
     args = parser.parse_args(argv)
+    if args.hubs:
+        rows = scale([int(n) for n in args.hubs.split(",")], not args.no_rss)
+        print(json.dumps({"scale": rows, "load_average": os.getloadavg()}))
+        return
     speed = GATEWAY_AZURE_S / BENCH_GATEWAY_S
     reference = load_topology(REFERENCE)
     mesh = mesh_topology(6, 2)

@@ -173,6 +173,20 @@ def test_deploy_twice_sends_no_write_and_changes_nothing(clients: Clients, deplo
     assert writes(clients, before) == []
 
 
+def test_deploy_twice_reads_only_what_observe_reads(clients: Clients, deployed: Plan) -> None:
+    # A no-op costs observe's reads and nothing per step: the group, one LIST per kind,
+    # the watchers, one extension LIST per VM and one GET per connection (which carries
+    # its sharedKey: no .../sharedkey read per connection).
+    before = len(requests(clients))
+    report, _ = run(deployed, clients)
+    assert report.ok
+    rows = requests(clients)[before:]
+    vms = sum(1 for s in deployed.steps if s.kind == "virtual_machine")
+    connections = sum(1 for s in deployed.steps if s.kind == "connection")
+    assert [r["path"] for r in rows if r["path"].endswith("/sharedkey")] == []
+    assert len(rows) == 1 + 11 + vms + connections
+
+
 def test_deploy_added_spoke_creates_only_its_resources(clients: Clients, deployed: Plan) -> None:
     data = reference_data()
     data["hubs"][0]["spokes"].append(

@@ -17,7 +17,7 @@ from hubvpn.azure import Clients
 from hubvpn.observe import Observed
 from hubvpn.plan import Plan
 from hubvpn.status import awaited, settle
-from hubvpn.verify import verify
+from hubvpn.verify import run_checks, verify
 
 __all__ = ["deployed"]  # the fixture, shared with test_deploy
 
@@ -153,3 +153,23 @@ def test_awaited_names_a_bgp_session_not_up_over_a_connected_tunnel(
     )
     neighbor = peers.value[0].neighbor
     assert awaited(deployed, late) == (f"BGP session vpngw-hub01 → {neighbor} (Connecting)",)
+
+
+def test_run_checks_counts_each_answer_once_up_to_the_total() -> None:
+    told: list[tuple[int, int]] = []
+
+    def fails() -> None:
+        raise ValueError("refused")
+
+    calls: dict[str, Callable[[], object]] = {f"p{i}": (lambda i=i: i) for i in range(40)}
+    calls["bad"] = fails
+    results = run_checks(calls, lambda done, total: told.append((done, total)))
+    assert told == [(i, 41) for i in range(42)]
+    assert {k: v for k, v in results.items() if k != "bad"} == {f"p{i}": i for i in range(40)}
+    assert isinstance(results["bad"], ValueError)
+
+
+def test_verify_after_deploy_counts_every_check(clients: Clients, deployed: Plan) -> None:
+    told: list[tuple[int, int]] = []
+    result = verify(deployed, clients, 22, counted=lambda d, t: told.append((d, t)))
+    assert told == [(i, len(result.probes)) for i in range(len(result.probes) + 1)]

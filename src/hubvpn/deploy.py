@@ -1,9 +1,12 @@
 """Converge Azure to the plan: each step starts the moment its dependencies succeed.
 
-No rounds, no phase barriers: a worker thread per step runs the SDK's
-``begin_*`` poller (which sleeps as long as ARM's Retry-After says) and, when
-it returns, the scheduler starts every dependent whose last dependency that
-was. What already matches the plan is left alone (no write); what is still
+No rounds, no phase barriers: a bounded pool of workers (``MAX_WORKERS``) sends
+each step's requests; a long-running write hands its wait to the SDK's poller
+(azure-core's ``LROPoller`` polls in its own thread and sleeps as long as ARM's
+Retry-After says), so a gateway's 30 minutes hold no worker. When a step ends,
+the scheduler decrements its dependents' counts of unfinished dependencies and
+starts those that reach zero (constant work per edge, whatever the plan's size).
+What already matches the plan is left alone (no write); what is still
 provisioning from an earlier run is waited for, not re-written::
 
     report = deploy(plan, clients, reporter, cancel=threading.Event())
@@ -15,9 +18,12 @@ need it are skipped and everything independent finishes.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +55,12 @@ RETRYABLE_CODES = frozenset(
 )
 RETRY_BUDGET_S = 15 * 60.0
 AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisioning
+# Workers send requests; they do not wait for operations (the SDK's pollers do). ARM
+# limits the rate of requests (token buckets), not their concurrency: as many as
+# observe's parallel reads keeps the emulator's lock and 2 cores busy without a queue
+# of hundreds of threads. A step that must wait in-process (a resource another run
+# left provisioning, a retry after AnotherOperationInProgress) holds its worker.
+MAX_WORKERS = 32
 
 
 class Reporter(Protocol):
@@ -103,6 +115,44 @@ class StepFailed(Exception):
         self.code = code
 
 
+@dataclass
+class Pending:
+    """A write whose long-running operation is under way; ``finish`` makes its outcome."""
+
+    step: Step
+    model: Any
+    wait: Callable[[], Any]
+    finish: Callable[[Any], tuple[str, str]]
+
+
+def when_done(wait: Callable[[], Any], then: Callable[[], None]) -> bool:
+    """Call ``then`` once, from the poller's thread, when the LRO behind ``wait`` ends.
+
+    False when ``wait`` is not an LROPoller's ``result`` (the answer is already there).
+    azure-core runs callbacks added before the poller finishes; one added while it
+    finishes may be missed or run twice, hence the second look and the once-guard.
+    """
+    poller = getattr(wait, "__self__", None)
+    add = getattr(poller, "add_done_callback", None)
+    done = getattr(poller, "done", None)
+    if add is None or done is None:
+        return False
+    lock = threading.Lock()
+    called = [False]
+
+    def once(*_: Any) -> None:
+        with lock:
+            if called[0]:
+                return
+            called[0] = True
+        then()
+
+    add(once)
+    if done():
+        once()
+    return True
+
+
 class Engine:
     """Runs one deploy: schedules the steps and applies each one's ``Decision``."""
 
@@ -140,17 +190,20 @@ class Engine:
             self.plan,
             self.observed,
             self.ssh_public_key,
-            SharedKeys(self.clients, group, self.shared_key),
+            SharedKeys(self.clients, group, self.shared_key, self.observed),
         )
         first = self.plan.steps[0]
         refusal = decide(first, self.observed, self.ctx)
         if first.kind == "resource_group" and refusal.action is Action.BLOCKED:
             raise OwnershipError(refusal.reason)
         self.reporter.started(self.plan)
-        waiting = {s.key: set(s.depends_on) for s in self.plan.steps}
+        # Unfinished dependencies per waiting step; a step starts when its count is 0.
+        waiting = {s.key: len(s.depends_on) for s in self.plan.steps}
+        ready = [s.key for s in self.plan.steps if not s.depends_on]
         running: set[str] = set()
+        self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="hubvpn")
         try:
-            self._launch_ready(waiting, running)
+            self._launch(ready, waiting, running)
             while running:
                 try:
                     key, outcome = self.events.get(timeout=0.2)
@@ -161,16 +214,21 @@ class Engine:
                 self.reporter.step(outcome.step, outcome.state, outcome.detail)
                 if outcome.state == "failed":
                     self._skip_dependents(key, waiting)
-                else:
-                    for dependent in self.plan.dependents[key]:
-                        waiting.get(dependent, set()).discard(key)
+                    continue
+                ready = []
+                for dependent in self.plan.dependents[key]:
+                    if dependent in waiting:
+                        waiting[dependent] -= 1
+                        if waiting[dependent] == 0:
+                            ready.append(dependent)
                 if not self.cancel.is_set():
-                    self._launch_ready(waiting, running)
+                    self._launch(ready, waiting, running)
         except KeyboardInterrupt:
             self.cancel.set()
             self.report.interrupted = True
             self.report.in_progress = [self.plan.step(k) for k in sorted(running)]
         finally:
+            self.pool.shutdown(wait=False, cancel_futures=True)
             self.report.seconds = time.monotonic() - started
             self.report.results = self.ctx.results
             self.reporter.finished()
@@ -198,17 +256,13 @@ class Engine:
         finally:
             self.report.seconds += time.monotonic() - started
 
-    def _launch_ready(self, waiting: dict[str, set[str]], running: set[str]) -> None:
-        for key in [k for k, deps in waiting.items() if not deps]:
+    def _launch(self, keys: list[str], waiting: dict[str, int], running: set[str]) -> None:
+        for key in keys:
             del waiting[key]
             running.add(key)
-            step = self.plan.step(key)
-            thread = threading.Thread(
-                target=self._work, args=(step,), daemon=True, name=f"hubvpn-{key}"
-            )
-            thread.start()
+            self.pool.submit(self._work, self.plan.step(key))
 
-    def _skip_dependents(self, key: str, waiting: dict[str, set[str]]) -> None:
+    def _skip_dependents(self, key: str, waiting: dict[str, int]) -> None:
         for dependent in self.plan.dependents[key]:
             if dependent in waiting:
                 del waiting[dependent]
@@ -220,9 +274,33 @@ class Engine:
 
     def _work(self, step: Step) -> None:
         started = time.monotonic()
+        self._settle(step, started, lambda: self.converge(step))
+
+    def _resume(self, pending: Pending, started: float) -> None:
+        """The LRO ended: its answer (or a retry, holding this worker) and the outcome."""
+        self._settle(pending.step, started, lambda: pending.finish(self._answer(pending)))
+
+    def _answer(self, pending: Pending) -> Any:
         try:
-            state, detail = self.converge(step)
-            outcome = Outcome(step, state, detail)
+            return pending.wait()
+        except Exception as err:
+            if error_code(err) in RETRYABLE_CODES:
+                return self._put(pending.step, pending.model)
+            raise _failure(err) from None
+
+    def _settle(
+        self, step: Step, started: float, work: Callable[[], tuple[str, str] | Pending]
+    ) -> None:
+        """Run ``work``; report its outcome, or resume when its operation ends."""
+        try:
+            done = work()
+            if isinstance(done, Pending):
+                pending = done
+                resume = lambda: self._submit(self._resume, pending, started)  # noqa: E731
+                if when_done(pending.wait, resume):
+                    return
+                done = pending.finish(self._answer(pending))
+            outcome = Outcome(step, done[0], done[1])
         except StepFailed as err:
             outcome = Outcome(step, "failed", str(err), code=err.code)
         except Exception as err:  # every failure is reported, none kills the run
@@ -235,8 +313,13 @@ class Engine:
         outcome.seconds = time.monotonic() - started
         self.events.put((step.key, outcome))
 
+    def _submit(self, fn: Callable[[Pending, float], None], pending: Pending, at: float) -> None:
+        # After the run ended (interrupted) the pool refuses: nobody waits for the outcome.
+        with contextlib.suppress(RuntimeError):
+            self.pool.submit(fn, pending, at)
+
     # ----------------------------------------------------------- one step
-    def converge(self, step: Step) -> tuple[str, str]:
+    def converge(self, step: Step) -> tuple[str, str] | Pending:
         """Decide, then do what was decided (the decision plan shows)."""
         if self.cancel.is_set():
             raise StepFailed("interrupted before it was sent")
@@ -258,19 +341,47 @@ class Engine:
         if decision.action is Action.UPDATE:
             model = updated(step, existing, self.ctx)
             self.reporter.step(step, "updating", decision.summary())
-            self.ctx.results[step.key] = self._put(step, model)
-            return "updated", decision.summary()
+            summary = decision.summary()
+
+            def finish_update(result: Any) -> tuple[str, str]:
+                self.ctx.results[step.key] = result
+                return "updated", summary
+
+            return self._start_put(step, model, finish_update)
         if decision.action is not Action.CREATE:
             raise StepFailed(f"deploy does not {decision.action.value} resources")
         if step.kind == "virtual_machine" and not self.ctx.ssh_public_key:
             raise StepFailed("no SSH public key for the VMs")
         self.reporter.step(step, "creating", decision.reason or "")
-        result = self._put(step, desired(step, self.ctx))
-        self.ctx.results[step.key] = result
-        if step.kind == "network_watcher" and result.name != step.name:
-            # The region's watcher appeared meanwhile (NetworkWatcherCountLimitReached).
-            return "unchanged", f"uses {watcher_group(result)}/{result.name}"
-        return "created", decision.reason or ""
+        reason = decision.reason or ""
+
+        def finish_create(result: Any) -> tuple[str, str]:
+            self.ctx.results[step.key] = result
+            if step.kind == "network_watcher" and result.name != step.name:
+                # The region's watcher appeared meanwhile (NetworkWatcherCountLimitReached).
+                return "unchanged", f"uses {watcher_group(result)}/{result.name}"
+            return "created", reason
+
+        return self._start_put(step, desired(step, self.ctx), finish_create)
+
+    def _start_put(
+        self, step: Step, model: Any, finish: Callable[[Any], tuple[str, str]]
+    ) -> Pending:
+        """Send the write; what the operation answers is awaited without a worker."""
+        if self.cancel.is_set():
+            raise StepFailed("interrupted before it was sent")
+        try:
+            wait = begin_put(step, model, self.ctx)
+        except Exception as err:
+            if error_code(err) not in RETRYABLE_CODES:
+                raise _failure(err) from None
+            result = self._put(step, model)  # retries, waiting for what holds it
+
+            def answered() -> Any:
+                return result
+
+            wait = answered
+        return Pending(step, model, wait, finish)
 
     def _remember(self, step: Step, current: Any | None) -> None:
         """What a re-read found, for the next decision about the step."""
@@ -300,9 +411,7 @@ class Engine:
                     if self.cancel.wait(self.poll_s * min(attempt, 6)):
                         raise StepFailed("interrupted while waiting") from None
                     continue
-                raise StepFailed(
-                    f"{code or type(err).__name__}: {error_message(err)}", code
-                ) from None
+                raise _failure(err) from None
 
     def _wait_terminal(self, step: Step) -> Any | None:
         """Re-read a resource until no operation is running on it."""
@@ -312,6 +421,11 @@ class Engine:
                 return current
             if self.cancel.wait(self.poll_s):
                 raise StepFailed("interrupted while waiting")
+
+
+def _failure(err: Exception) -> StepFailed:
+    code = error_code(err)
+    return StepFailed(f"{code or type(err).__name__}: {error_message(err)}", code)
 
 
 def deploy(

@@ -40,16 +40,27 @@ class SharedKeys:
     """One pre-shared key per hub pair: HUBVPN_SHARED_KEY, else the key an existing
     connection of the pair already has (read back from Azure), else a new random one."""
 
-    def __init__(self, clients: Clients, group: str, fixed: str | None) -> None:
+    def __init__(
+        self, clients: Clients, group: str, fixed: str | None, observed: Observed | None = None
+    ) -> None:
         self._clients = clients
         self._group = group
         self._fixed = fixed
+        # A GET of a connection carries its sharedKey (azure-facts.md, LIST vs GET): what
+        # observe read answers without one more request per connection.
+        self._observed = observed
         self._keys: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     def current(self, connection: str) -> str | None:
         from azure.core.exceptions import ResourceNotFoundError
 
+        if self._observed is not None:
+            known = getattr(
+                self._observed.get(step_key("connection", connection)), "shared_key", None
+            )
+            if known:
+                return str(known)
         try:
             found = self._clients.network.virtual_network_gateway_connections.get_shared_key(
                 self._group, connection

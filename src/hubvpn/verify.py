@@ -14,15 +14,28 @@ reported as mismatches::
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.observe import Observed, observe, parallel, text
+from hubvpn.observe import Observed, observe, text
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
 from hubvpn.status import Progress, bgp_peer_calls, incomplete, no_progress, settle
+
+# Checks in flight at once. A connectivity check is a POST action (ARM's writes bucket:
+# 200 tokens, 10 a second per subscription, request-limits-and-throttling) answered by an
+# LRO polled with GETs (reads bucket); Azure documents no concurrency limit of its own
+# for connection troubleshoot, so the bound is ARM's rate: past the bucket's burst the
+# checks are paced by 429 + Retry-After (retry.py) whatever the concurrency.
+MAX_PARALLEL_CHECKS = 32
+Counted = Callable[[int, int], None]  # (checks answered, checks sent), as they answer
+
+
+def no_count(done: int, total: int) -> None:
+    """No count to show."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,11 @@ class Verification:
 
 
 def verify(
-    plan: Plan, clients: Clients, port: int, progress: Progress = no_progress
+    plan: Plan,
+    clients: Clients,
+    port: int,
+    progress: Progress = no_progress,
+    counted: Counted = no_count,
 ) -> Verification:
     """All-pairs connectivity checks between the test VMs, once the lab is deployed and
     its tunnels are up."""
@@ -91,7 +108,7 @@ def verify(
     vms = [s for s in plan.steps if isinstance(s.spec, VmSpec)]
     addresses = _addresses(vms, observed)
     calls = _checks(clients, vms, observed, addresses, port)
-    results = parallel(calls)
+    results = run_checks(calls, counted)
     probes = []
     for want in predicted:
         pair = f"{want.source}>{want.destination}"
@@ -105,6 +122,29 @@ def verify(
         else:
             probes.append(_measured(want, address, result))
     return Verification(port, tuple(probes))
+
+
+def run_checks(calls: dict[str, Callable[[], Any]], counted: Counted) -> dict[str, Any]:
+    """Every check, ``MAX_PARALLEL_CHECKS`` at a time; results (or the exception) by pair,
+    with ``counted`` told each time one answers."""
+    if not calls:
+        return {}
+    total = len(calls)
+    counted(0, total)
+
+    def run(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as err:  # returned to the caller, which reports it per probe
+            return err
+
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHECKS, total)) as pool:
+        futures = {pool.submit(run, fn): pair for pair, fn in calls.items()}
+        results: dict[str, Any] = {}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            counted(len(results), total)
+    return results
 
 
 def _unmeasured(predicted: list[Probe], why: str) -> tuple[Probe, ...]:

@@ -246,24 +246,36 @@ def verify(
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to probe.")] = 22,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option("--from", help="Probe only from this test VM (vm-spoke10 or spoke10)."),
+    ] = None,
+    destinations: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Probe only to this test VM (repeatable)."),
+    ] = None,
 ) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
     Exits 1 when any probe differs from the prediction."""
     from hubvpn import views
+    from hubvpn.explain import select_vms
     from hubvpn.plan import build_plan
     from hubvpn.verify import verify as run_verify
 
     console, topology, chosen = _begin(
         "verify", config, target, subscription, f", TCP {port}", need_vms=True
     )
+    plan_ = build_plan(topology)
+    chosen_from = select_vms(plan_, tuple(sources or ()), "--from")
+    chosen_to = select_vms(plan_, tuple(destinations or ()), "--to")
     if chosen.is_emulator:
         console.info(
             "on the emulator, this checks the deployment against the plan with the "
             "emulator's copy of the routing model (not Azure's data plane)"
         )
     with _connect(chosen) as clients:
-        result = run_verify(build_plan(topology), clients, port, console.awaiting)
+        result = run_verify(plan_, clients, port, console.awaiting, chosen_from, chosen_to)
     if output is Output.json:
         console.json(result.as_json())
     if not result.deployed:

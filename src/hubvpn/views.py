@@ -136,9 +136,15 @@ def _routes(console: Console, routes_by_vm: dict[str, tuple[EffectiveRoute, ...]
 
 
 def matrix(
-    console: Console, title: str, names: list[str], cells: dict[tuple[str, str], Any]
+    console: Console,
+    title: str,
+    names: list[str],
+    cells: dict[tuple[str, str], Any],
+    columns: list[str] | None = None,
 ) -> None:
-    """cells[(from, to)] = (reachable, expected) or (reachable, None)."""
+    """cells[(from, to)] = (reachable, expected) or (reachable, None); rows are
+    ``names``, columns ``columns`` (default the same names)."""
+    columns = names if columns is None else columns
     table = Table(
         title=title,
         title_justify="left",
@@ -148,11 +154,11 @@ def matrix(
         padding=(0, 1),
     )
     table.add_column("from \\ to")
-    for name in names:
+    for name in columns:
         table.add_column(name.removeprefix("vm-"), justify="center")
     for src in names:
         row: list[Text | str] = [src.removeprefix("vm-")]
-        for dst in names:
+        for dst in columns:
             if src == dst:
                 row.append(Text("·", style="dim"))
                 continue
@@ -171,9 +177,15 @@ def matrix(
 
 def verification(console: Console, result: Verification) -> None:
     probes, port, ok = result.probes, result.port, result.ok
-    names = list(dict.fromkeys(p.source for p in probes))
-    cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
-    matrix(console, f"Measured TCP {port}", names, cells)
+    if len(probes) == 1:
+        _one_probe(console, result)
+    else:
+        order = list(dict.fromkeys(vm for p in probes for vm in (p.source, p.destination)))
+        names = [vm for vm in order if any(p.source == vm for p in probes)]
+        columns = [vm for vm in order if any(p.destination == vm for p in probes)]
+        cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
+        matrix(console, f"Measured TCP {port}", names, cells, columns)
+        _expected_blocks(console, result)
     if not ok:
         console.err.print("[dim]! differs from the prediction, ? not measured[/]")
     for p in probes:
@@ -186,7 +198,8 @@ def verification(console: Console, result: Verification) -> None:
         )
         predicted = "reachable" if p.expected else "unreachable"
         address = f" ({p.address})" if p.address else ""
-        detail = f" — {p.detail}" if p.detail else ""
+        why = result.reasons.get((p.source, p.destination)) or p.detail
+        detail = f" — {why}" if why else ""
         message = f"{p.source} → {p.destination}{address}: {what}, predicted {predicted}"
         console.err.print(f"[red]✗[/] {escape(message + detail)}")
     console.err.print(
@@ -194,6 +207,49 @@ def verification(console: Console, result: Verification) -> None:
         if ok
         else "[bold red]verification failed[/]"
     )
+
+
+def _expected_blocks(console: Console, result: Verification) -> None:
+    """Each ✗ that the topology predicts, with its reason (mismatches follow on stderr)."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+    table.add_column("pair", no_wrap=True)
+    table.add_column("reason")
+    for p in result.probes:
+        if p.reachable is False and not p.expected:
+            reason = result.reasons.get((p.source, p.destination), "")
+            pair = f"✗ {p.source.removeprefix('vm-')} → {p.destination.removeprefix('vm-')}:"
+            table.add_row(pair, reason)
+    if table.row_count:
+        console.out.print(table)
+
+
+def _one_probe(console: Console, result: Verification) -> None:
+    """One pair: the verdict, then the hops Network Watcher reported with their types."""
+    p = result.probes[0]
+    path = result.paths.get((p.source, p.destination))
+    verdict = {True: "reachable", False: "unreachable", None: "not measured"}[p.reachable]
+    latency = (
+        f", avg latency {path.avg_latency_ms:g} ms"
+        if path is not None and path.avg_latency_ms is not None
+        else ""
+    )
+    console.out.print(
+        escape(f"{p.source} → {p.destination} ({p.address}) TCP {result.port}: {verdict}") + latency
+    )
+    if path is not None and path.hops:
+        timed = any(hop.latency_ms is not None for hop in path.hops)
+        table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 2))
+        for col in ("  hop", "address", "resource", *(("latency",) if timed else ())):
+            table.add_column(col, no_wrap=True)
+        for hop in path.hops:
+            latency = f"{hop.latency_ms:g} ms" if hop.latency_ms is not None else ""
+            table.add_row(
+                f"  {hop.type}", hop.address, hop.resource, *((latency,) if timed else ())
+            )
+        console.out.print(table)
+    if p.reachable is False and p.reachable == p.expected:
+        reason = result.reasons.get((p.source, p.destination), "")
+        console.out.print(escape(f"✗ as predicted: {reason}"), style="dim")
 
 
 def _plan(

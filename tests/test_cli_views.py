@@ -4,6 +4,7 @@ narrowed verify with hops, every ✗ with its reason. Exact text at 80 columns."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,133 @@ def test_verify_to_repeatable_selects_each_destination(deployed: Path) -> None:
     pairs = {(p["from"], p["to"]) for p in json.loads(result.stdout)["probes"]}
     assert {to for _, to in pairs} == {"vm-hub00", "vm-spoke120"}
     assert len(pairs) == 10  # 5 sources to each (every VM but itself)
+
+
+# ----------------------------------------------------------------- status
+
+PUBLIC = re.compile(r"\b20\.\d+\.\d+\.\d+")  # the emulator's public IP range
+
+
+def test_status_hub_narrows_to_one_hub_as_az_shows_it_at_80_columns(deployed: Path) -> None:
+    result = invoke("status", "-c", deployed, "--hub", "hub100")
+    assert result.exit_code == 0, result.output
+    assert [PUBLIC.sub("<public>", line) for line in lines(result.stdout)] == [
+        "multi-hub-vpn in rg-multi-hub-vpn: 7 resources (7 Succeeded)",
+        "",
+        "Connections",
+        "connection                    status",
+        "conn-vpngw-hub02-vpngw-hub01  Connected",
+        "",
+        "hub100 (japanwest)",
+        "  gateway vpngw-hub02  AS 65151  BGP 10.100.200.254",
+        "BGP peers of vpngw-hub02",
+        "Neighbor      ASN    State      ConnectedDuration  RoutesReceived",
+        "10.0.200.254  65150  Connected  01:00:00.0000000   3",
+        "Learned routes of vpngw-hub02",
+        "Network       NextHop       Origin  SourcePeer    AsPath  Weight",
+        "10.0.0.0/16   10.0.200.254  EBgp    10.0.200.254  65150   32768",
+        "10.10.0.0/16  10.0.200.254  EBgp    10.0.200.254  65150   32768",
+        "10.20.0.0/16  10.0.200.254  EBgp    10.0.200.254  65150   32768",
+        "Advertised to 10.0.200.254",
+        "Network        NextHop         Origin  SourcePeer  AsPath       Weight",
+        "10.100.0.0/16  10.100.200.254  Igp                 65151        0",
+        "10.110.0.0/16  10.100.200.254  Igp                 65151        0",
+        "10.120.0.0/16  10.100.200.254  Igp                 65151        0",
+        "10.0.0.0/16    10.100.200.254  Igp                 65151 65150  0",
+        "10.10.0.0/16   10.100.200.254  Igp                 65151 65150  0",
+        "10.20.0.0/16   10.100.200.254  Igp                 65151 65150  0",
+        "Peerings",
+        "Name                PeeringState",
+        "hub100-to-spoke110  Connected",
+        "spoke110-to-hub100  Connected",
+        "hub100-to-spoke120  Connected",
+        "spoke120-to-hub100  Connected",
+        "Effective routes of vm-hub100 (8 Default hidden; --all shows them)",
+        "Source                State  Address Prefix  Next Hop Type         Next Hop IP",
+        "VirtualNetworkGateway Active 10.0.0.0/16     VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.0.200.254/32 VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.10.0.0/16    VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.20.0.0/16    VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "Effective routes of vm-spoke110 (7 Default hidden; --all shows them)",
+        "Source                State  Address Prefix  Next Hop Type         Next Hop IP",
+        "VirtualNetworkGateway Active 10.0.0.0/16     VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.0.200.254/32 VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.10.0.0/16    VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.20.0.0/16    VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "Effective routes of vm-spoke120 (7 Default hidden; --all shows them)",
+        "Source                State  Address Prefix  Next Hop Type         Next Hop IP",
+        "VirtualNetworkGateway Active 10.0.0.0/16     VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.0.200.254/32 VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.10.0.0/16    VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "VirtualNetworkGateway Active 10.20.0.0/16    VirtualNetworkGateway 10.100.200.4",
+        "                                                                   10.100.200.5",
+        "Addresses",
+        "Kind               Name             Address",
+        "gateway public IP  pip-vpngw-hub02  <public>",
+        "BGP peering        vpngw-hub02      10.100.200.254",
+        "gateway instance   vpngw-hub02      10.100.200.4",
+        "gateway instance   vpngw-hub02      10.100.200.5",
+        "bastion            bas-hub100       <public>",
+        "vm                 vm-hub100        10.100.0.4",
+        "vm                 vm-spoke110      10.110.0.4",
+        "vm                 vm-spoke120      10.120.0.4",
+    ]
+
+
+def test_status_with_unknown_hub_exits_2_naming_the_hubs(state_dir: Path) -> None:
+    result = invoke("status", "-c", REFERENCE, "--hub", "hub01")
+    assert result.exit_code == 2
+    assert lines(result.stderr)[-1] == "error: --hub hub01: no such hub; hubs: hub00, hub100"
+    assert result.stdout == ""
+
+
+def test_status_all_adds_default_and_network_origin_routes(deployed: Path) -> None:
+    plain = lines(invoke("status", "-c", deployed, "--hub", "hub00").stdout)
+    full = lines(invoke("status", "-c", deployed, "--hub", "hub00", "--all").stdout)
+    vnet_local = "Default               Active 10.10.0.0/16      VnetLocal"
+    assert vnet_local not in plain and vnet_local in full
+    network_origin = ["10.0.0.0/16", "Network", "10.0.200.254", "32768"]
+    assert network_origin not in [line.split() for line in plain]
+    assert network_origin in [line.split() for line in full]
+    spoke10 = full.index("Effective routes of vm-spoke10")
+    assert full[spoke10 + 1].split()[:2] == ["Source", "State"]
+
+
+def test_status_json_adds_peerings_inventory_and_advertised_routes(deployed: Path) -> None:
+    data = json.loads(invoke("status", "-c", deployed, "--output", "json").stdout)
+    assert {
+        "name": "spoke10-to-hub00",
+        "peeringState": "Connected",
+        "provisioningState": "Succeeded",
+    } in data["peerings"]
+    assert {"hub": "hub00", "kind": "vm", "name": "vm-spoke10", "address": "10.10.0.4"} in data[
+        "inventory"
+    ]
+    assert [(i["kind"], i["address"]) for i in data["inventory"] if i["hub"] == "hub00"][1:4] == [
+        ("BGP peering", "10.0.200.254"),
+        ("gateway instance", "10.0.200.4"),
+        ("gateway instance", "10.0.200.5"),
+    ]
+    hub01 = next(g for g in data["gateways"] if g["name"] == "vpngw-hub01")
+    advertised = hub01["advertisedRoutes"]["10.100.200.254"]
+    assert {
+        "network": "10.10.0.0/16",
+        "nextHop": "10.0.200.254",
+        "origin": "Igp",
+        "asPath": "65150",
+        "sourcePeer": None,
+        "weight": 0,
+    } in advertised
+    assert {r["inTopology"] for r in data["resources"]} == {True}
+    assert hub01["peers"][0]["connectedDuration"] == "01:00:00.0000000"

@@ -222,6 +222,13 @@ def status(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
+    hub: Annotated[
+        str | None, typer.Option("--hub", help="Only this hub: its gateway, VNets and VMs.")
+    ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also the gateways' own (Network) and Azure's default routes."),
+    ] = False,
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
     routes of each gateway, and the effective routes of each test VM."""
@@ -230,12 +237,17 @@ def status(
     from hubvpn.status import status as read_status
 
     console, topology, chosen = _begin("status", config, target, subscription)
+    hubs = [h.name for h in topology.hubs]
+    if hub is not None and hub not in hubs:
+        raise BadInput(f"--hub {hub}: no such hub; hubs: {', '.join(hubs)}")
     with _connect(chosen) as clients:
         result = read_status(build_plan(topology), clients, console.awaiting)
+    if hub is not None and result.deployed:
+        result = result.narrowed(hub)
     if output is Output.json:
         console.json(result.as_json())
     else:
-        views.status(console, result)
+        views.status(console, result, show_all)
 
 
 @app.command()

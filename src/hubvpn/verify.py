@@ -98,6 +98,7 @@ class Verification:
         path = self.paths.get(pair)
         return {
             **probe.as_json(),
+            "detail": probe.detail or None,
             "reason": self.reasons.get(pair),
             "hopDetails": [h.as_json() for h in path.hops] if path else [],
             "avgLatencyMs": path.avg_latency_ms if path else None,

@@ -10,6 +10,7 @@ remarks on stderr); with ``console.py`` the only module that knows rich::
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
@@ -21,11 +22,11 @@ from hubvpn.plan import Plan, Step
 
 if TYPE_CHECKING:
     from hubvpn.preview import PlanResult
-    from hubvpn.status import EffectiveRoute, GatewayRow, Status
+    from hubvpn.status import EffectiveRoute, GatewayRow, LearnedRoute, Status
     from hubvpn.verify import Verification
 
 
-def status(console: Console, status: Status) -> None:
+def status(console: Console, status: Status, show_all: bool = False) -> None:
     if not status.deployed:
         console.out.print(
             f"Topology [bold]{status.topology}[/] is not deployed "
@@ -92,47 +93,123 @@ def status(console: Console, status: Status) -> None:
             )
             console.out.print(f"  gateway {hub.gateway}: {state}")
         else:
-            _gateway(console, gw)
-        _routes(
-            console,
-            {vm: status.effective_routes[vm] for vm in hub.vms if vm in status.effective_routes},
-        )
+            _gateway(console, gw, show_all)
+        peerings = [p for p in status.peerings if p.name.split("-to-", 1)[0] in hub.networks]
+        if peerings:
+            rows = [
+                (p.name, Text(p.peering_state, STATE_STYLE.get(p.peering_state, "")))
+                for p in peerings
+            ]
+            _az_table(console, "Peerings", ("Name", "PeeringState"), rows)
+        for vm in hub.vms:
+            if vm in status.effective_routes:
+                _effective_routes(console, vm, status.effective_routes[vm], show_all)
+        inventory = [i for i in status.inventory if i.hub == hub.name]
+        if inventory:
+            _az_table(
+                console,
+                "Addresses",
+                ("Kind", "Name", "Address"),
+                [(i.kind, i.name, i.address or "") for i in inventory],
+            )
 
 
-def _gateway(console: Console, gw: GatewayRow) -> None:
-    console.out.print(f"  gateway {gw.name}  AS {gw.asn}  BGP {gw.bgp_peering_address}")
-    for p in gw.peers:
-        console.out.print(
-            f"    peer {p.neighbor} AS {p.asn}  "
-            f"[{STATE_STYLE.get(p.state, '')}]{p.state}[/]  "
-            f"{p.routes_received} routes received"
-        )
-    learned = [r for r in gw.learned_routes if r.origin != "Network"]
-    if learned:
-        table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-        for col in ("    learned", "next hop", "AS path"):
-            table.add_column(col)
-        for r in learned:
-            table.add_row(f"    {r.network}", r.next_hop or "", r.as_path)
-        console.out.print(table)
+USER_ROUTE = "bold magenta"  # user-defined routes stand out among Azure's
 
 
-def _routes(console: Console, routes_by_vm: dict[str, tuple[EffectiveRoute, ...]]) -> None:
-    """Effective routes, active ones only, without the Internet and None defaults."""
-    if not routes_by_vm:
-        return
-    table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-    table.add_column("  effective routes")
-    table.add_column("next hop")
-    table.add_column("prefixes", overflow="fold")
-    for vm, routes in routes_by_vm.items():
-        grouped: dict[str, list[str]] = {}
-        for r in routes:
-            if r.state == "Active" and r.next_hop_type not in ("Internet", "None"):
-                grouped.setdefault(r.next_hop_type, []).extend(r.address_prefix)
-        for i, (hop, prefixes) in enumerate(grouped.items()):
-            table.add_row(f"  {vm}" if i == 0 else "", hop, ", ".join(prefixes))
+def _az_table(
+    console: Console,
+    title: str,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[str | Text]],
+    gap: int = 2,
+) -> None:
+    """A table with az's column headers (``-o table``), titled, fitting 80 columns."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        header_style="dim",
+        pad_edge=False,
+        padding=(0, gap, 0, 0),
+    )
+    for col in columns[:-1]:
+        table.add_column(col, no_wrap=True)
+    table.add_column(columns[-1])
+    for row in rows:
+        table.add_row(*row)
     console.out.print(table)
+
+
+def _gateway(console: Console, gw: GatewayRow, show_all: bool) -> None:
+    """az network vnet-gateway list-bgp-peer-status / list-learned-routes /
+    list-advertised-routes, column for column."""
+    console.out.print(f"  gateway {gw.name}  AS {gw.asn}  BGP {gw.bgp_peering_address}")
+    wide = console.out.width >= 100  # az's message counters when there is room
+    columns: tuple[str, ...] = ("Neighbor", "ASN", "State", "ConnectedDuration", "RoutesReceived")
+    if wide:
+        columns += ("MessagesSent", "MessagesReceived")
+    rows: list[tuple[str | Text, ...]] = []
+    for p in gw.peers:
+        row: tuple[str | Text, ...] = (
+            p.neighbor,
+            _cell(p.asn),
+            Text(p.state, STATE_STYLE.get(p.state, "")),
+            p.connected_duration or "",
+            _cell(p.routes_received),
+        )
+        rows.append(row + ((_cell(p.messages_sent), _cell(p.messages_received)) if wide else ()))
+    if rows:
+        _az_table(console, f"BGP peers of {gw.name}", columns, rows)
+    route_columns = ("Network", "NextHop", "Origin", "SourcePeer", "AsPath", "Weight")
+    learned = [r for r in gw.learned_routes if show_all or r.origin != "Network"]
+    if learned:
+        _az_table(
+            console, f"Learned routes of {gw.name}", route_columns, [_route(r) for r in learned]
+        )
+    for peer, routes in gw.advertised_routes.items():
+        if routes:
+            _az_table(
+                console,
+                f"Advertised to {peer}",
+                route_columns,
+                [_route(r) for r in routes],
+            )
+
+
+def _route(r: LearnedRoute) -> tuple[str, ...]:
+    return (r.network, r.next_hop or "", r.origin, r.source_peer or "", r.as_path, _cell(r.weight))
+
+
+def _cell(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _effective_routes(
+    console: Console, vm: str, routes: tuple[EffectiveRoute, ...], show_all: bool
+) -> None:
+    """az network nic show-effective-route-table -o table: user routes stand out,
+    Azure's defaults (Source Default) only with --all."""
+    shown = [r for r in routes if show_all or r.source != "Default"]
+    rows: list[tuple[str | Text, ...]] = []
+    for r in shown:
+        style = USER_ROUTE if r.source == "User" else ""
+        rows.append(
+            (
+                Text(r.source, style),
+                r.state,
+                Text(" ".join(r.address_prefix), style),
+                Text(r.next_hop_type, style),
+                " ".join(r.next_hop_ip_address),
+            )
+        )
+    hidden = len(routes) - len(shown)
+    title = f"Effective routes of {vm}"
+    if hidden:
+        title += f" ({hidden} Default hidden; --all shows them)"
+    columns = ("Source", "State", "Address Prefix", "Next Hop Type", "Next Hop IP")
+    _az_table(console, title, columns, rows, gap=1)
 
 
 def matrix(

@@ -442,14 +442,16 @@ def test_status_json_after_deploy_has_contract_keys(deployed: Path) -> None:
     ]
     hub01 = next(g for g in data["gateways"] if g["name"] == "vpngw-hub01")
     assert (hub01["asn"], hub01["bgpPeeringAddress"]) == (65150, "10.0.200.254")
-    assert hub01["peers"] == [
-        {"neighbor": "10.100.200.254", "asn": 65151, "state": "Connected", "routesReceived": 3}
-    ]
+    assert [
+        {k: p[k] for k in ("neighbor", "asn", "state", "routesReceived")} for p in hub01["peers"]
+    ] == [{"neighbor": "10.100.200.254", "asn": 65151, "state": "Connected", "routesReceived": 3}]
     assert {
         "network": "10.110.0.0/16",
         "nextHop": "10.100.200.254",
         "origin": "EBgp",
         "asPath": "65151",
+        "sourcePeer": "10.100.200.254",
+        "weight": 32768,
     } in hub01["learnedRoutes"]
     routes = data["effectiveRoutes"]
     assert sorted(routes) == sorted(
@@ -473,13 +475,29 @@ def test_status_table_after_deploy_shows_connections_and_bgp(deployed: Path) -> 
     )
     assert "conn-vpngw-hub01-vpngw-hub02  Connected" in out
     assert "conn-vpngw-hub02-vpngw-hub01  Connected" in out
-    # grouped by hub: each hub's gateway, its BGP peer, then its VMs' effective routes
+    # grouped by hub: each hub's gateway, its BGP peers (az's columns), then its VMs'
+    # effective routes
     hub00, hub100 = out.index("hub00 (japaneast)"), out.index("hub100 (japanwest)")
     assert out[hub00 + 1] == "  gateway vpngw-hub01  AS 65150  BGP 10.0.200.254"
-    assert out[hub00 + 2] == "    peer 10.100.200.254 AS 65151  Connected  3 routes received"
+    assert out[hub00 + 2] == "BGP peers of vpngw-hub01"
+    assert out[hub00 + 4].split() == [
+        "10.100.200.254",
+        "65151",
+        "Connected",
+        "01:00:00.0000000",
+        "3",
+        "0",
+        "0",
+    ]
     assert out[hub100 + 1] == "  gateway vpngw-hub02  AS 65151  BGP 10.100.200.254"
-    assert out[hub100 + 2] == "    peer 10.0.200.254 AS 65150  Connected  3 routes received"
-    spoke10 = next(i for i, line in enumerate(out) if line.startswith("  vm-spoke10 "))
+    assert out[hub100 + 4].split()[:5] == [
+        "10.0.200.254",
+        "65150",
+        "Connected",
+        "01:00:00.0000000",
+        "3",
+    ]
+    spoke10 = out.index("Effective routes of vm-spoke10 (7 Default hidden; --all shows them)")
     assert hub00 < spoke10 < hub100
 
 

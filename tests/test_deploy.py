@@ -238,6 +238,8 @@ def test_deploy_added_spoke_is_advertised_to_the_remote_hub(
         "nextHop": "10.0.200.254",
         "origin": "EBgp",
         "asPath": "65150",
+        "sourcePeer": "10.0.200.254",
+        "weight": 32768,
     } in hub02["learnedRoutes"]
 
 
@@ -452,7 +454,14 @@ def test_status_after_deploy_hub01_learns_remote_prefixes_over_ebgp(
     ]
     ebgp = [r for r in hub01["learnedRoutes"] if r["origin"] == "EBgp"]
     assert sorted(ebgp, key=lambda r: r["network"]) == [
-        {"network": prefix, "nextHop": "10.100.200.254", "origin": "EBgp", "asPath": "65151"}
+        {
+            "network": prefix,
+            "nextHop": "10.100.200.254",
+            "origin": "EBgp",
+            "asPath": "65151",
+            "sourcePeer": "10.100.200.254",
+            "weight": 32768,
+        }
         for prefix in ("10.100.0.0/16", "10.110.0.0/16", "10.120.0.0/16")
     ]
 

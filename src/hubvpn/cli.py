@@ -376,6 +376,13 @@ def status(
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
+    hub: Annotated[
+        str | None, typer.Option("--hub", help="Only this hub: its gateway, VNets and VMs.")
+    ] = None,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also the gateways' own (Network) and Azure's default routes."),
+    ] = False,
 ) -> None:
     """Show what exists: provisioning states, connections, BGP peers and learned
     routes of each gateway, and the effective routes of each test VM.
@@ -390,12 +397,17 @@ def status(
     from hubvpn.status import status as read_status
 
     console, topology, chosen = _begin("status", config, target, subscription)
+    hubs = [h.name for h in topology.hubs]
+    if hub is not None and hub not in hubs:
+        raise BadInput(f"--hub {hub}: no such hub; hubs: {', '.join(hubs)}")
     with _connect(chosen) as clients:
         result = read_status(build_plan(topology), clients, console.awaiting)
+    if hub is not None and result.deployed:
+        result = result.narrowed(hub)
     if output is Output.json:
         console.json(result.as_json())
     else:
-        views.status(console, result)
+        views.status(console, result, show_all)
 
 
 @app.command()
@@ -406,6 +418,14 @@ def verify(
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
     port: PortOpt = 22,
+    sources: Annotated[
+        list[str] | None,
+        typer.Option("--from", help="Probe only from this test VM (vm-spoke10 or spoke10)."),
+    ] = None,
+    destinations: Annotated[
+        list[str] | None,
+        typer.Option("--to", help="Probe only to this test VM (repeatable)."),
+    ] = None,
 ) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
     connectivity checks) and compare with the reachability the topology predicts.
@@ -417,19 +437,25 @@ def verify(
       hubvpn verify --port 443 --output json
     """
     from hubvpn import views
+    from hubvpn.explain import select_vms
     from hubvpn.plan import build_plan
     from hubvpn.verify import verify as run_verify
 
     console, topology, chosen = _begin(
         "verify", config, target, subscription, f", TCP {port}", need_vms=True
     )
+    plan_ = build_plan(topology)
+    chosen_from = select_vms(plan_, tuple(sources or ()), "--from")
+    chosen_to = select_vms(plan_, tuple(destinations or ()), "--to")
     if chosen.is_emulator:
         console.info(
             "on the emulator, this checks the deployment against the plan with the "
             "emulator's copy of the routing model (not Azure's data plane)"
         )
     with _connect(chosen) as clients:
-        result = run_verify(build_plan(topology), clients, port, console.awaiting)
+        result = run_verify(
+            plan_, clients, port, console.awaiting, sources=chosen_from, destinations=chosen_to
+        )
     if output is Output.json:
         console.json(result.as_json())
     if not result.deployed:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -52,9 +52,8 @@ class ResourceRow:
             "type": self.type,
             "name": self.name,
             "provisioningState": self.provisioning_state,
+            "inTopology": self.in_topology,
         }
-        if not self.in_topology:
-            row["inTopology"] = False
         return row
 
 
@@ -78,6 +77,9 @@ class PeerRow:
     asn: int | None
     state: str
     routes_received: int | None
+    connected_duration: str | None = None
+    messages_sent: int | None = None
+    messages_received: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -85,6 +87,9 @@ class PeerRow:
             "asn": self.asn,
             "state": self.state,
             "routesReceived": self.routes_received,
+            "connectedDuration": self.connected_duration,
+            "messagesSent": self.messages_sent,
+            "messagesReceived": self.messages_received,
         }
 
 
@@ -94,6 +99,8 @@ class LearnedRoute:
     next_hop: str | None
     origin: str
     as_path: str
+    source_peer: str | None = None
+    weight: int | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,7 +108,37 @@ class LearnedRoute:
             "nextHop": self.next_hop,
             "origin": self.origin,
             "asPath": self.as_path,
+            "sourcePeer": self.source_peer,
+            "weight": self.weight,
         }
+
+
+@dataclass(frozen=True)
+class PeeringRow:
+    name: str
+    peering_state: str
+    provisioning_state: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "peeringState": self.peering_state,
+            "provisioningState": self.provisioning_state,
+        }
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    """An address worth knowing: a VM's private IP, a gateway's public, BGP or
+    instance address, a Bastion host."""
+
+    hub: str
+    kind: str  # "vm", "gateway public IP", "BGP peering", "gateway instance", "bastion"
+    name: str
+    address: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"hub": self.hub, "kind": self.kind, "name": self.name, "address": self.address}
 
 
 @dataclass(frozen=True)
@@ -111,6 +148,7 @@ class GatewayRow:
     bgp_peering_address: str | None
     peers: tuple[PeerRow, ...]
     learned_routes: tuple[LearnedRoute, ...]
+    advertised_routes: dict[str, tuple[LearnedRoute, ...]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +157,10 @@ class GatewayRow:
             "bgpPeeringAddress": self.bgp_peering_address,
             "peers": [p.as_json() for p in self.peers],
             "learnedRoutes": [r.as_json() for r in self.learned_routes],
+            "advertisedRoutes": {
+                peer: [r.as_json() for r in routes]
+                for peer, routes in self.advertised_routes.items()
+            },
         }
 
 
@@ -148,6 +190,7 @@ class HubRow:
     location: str
     gateway: str
     vms: tuple[str, ...]
+    networks: tuple[str, ...] = ()  # the hub's and its spokes' names (vnet-less)
 
 
 @dataclass(frozen=True)
@@ -163,10 +206,35 @@ class Status:
     missing: tuple[str, ...] = ()  # plan step keys
     hubs: tuple[HubRow, ...] = ()
     awaited: tuple[str, ...] = ()  # tunnels and BGP sessions not up when the wait ran out
+    peerings: tuple[PeeringRow, ...] = ()
+    inventory: tuple[InventoryRow, ...] = ()
 
     @property
     def converged(self) -> bool:
         return not self.awaited
+
+    def narrowed(self, hub: str) -> Status:
+        """Only what belongs to one hub: its gateway, VNets, peerings, VMs and addresses."""
+        row = next(h for h in self.hubs if h.name == hub)
+        vnets = {f"vnet-{n}" for n in row.networks}
+        gateway_names = {row.gateway}
+        connections = tuple(
+            c for c in self.connections if c.name.startswith(f"conn-{row.gateway}-")
+        )
+        return replace(
+            self,
+            connections=connections,
+            gateways=tuple(g for g in self.gateways if g.name in gateway_names),
+            effective_routes={vm: r for vm, r in self.effective_routes.items() if vm in row.vms},
+            hubs=(row,),
+            peerings=tuple(p for p in self.peerings if p.name.split("-to-", 1)[0] in row.networks),
+            inventory=tuple(i for i in self.inventory if i.hub == hub),
+            resources=tuple(
+                r
+                for r in self.resources
+                if r.name in vnets or r.name == row.gateway or r.name in row.vms
+            ),
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +251,8 @@ class Status:
             "missing": list(self.missing),
             "converged": self.converged,
             "awaited": list(self.awaited),
+            "peerings": [p.as_json() for p in self.peerings],
+            "inventory": [i.as_json() for i in self.inventory],
         }
 
 
@@ -223,6 +293,11 @@ def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> St
                     )
                 )
     gateways, routes = _diagnostics(plan, observed)
+    peerings = tuple(
+        PeeringRow(m.name, text(m.peering_state or "Unknown"), state_of(m))
+        for step in plan.steps
+        if step.kind == "peering" and (m := observed.get(step.key)) is not None
+    )
     return Status(
         target,
         topology.name,
@@ -235,7 +310,42 @@ def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> St
         missing(plan, observed),
         hubs_of(plan),
         awaited,
+        peerings,
+        inventory(plan, observed),
     )
+
+
+def inventory(plan: Plan, observed: Observed) -> tuple[InventoryRow, ...]:
+    """Each hub's addresses: VM private IPs, gateway public, BGP and instance
+    addresses, Bastion hosts (with their public IP)."""
+    out: list[InventoryRow] = []
+    for hub in hubs_of(plan):
+        gw = observed.get(step_key("virtual_network_gateway", hub.gateway))
+        pip = observed.get(step_key("public_ip", naming.public_ip(hub.gateway)))
+        if pip is not None:
+            out.append(InventoryRow(hub.name, "gateway public IP", pip.name, pip.ip_address))
+        bgp = getattr(gw, "bgp_settings", None)
+        if bgp is not None:
+            out.append(InventoryRow(hub.name, "BGP peering", hub.gateway, bgp.bgp_peering_address))
+            for address in _instances(hub, observed):
+                out.append(InventoryRow(hub.name, "gateway instance", hub.gateway, address))
+        bastion = observed.get(step_key("bastion", naming.bastion(hub.name)))
+        if bastion is not None:
+            bas_pip = observed.get(
+                step_key("public_ip", naming.public_ip(naming.bastion(hub.name)))
+            )
+            public = bas_pip.ip_address if bas_pip is not None else None
+            out.append(InventoryRow(hub.name, "bastion", bastion.name, public))
+        for vm in hub.vms:
+            step = plan.by_key.get(step_key("virtual_machine", vm))
+            spec = step.spec if step is not None else None
+            if not isinstance(spec, VmSpec):
+                continue
+            nic = observed.get(step_key("network_interface", spec.network_interface))
+            configs = getattr(nic, "ip_configurations", None) or []
+            private = configs[0].private_ip_address if configs else None
+            out.append(InventoryRow(hub.name, "vm", vm, private))
+    return tuple(out)
 
 
 def incomplete(plan: Plan, observed: Observed) -> tuple[str, ...]:
@@ -266,7 +376,7 @@ def hubs_of(plan: Plan) -> tuple[HubRow, ...]:
     for hub in plan.topology.hubs:
         networks = [hub.name, *(spoke.name for spoke in hub.spokes)]
         vms = tuple(vm_of[naming.nic(n)] for n in networks if naming.nic(n) in vm_of)
-        out.append(HubRow(hub.name, hub.location, hub.gateway_name, vms))
+        out.append(HubRow(hub.name, hub.location, hub.gateway_name, vms, tuple(networks)))
     return tuple(out)
 
 
@@ -370,6 +480,17 @@ def diagnostic_calls(
             calls[f"learned:{step.name}"] = partial(
                 _lro, net.virtual_network_gateways.begin_get_learned_routes, group, step.name
             )
+        elif step.kind == "connection" and isinstance(step.spec, ConnectionSpec):
+            gateway = observed.get(step_key("virtual_network_gateway", step.spec.gateway))
+            lng = observed.get(step_key("local_network_gateway", step.spec.local_network_gateway))
+            peer = getattr(getattr(lng, "bgp_settings", None), "bgp_peering_address", None)
+            if _succeeded(gateway) and peer:
+                calls[f"advertised:{step.spec.gateway}:{peer}"] = partial(
+                    _lro,
+                    partial(net.virtual_network_gateways.begin_get_advertised_routes, peer=peer),
+                    group,
+                    step.spec.gateway,
+                )
         elif step.kind == "virtual_machine" and isinstance(step.spec, VmSpec):
             nic = observed.get(step_key("network_interface", step.spec.network_interface))
             if nic is None:
@@ -427,13 +548,23 @@ def _diagnostics(
                 bgp.asn if bgp else None,
                 bgp.bgp_peering_address if bgp else None,
                 tuple(
-                    PeerRow(p.neighbor, p.asn, text(p.state), p.routes_received)
+                    PeerRow(
+                        p.neighbor,
+                        p.asn,
+                        text(p.state),
+                        p.routes_received,
+                        p.connected_duration,
+                        p.messages_sent,
+                        p.messages_received,
+                    )
                     for p in _values(results.get(f"peers:{gw.name}"))
                 ),
-                tuple(
-                    LearnedRoute(r.network, r.next_hop, text(r.origin), r.as_path or "")
-                    for r in _values(results.get(f"learned:{gw.name}"))
-                ),
+                _gateway_routes(results.get(f"learned:{gw.name}")),
+                {
+                    key.rsplit(":", 1)[1]: _gateway_routes(value)
+                    for key, value in results.items()
+                    if key.startswith(f"advertised:{gw.name}:")
+                },
             )
         )
     routes: dict[str, tuple[EffectiveRoute, ...]] = {}
@@ -450,6 +581,27 @@ def _diagnostics(
                 for r in value.value or []
             )
     return tuple(gateways), routes
+
+
+def _instances(hub: HubRow, observed: Observed) -> list[str]:
+    """The gateway's instance addresses, as its VMs' effective routes name them (next
+    hop of the VirtualNetworkGateway routes)."""
+    out: list[str] = []
+    for vm in hub.vms:
+        table = observed.extra.get(f"routes:{vm}")
+        for route in _values(table):
+            if text(route.next_hop_type) == "VirtualNetworkGateway":
+                out.extend(a for a in route.next_hop_ip_address or [] if a not in out)
+    return out
+
+
+def _gateway_routes(result: Any) -> tuple[LearnedRoute, ...]:
+    return tuple(
+        LearnedRoute(
+            r.network, r.next_hop, text(r.origin), r.as_path or "", r.source_peer, r.weight
+        )
+        for r in _values(result)
+    )
 
 
 def _succeeded(model: Any | None) -> bool:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from hubvpn.azure import Clients, error_code, error_message
+from hubvpn.explain import unreachable_reason
 from hubvpn.observe import Observed, observe, text
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
@@ -39,11 +40,39 @@ def no_count(done: int, total: int) -> None:
 
 
 @dataclass(frozen=True)
+class HopRow:
+    """One hop of a connectivity check, as Network Watcher names it."""
+
+    type: str  # Source, VNetPeering, VirtualNetworkGateway, VpnConnection, Destination...
+    address: str
+    resource: str  # the last segment of its resource id
+    latency_ms: float | None  # the link's average round trip, when Azure reports it
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "address": self.address,
+            "resource": self.resource,
+            "latencyMs": self.latency_ms,
+        }
+
+
+@dataclass(frozen=True)
+class Path:
+    """The hops of one measured probe and its overall average latency."""
+
+    hops: tuple[HopRow, ...]
+    avg_latency_ms: float | None
+
+
+@dataclass(frozen=True)
 class Verification:
     port: int
-    probes: tuple[Probe, ...]  # every ordered pair of test VMs
+    probes: tuple[Probe, ...]  # every selected ordered pair of test VMs
     incomplete: tuple[str, ...] = ()  # planned resources missing or not Succeeded
     awaited: tuple[str, ...] = ()  # tunnels and BGP sessions not up when the wait ran out
+    reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # why each ✗
+    paths: dict[tuple[str, str], Path] = field(default_factory=dict)  # measured hops
 
     @property
     def deployed(self) -> bool:
@@ -70,11 +99,22 @@ class Verification:
         return {
             "port": self.port,
             "ok": self.ok,
-            "probes": [p.as_json() for p in self.probes],
+            "probes": [self._probe_json(p) for p in self.probes],
             "deployed": self.deployed,
             "converged": self.converged,
             "incomplete": list(self.incomplete),
             "awaited": list(self.awaited),
+        }
+
+    def _probe_json(self, probe: Probe) -> dict[str, Any]:
+        pair = (probe.source, probe.destination)
+        path = self.paths.get(pair)
+        return {
+            **probe.as_json(),
+            "detail": probe.detail or None,
+            "reason": self.reasons.get(pair),
+            "hopDetails": [h.as_json() for h in path.hops] if path else [],
+            "avgLatencyMs": path.avg_latency_ms if path else None,
         }
 
 
@@ -84,10 +124,18 @@ def verify(
     port: int,
     progress: Progress = no_progress,
     counted: Counted = no_count,
+    sources: tuple[str, ...] = (),
+    destinations: tuple[str, ...] = (),
 ) -> Verification:
-    """All-pairs connectivity checks between the test VMs, once the lab is deployed and
-    its tunnels are up."""
-    predicted = predicted_probes(plan, port)
+    """Connectivity checks between the test VMs (every pair, or those from ``sources``
+    to ``destinations`` when given), once the lab is deployed and its tunnels are up."""
+    predicted = [
+        p
+        for p in predicted_probes(plan, port)
+        if (not sources or p.source in sources)
+        and (not destinations or p.destination in destinations)
+    ]
+    pairs = {(p.source, p.destination) for p in predicted}
     group = plan.topology.resource_group
     observed, awaited = settle(
         plan,
@@ -107,9 +155,14 @@ def verify(
         return Verification(port, _unmeasured(predicted, "not converged yet"), awaited=awaited)
     vms = [s for s in plan.steps if isinstance(s.spec, VmSpec)]
     addresses = _addresses(vms, observed)
-    calls = _checks(clients, vms, observed, addresses, port)
+    calls = {
+        pair: call
+        for pair, call in _checks(clients, vms, observed, addresses, port).items()
+        if tuple(pair.split(">", 1)) in pairs
+    }
     results = run_checks(calls, counted)
     probes = []
+    paths: dict[tuple[str, str], Path] = {}
     for want in predicted:
         pair = f"{want.source}>{want.destination}"
         address = addresses.get(want.destination, "")
@@ -121,7 +174,42 @@ def verify(
             probes.append(replace(want, address=address, reachable=None, hops=(), detail=detail))
         else:
             probes.append(_measured(want, address, result))
-    return Verification(port, tuple(probes))
+            paths[(want.source, want.destination)] = _path(result)
+    return Verification(port, tuple(probes), reasons=_reasons(plan, probes), paths=paths)
+
+
+def _reasons(plan: Plan, probes: list[Probe]) -> dict[tuple[str, str], str]:
+    """Why each probe that is (or was predicted) unreachable is so."""
+    out = {}
+    for p in probes:
+        if p.reachable is False or (p.reachable is None and not p.expected):
+            model = p.detail or "unreachable"
+            out[(p.source, p.destination)] = (
+                unreachable_reason(plan, p.source, p.destination, model)
+                if not p.expected
+                else model
+            )
+    return out
+
+
+def _path(result: Any) -> Path:
+    hops = []
+    for hop in result.hops or []:
+        rtts = [
+            link.round_trip_time_avg
+            for link in getattr(hop, "links", None) or []
+            if getattr(link, "round_trip_time_avg", None) is not None
+        ]
+        hops.append(
+            HopRow(
+                text(hop.type),
+                hop.address or "",
+                (hop.resource_id or "").rsplit("/", 1)[-1],
+                float(rtts[0]) if rtts else None,
+            )
+        )
+    avg = result.avg_latency_in_ms
+    return Path(tuple(hops), float(avg) if avg is not None else None)
 
 
 def run_checks(calls: dict[str, Callable[[], Any]], counted: Counted) -> dict[str, Any]:

@@ -10,6 +10,7 @@ remarks on stderr); with ``console.py`` the only module that knows rich::
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
@@ -20,11 +21,11 @@ from hubvpn.console import KIND_LABEL, STATE_STYLE, Console, duration, label
 
 if TYPE_CHECKING:
     from hubvpn.preview import PlanResult
-    from hubvpn.status import EffectiveRoute, GatewayRow, Status
+    from hubvpn.status import EffectiveRoute, GatewayRow, LearnedRoute, Status
     from hubvpn.verify import Verification
 
 
-def status(console: Console, status: Status) -> None:
+def status(console: Console, status: Status, show_all: bool = False) -> None:
     if not status.deployed:
         console.out.print(
             f"Topology [bold]{status.topology}[/] is not deployed "
@@ -91,53 +92,135 @@ def status(console: Console, status: Status) -> None:
             )
             console.out.print(f"  gateway {hub.gateway}: {state}")
         else:
-            _gateway(console, gw)
-        _routes(
-            console,
-            {vm: status.effective_routes[vm] for vm in hub.vms if vm in status.effective_routes},
-        )
+            _gateway(console, gw, show_all)
+        peerings = [p for p in status.peerings if p.name.split("-to-", 1)[0] in hub.networks]
+        if peerings:
+            rows = [
+                (p.name, Text(p.peering_state, STATE_STYLE.get(p.peering_state, "")))
+                for p in peerings
+            ]
+            _az_table(console, "Peerings", ("Name", "PeeringState"), rows)
+        for vm in hub.vms:
+            if vm in status.effective_routes:
+                _effective_routes(console, vm, status.effective_routes[vm], show_all)
+        inventory = [i for i in status.inventory if i.hub == hub.name]
+        if inventory:
+            _az_table(
+                console,
+                "Addresses",
+                ("Kind", "Name", "Address"),
+                [(i.kind, i.name, i.address or "") for i in inventory],
+            )
 
 
-def _gateway(console: Console, gw: GatewayRow) -> None:
-    console.out.print(f"  gateway {gw.name}  AS {gw.asn}  BGP {gw.bgp_peering_address}")
-    for p in gw.peers:
-        console.out.print(
-            f"    peer {p.neighbor} AS {p.asn}  "
-            f"[{STATE_STYLE.get(p.state, '')}]{p.state}[/]  "
-            f"{p.routes_received} routes received"
-        )
-    learned = [r for r in gw.learned_routes if r.origin != "Network"]
-    if learned:
-        table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-        for col in ("    learned", "next hop", "AS path"):
-            table.add_column(col)
-        for r in learned:
-            table.add_row(f"    {r.network}", r.next_hop or "", r.as_path)
-        console.out.print(table)
+USER_ROUTE = "bold magenta"  # user-defined routes stand out among Azure's
 
 
-def _routes(console: Console, routes_by_vm: dict[str, tuple[EffectiveRoute, ...]]) -> None:
-    """Effective routes, active ones only, without the Internet and None defaults."""
-    if not routes_by_vm:
-        return
-    table = Table(box=None, header_style="dim", pad_edge=False, padding=(0, 2))
-    table.add_column("  effective routes")
-    table.add_column("next hop")
-    table.add_column("prefixes", overflow="fold")
-    for vm, routes in routes_by_vm.items():
-        grouped: dict[str, list[str]] = {}
-        for r in routes:
-            if r.state == "Active" and r.next_hop_type not in ("Internet", "None"):
-                grouped.setdefault(r.next_hop_type, []).extend(r.address_prefix)
-        for i, (hop, prefixes) in enumerate(grouped.items()):
-            table.add_row(f"  {vm}" if i == 0 else "", hop, ", ".join(prefixes))
+def _az_table(
+    console: Console,
+    title: str,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[str | Text]],
+    gap: int = 2,
+) -> None:
+    """A table with az's column headers (``-o table``), titled, fitting 80 columns."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        header_style="dim",
+        pad_edge=False,
+        padding=(0, gap, 0, 0),
+    )
+    for col in columns[:-1]:
+        table.add_column(col, no_wrap=True)
+    table.add_column(columns[-1])
+    for row in rows:
+        table.add_row(*row)
     console.out.print(table)
 
 
-def matrix(
-    console: Console, title: str, names: list[str], cells: dict[tuple[str, str], Any]
+def _gateway(console: Console, gw: GatewayRow, show_all: bool) -> None:
+    """az network vnet-gateway list-bgp-peer-status / list-learned-routes /
+    list-advertised-routes, column for column."""
+    console.out.print(f"  gateway {gw.name}  AS {gw.asn}  BGP {gw.bgp_peering_address}")
+    wide = console.out.width >= 100  # az's message counters when there is room
+    columns: tuple[str, ...] = ("Neighbor", "ASN", "State", "ConnectedDuration", "RoutesReceived")
+    if wide:
+        columns += ("MessagesSent", "MessagesReceived")
+    rows: list[tuple[str | Text, ...]] = []
+    for p in gw.peers:
+        row: tuple[str | Text, ...] = (
+            p.neighbor,
+            _cell(p.asn),
+            Text(p.state, STATE_STYLE.get(p.state, "")),
+            p.connected_duration or "",
+            _cell(p.routes_received),
+        )
+        rows.append(row + ((_cell(p.messages_sent), _cell(p.messages_received)) if wide else ()))
+    if rows:
+        _az_table(console, f"BGP peers of {gw.name}", columns, rows)
+    route_columns = ("Network", "NextHop", "Origin", "SourcePeer", "AsPath", "Weight")
+    learned = [r for r in gw.learned_routes if show_all or r.origin != "Network"]
+    if learned:
+        _az_table(
+            console, f"Learned routes of {gw.name}", route_columns, [_route(r) for r in learned]
+        )
+    for peer, routes in gw.advertised_routes.items():
+        if routes:
+            _az_table(
+                console,
+                f"Advertised to {peer}",
+                route_columns,
+                [_route(r) for r in routes],
+            )
+
+
+def _route(r: LearnedRoute) -> tuple[str, ...]:
+    return (r.network, r.next_hop or "", r.origin, r.source_peer or "", r.as_path, _cell(r.weight))
+
+
+def _cell(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _effective_routes(
+    console: Console, vm: str, routes: tuple[EffectiveRoute, ...], show_all: bool
 ) -> None:
-    """cells[(from, to)] = (reachable, expected) or (reachable, None)."""
+    """az network nic show-effective-route-table -o table: user routes stand out,
+    Azure's defaults (Source Default) only with --all."""
+    shown = [r for r in routes if show_all or r.source != "Default"]
+    rows: list[tuple[str | Text, ...]] = []
+    for r in shown:
+        style = USER_ROUTE if r.source == "User" else ""
+        rows.append(
+            (
+                Text(r.source, style),
+                r.state,
+                Text(" ".join(r.address_prefix), style),
+                Text(r.next_hop_type, style),
+                " ".join(r.next_hop_ip_address),
+            )
+        )
+    hidden = len(routes) - len(shown)
+    title = f"Effective routes of {vm}"
+    if hidden:
+        title += f" ({hidden} Default hidden; --all shows them)"
+    columns = ("Source", "State", "Address Prefix", "Next Hop Type", "Next Hop IP")
+    _az_table(console, title, columns, rows, gap=1)
+
+
+def matrix(
+    console: Console,
+    title: str,
+    names: list[str],
+    cells: dict[tuple[str, str], Any],
+    columns: list[str] | None = None,
+) -> None:
+    """cells[(from, to)] = (reachable, expected) or (reachable, None); rows are
+    ``names``, columns ``columns`` (default the same names)."""
+    columns = names if columns is None else columns
     table = Table(
         title=title,
         title_justify="left",
@@ -147,11 +230,11 @@ def matrix(
         padding=(0, 1),
     )
     table.add_column("from \\ to")
-    for name in names:
+    for name in columns:
         table.add_column(name.removeprefix("vm-"), justify="center")
     for src in names:
         row: list[Text | str] = [src.removeprefix("vm-")]
-        for dst in names:
+        for dst in columns:
             if src == dst:
                 row.append(Text("·", style="dim"))
                 continue
@@ -170,9 +253,15 @@ def matrix(
 
 def verification(console: Console, result: Verification) -> None:
     probes, port, ok = result.probes, result.port, result.ok
-    names = list(dict.fromkeys(p.source for p in probes))
-    cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
-    matrix(console, f"Measured TCP {port}", names, cells)
+    if len(probes) == 1:
+        _one_probe(console, result)
+    else:
+        order = list(dict.fromkeys(vm for p in probes for vm in (p.source, p.destination)))
+        names = [vm for vm in order if any(p.source == vm for p in probes)]
+        columns = [vm for vm in order if any(p.destination == vm for p in probes)]
+        cells = {(p.source, p.destination): (p.reachable, p.expected) for p in probes}
+        matrix(console, f"Measured TCP {port}", names, cells, columns)
+        _expected_blocks(console, result)
     if not ok:
         console.err.print("[dim]! differs from the prediction, ? not measured[/]")
     for p in probes:
@@ -185,7 +274,8 @@ def verification(console: Console, result: Verification) -> None:
         )
         predicted = "reachable" if p.expected else "unreachable"
         address = f" ({p.address})" if p.address else ""
-        detail = f" — {p.detail}" if p.detail else ""
+        why = result.reasons.get((p.source, p.destination)) or p.detail
+        detail = f" — {why}" if why else ""
         message = f"{p.source} → {p.destination}{address}: {what}, predicted {predicted}"
         console.err.print(f"[red]✗[/] {escape(message + detail)}")
     console.err.print(
@@ -193,6 +283,49 @@ def verification(console: Console, result: Verification) -> None:
         if ok
         else "[bold red]verification failed[/]"
     )
+
+
+def _expected_blocks(console: Console, result: Verification) -> None:
+    """Each ✗ that the topology predicts, with its reason (mismatches follow on stderr)."""
+    table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 1))
+    table.add_column("pair", no_wrap=True)
+    table.add_column("reason")
+    for p in result.probes:
+        if p.reachable is False and not p.expected:
+            reason = result.reasons.get((p.source, p.destination), "")
+            pair = f"✗ {p.source.removeprefix('vm-')} → {p.destination.removeprefix('vm-')}:"
+            table.add_row(pair, reason)
+    if table.row_count:
+        console.out.print(table)
+
+
+def _one_probe(console: Console, result: Verification) -> None:
+    """One pair: the verdict, then the hops Network Watcher reported with their types."""
+    p = result.probes[0]
+    path = result.paths.get((p.source, p.destination))
+    verdict = {True: "reachable", False: "unreachable", None: "not measured"}[p.reachable]
+    latency = (
+        f", avg latency {path.avg_latency_ms:g} ms"
+        if path is not None and path.avg_latency_ms is not None
+        else ""
+    )
+    console.out.print(
+        escape(f"{p.source} → {p.destination} ({p.address}) TCP {result.port}: {verdict}") + latency
+    )
+    if path is not None and path.hops:
+        timed = any(hop.latency_ms is not None for hop in path.hops)
+        table = Table(box=None, header_style="bold", pad_edge=False, padding=(0, 2))
+        for col in ("  hop", "address", "resource", *(("latency",) if timed else ())):
+            table.add_column(col, no_wrap=True)
+        for hop in path.hops:
+            latency = f"{hop.latency_ms:g} ms" if hop.latency_ms is not None else ""
+            table.add_row(
+                f"  {hop.type}", hop.address, hop.resource, *((latency,) if timed else ())
+            )
+        console.out.print(table)
+    if p.reachable is False and p.reachable == p.expected:
+        reason = result.reasons.get((p.source, p.destination), "")
+        console.out.print(escape(f"✗ as predicted: {reason}"), style="dim")
 
 
 ACTION_STYLE = {

@@ -528,7 +528,14 @@ def create_network_watcher(step: Step, model: Any, ctx: Context) -> Any:
     group = naming.NETWORK_WATCHER_GROUP
     with _WATCHER_GROUP_LOCK:  # two regions' steps run at once; one PUT of the group
         if not groups.check_existence(group):
-            groups.create_or_update(group, r.ResourceGroup(location=step.location))
+            try:
+                groups.create_or_update(group, r.ResourceGroup(location=step.location))
+            except HttpResponseError as err:
+                # Azure made it meanwhile, in another region (a VNet write there creates
+                # the region's watcher and this group): a group's region is only its
+                # metadata's home, and the watcher goes in it all the same.
+                if error_code(err) != "InvalidResourceGroupLocation":
+                    raise
     watchers = ctx.clients.network.network_watchers
     try:
         return watchers.create_or_update(group, step.name, model)

@@ -724,3 +724,22 @@ def test_load_topology_bad_file_raises_expected_error(path: Path) -> None:
     assert path.name in str(info.value)
     assert f"{path}: {fragment}" in str(info.value)
     assert len(info.value.problems) == count, str(info.value)
+
+
+def test_parse_topology_hub_in_region_without_zones_warns() -> None:
+    # learn.microsoft.com/azure/reliability/regions-list: westus has no availability zones;
+    # an AZ gateway SKU needs a zonal public IP, which such a region refuses.
+    data = base()
+    data["hubs"][1]["location"] = "westus"
+
+    topology = parse_topology(data, SOURCE)
+
+    assert topology.warnings == (
+        "hubs[1].location: westus has no availability zones (Azure regions list): the "
+        "VpnGw1AZ gateway's zone-redundant public IP will be refused there; choose a region "
+        "with zones",
+    )
+
+
+def test_parse_topology_hubs_in_regions_with_zones_do_not_warn() -> None:
+    assert parse_topology(base(), SOURCE).warnings == ()

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from hubvpn import naming
 from hubvpn.errors import BadInput
+from hubvpn.regions import has_zones
 
 DEFAULT_CONFIG = Path("config/topology.toml")
 DEFAULT_GATEWAY_SKU = "VpnGw1AZ"
@@ -272,6 +273,14 @@ def _parse_hub(
     c.keys(table, key, _HUB_KEYS)
     name = c.vnet_name(table, key)
     location = c.location(table, key, "location") or default_location
+    if location and has_zones(location) is False:
+        # An AZ SKU needs zonal public IPs (VmssVpnGatewayPublicIpsMustHaveZonesConfigured),
+        # and a region without zones refuses them (LocationNotSupportAvailabilityZones).
+        c.warn(
+            f"{key}.location" if "location" in table else key,
+            f"{location} has no availability zones (Azure regions list): the {sku} gateway's "
+            "zone-redundant public IP will be refused there; choose a region with zones",
+        )
     address_space = c.address_space(table, key)
     default_subnet = c.subnet(table, key, "default_subnet", 29, "a subnet")
     gateway_subnet = c.subnet(table, key, "gateway_subnet", 29, "a GatewaySubnet")

@@ -6,7 +6,8 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from hubvpn.emulator import errors, regions
+from hubvpn import regions
+from hubvpn.emulator import errors
 from hubvpn.emulator.arm import (
     Body,
     Kind,

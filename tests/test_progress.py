@@ -16,7 +16,7 @@ from rich.console import Console as RichConsole
 from hubvpn.config import load_topology
 from hubvpn.console import Console, DeployProgress, Heartbeat
 from hubvpn.plan import Plan, build_plan
-from hubvpn.progress import Done, Progress, record, short
+from hubvpn.progress import Done, Progress, outputs, record, short
 
 FIRST = ("resource_group", "network_security_group", "virtual_network", "public_ip")
 LONG = ("virtual_network_gateway", "bastion")
@@ -171,4 +171,22 @@ def test_record_fits_80_columns_one_line_per_kind(plan: Plan) -> None:
         "  VM extensions     6 in 4s (slowest vm-hub00/AzureNetworkWatcherExtension)",
         "  Bastions          bas-hub00 10m, bas-hub100 10m",
         "  network watchers  NetworkWatcher_japaneast 4s, NetworkWatcher_japanwest 4s",
+    ]
+
+
+def test_outputs_lists_gateways_by_name_whatever_order_they_finished() -> None:
+    from azure.mgmt.network.models import BgpSettings, VirtualNetworkGateway
+
+    def gateway(name: str, asn: int) -> VirtualNetworkGateway:
+        gw = VirtualNetworkGateway(ip_configurations=[], bgp_settings=BgpSettings(asn=asn))
+        gw.name = name
+        return gw
+
+    late_first = {
+        "virtual_network_gateway:vpngw-hub02": gateway("vpngw-hub02", 65151),
+        "virtual_network_gateway:vpngw-hub01": gateway("vpngw-hub01", 65150),
+    }
+    assert outputs(late_first) == [
+        "  vpngw-hub01  public pending  BGP - (AS 65150)",
+        "  vpngw-hub02  public pending  BGP - (AS 65151)",
     ]

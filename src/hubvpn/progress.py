@@ -219,7 +219,8 @@ def outputs(results: dict[str, Any]) -> list[str]:
         if k.startswith("public_ip:") and m is not None
     }
     lines = []
-    for key, model in results.items():
+    # results arrive in completion order; the record must not depend on it.
+    for key, model in sorted(results.items()):
         if not key.startswith("virtual_network_gateway:") or model is None:
             continue
         publics = [

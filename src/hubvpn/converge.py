@@ -23,16 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 from hubvpn.kinds import KINDS, Kind
+from hubvpn.kinds.body import Change
+from hubvpn.kinds.vpn import pair_key
+from hubvpn.kinds.watcher import regional_watcher, watcher_group
 from hubvpn.observe import TRANSIENT_STATES, Observed, owned_by, ownership_refusal, state_of
 from hubvpn.plan import ConnectionSpec, GatewaySpec, Step, gateway_generation, step_key
-from hubvpn.resources import (
-    Change,
-    Context,
-    differences,
-    pair_key,
-    regional_watcher,
-    watcher_group,
-)
+from hubvpn.resources import Context, differences
 
 SECRET = "(sensitive)"  # what a shared key change shows instead of either key
 UNKNOWN = "(known after deploy)"  # a value Azure assigns while deploying

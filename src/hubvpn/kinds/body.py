@@ -68,6 +68,11 @@ def same_id(a: str | None, b: str | None) -> bool:
     return (a or "").lower() == (b or "").lower()
 
 
+def tracked(step: Step, ctx: Context) -> dict[str, Any]:
+    """What every tracked resource's body carries: its region and the lab's tag."""
+    return {"location": step.location, "tags": ctx.tags}
+
+
 def merge_tags(model: Any, existing: Any, ctx: Context) -> Any:
     """The model with the tags that exist kept beside the lab's."""
     model.tags = {**(getattr(existing, "tags", None) or {}), **ctx.tags}

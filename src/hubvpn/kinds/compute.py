@@ -7,7 +7,7 @@ import copy
 from typing import TYPE_CHECKING, Any
 
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body, Change, merge_tags, spec_of
+from hubvpn.kinds.body import Body, Change, merge_tags, spec_of, tracked
 from hubvpn.observe import text
 from hubvpn.plan import UBUNTU_IMAGE, ExtensionSpec, Step, VmSpec
 
@@ -22,8 +22,7 @@ def desired_vm(step: Step, ctx: Context) -> Any:
     publisher, offer, sku, version = UBUNTU_IMAGE
     user = spec.admin_username
     return c.VirtualMachine(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         properties=c.VirtualMachineProperties(
             hardware_profile=c.HardwareProfile(vm_size=spec.size),
             storage_profile=c.StorageProfile(
@@ -82,8 +81,7 @@ def desired_extension(step: Step, ctx: Context) -> Any:
 
     spec = spec_of(step, ExtensionSpec)
     return c.VirtualMachineExtension(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         properties=c.VirtualMachineExtensionProperties(
             publisher=spec.publisher,
             type=spec.type,

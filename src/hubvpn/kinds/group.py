@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body
+from hubvpn.kinds.body import Body, tracked
 from hubvpn.plan import Step
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def desired_group(step: Step, ctx: Context) -> Any:
     from azure.mgmt.resource.resources import models as r
 
-    return r.ResourceGroup(location=step.location, tags=ctx.tags)
+    return r.ResourceGroup(**tracked(step, ctx))
 
 
 BODIES = {Kind.RESOURCE_GROUP: Body(desired_group)}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubvpn import naming
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body, Change, merge_tags, ref_id, same_id, spec_of
+from hubvpn.kinds.body import Body, Change, merge_tags, ref_id, same_id, spec_of, tracked
 from hubvpn.observe import text
 from hubvpn.plan import (
     BastionSpec,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def desired_network_security_group(step: Step, ctx: Context) -> Any:
     from azure.mgmt.network import models as n
 
-    return n.NetworkSecurityGroup(location=step.location, tags=ctx.tags)
+    return n.NetworkSecurityGroup(**tracked(step, ctx))
 
 
 # ------------------------------------------------------------------ route table
@@ -41,8 +41,7 @@ def desired_route_table(step: Step, ctx: Context) -> Any:
     from azure.mgmt.network import models as n
 
     return n.RouteTable(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         disable_bgp_route_propagation=False,
         routes=[
             n.Route(name=r.name, address_prefix=r.address_prefix, next_hop_type=r.next_hop_type)
@@ -76,8 +75,7 @@ def desired_virtual_network(step: Step, ctx: Context) -> Any:
             subnet.route_table = n.RouteTable(id=ctx.rid(Kind.ROUTE_TABLE, s.route_table))
         subnets.append(subnet)
     return n.VirtualNetwork(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         subnets=subnets,
         address_space=n.AddressSpace(address_prefixes=list(spec.address_space)),
     )
@@ -128,8 +126,7 @@ def desired_public_ip(step: Step, ctx: Context) -> Any:
     from azure.mgmt.network import models as n
 
     return n.PublicIPAddress(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         zones=list(spec_of(step, PublicIpSpec).zones),
         sku=n.PublicIPAddressSku(name="Standard", tier="Regional"),
         public_ip_allocation_method="Static",
@@ -145,8 +142,7 @@ def desired_network_interface(step: Step, ctx: Context) -> Any:
 
     spec = spec_of(step, NicSpec)
     return n.NetworkInterface(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         ip_configurations=[
             n.NetworkInterfaceIPConfiguration(
                 name="ipconfig1",
@@ -209,8 +205,7 @@ def desired_bastion(step: Step, ctx: Context) -> Any:
 
     spec = spec_of(step, BastionSpec)
     return n.BastionHost(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         sku=n.Sku(name="Standard"),
         enable_tunneling=True,  # native client support: az network bastion ssh
         ip_configurations=[

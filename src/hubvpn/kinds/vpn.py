@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubvpn import naming
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body, Change, merge_tags, ref_id, same_id, spec_of
+from hubvpn.kinds.body import Body, Change, merge_tags, ref_id, same_id, spec_of, tracked
 from hubvpn.observe import text
 from hubvpn.plan import ConnectionSpec, GatewaySpec, LocalGatewaySpec, Step, step_key
 
@@ -30,8 +30,7 @@ def desired_gateway(step: Step, ctx: Context) -> Any:
 
     spec = spec_of(step, GatewaySpec)
     return n.VirtualNetworkGateway(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         gateway_type="Vpn",
         vpn_type="RouteBased",
         sku=n.VirtualNetworkGatewaySku(name=spec.sku, tier=spec.sku),
@@ -95,8 +94,7 @@ def desired_local_gateway(step: Step, ctx: Context) -> Any:
 
     address, asn, bgp_address = remote_gateway_facts(spec_of(step, LocalGatewaySpec), ctx)
     return n.LocalNetworkGateway(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         gateway_ip_address=address,
         local_network_address_space=n.AddressSpace(address_prefixes=[]),
         bgp_settings=n.BgpSettings(asn=asn, bgp_peering_address=bgp_address),
@@ -139,8 +137,7 @@ def desired_connection(step: Step, ctx: Context) -> Any:
 
     spec = spec_of(step, ConnectionSpec)
     return n.VirtualNetworkGatewayConnection(
-        location=step.location,
-        tags=ctx.tags,
+        **tracked(step, ctx),
         connection_type="IPsec",
         connection_protocol="IKEv2",
         enable_bgp=True,

@@ -21,22 +21,22 @@ from hubvpn.prune import prune
 from hubvpn.resources import BODIES
 
 
-def test_bodies_cover_every_kind() -> None:
+def test_register_body_for_every_kind() -> None:
     assert set(BODIES) == set(KINDS) == set(Kind)
 
 
-def test_delete_order_lists_every_kind_but_group_and_watcher() -> None:
+def test_order_deletes_every_kind_but_group_and_watcher() -> None:
     assert len(DELETE_ORDER) == len(set(DELETE_ORDER))
     assert set(Kind) - set(DELETE_ORDER) == {Kind.RESOURCE_GROUP, Kind.NETWORK_WATCHER}
 
 
-def test_delete_order_puts_children_before_their_parents() -> None:
+def test_order_deletes_children_before_parents() -> None:
     for kind, info in KINDS.items():
         if info.parent is not None:
             assert DELETE_ORDER.index(kind) < DELETE_ORDER.index(info.parent), kind
 
 
-def test_step_and_orphan_name_one_resource_alike() -> None:
+def test_name_orphan_like_step_of_same_resource() -> None:
     step = build_plan(load_topology(REFERENCE)).step("peering:vnet-hub00/hub00-to-spoke10")
     orphan = Orphan(step.kind, step.name, step.parent, ())
     assert (orphan.key, orphan.arm_type) == (step.key, step.arm_type)
@@ -44,7 +44,7 @@ def test_step_and_orphan_name_one_resource_alike() -> None:
     assert orphan.arm_type == "Microsoft.Network/virtualNetworks/virtualNetworkPeerings"
 
 
-def test_prune_waits_for_a_delete_an_earlier_run_started(
+def test_prune_orphan_waits_for_delete_of_earlier_run(
     clients: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     resource_group(clients)

@@ -16,6 +16,7 @@ observed and what this run wrote, the SSH key and the pairs' shared keys.
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import Any
 from hubvpn import kinds, naming
 from hubvpn.azure import Clients
 from hubvpn.kinds import KINDS, Kind, compute, group, network, vpn, watcher
-from hubvpn.kinds.body import Body, Change, merge_tags
+from hubvpn.kinds.body import Body, Change, add_lab_tag
 from hubvpn.observe import Observed
 from hubvpn.plan import Plan, Step, step_key
 
@@ -145,13 +146,12 @@ def differences(step: Step, existing: Any, ctx: Context) -> list[Change]:
 
 def updated(step: Step, existing: Any, ctx: Context) -> Any:
     """The model to PUT over an existing resource; what was observed stays as observed."""
+    existing = copy.deepcopy(existing)  # a body may change it and re-send it
     declared = body(step)
     if declared.updated is not None:
         return declared.updated(step, existing, ctx)
     model = declared.desired(step, ctx)
-    if declared.tagged and getattr(existing, "tags", None):
-        merge_tags(model, existing, ctx)
-    return model
+    return add_lab_tag(model, ctx, kept=existing) if declared.tagged else model
 
 
 # ------------------------------------------------------------------- writing

@@ -10,8 +10,8 @@ A kind's module (``network``, ``vpn``, ``compute``, ``watcher``, ``group``) list
 
 ``desired`` builds the SDK model to PUT; ``differences`` names the owned fields that
 differ (the tag is compared for every tagged kind, apart from the body); ``updated``
-is the model to PUT over what exists (default: the desired model, keeping the
-existing tags). No SDK import at module level.
+is the model to PUT over what exists, given a copy of it to change (default: the
+desired model, keeping the existing tags). No SDK import at module level.
 """
 
 from __future__ import annotations
@@ -73,7 +73,8 @@ def tracked(step: Step, ctx: Context) -> dict[str, Any]:
     return {"location": step.location, "tags": ctx.tags}
 
 
-def merge_tags(model: Any, existing: Any, ctx: Context) -> Any:
-    """The model with the tags that exist kept beside the lab's."""
-    model.tags = {**(getattr(existing, "tags", None) or {}), **ctx.tags}
+def add_lab_tag(model: Any, ctx: Context, kept: Any | None = None) -> Any:
+    """The model with the lab's tag beside the tags ``kept`` has (default: its own)."""
+    source = model if kept is None else kept
+    model.tags = {**(getattr(source, "tags", None) or {}), **ctx.tags}
     return model

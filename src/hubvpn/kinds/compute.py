@@ -3,11 +3,10 @@ emulator's side is ``emulator/resources/compute.py``."""
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body, Change, merge_tags, spec_of, tracked
+from hubvpn.kinds.body import Body, Change, add_lab_tag, spec_of, tracked
 from hubvpn.observe import text
 from hubvpn.plan import UBUNTU_IMAGE, ExtensionSpec, Step, VmSpec
 
@@ -71,7 +70,7 @@ def vm_differences(step: Step, existing: Any, ctx: Context) -> list[Change]:
 def updated_vm(step: Step, existing: Any, ctx: Context) -> Any:
     """What exists, with the lab's tag and the planned size; the rest stays as Azure
     returned it."""
-    model = merge_tags(copy.deepcopy(existing), existing, ctx)  # what was observed stays
+    model = add_lab_tag(existing, ctx)  # a copy of what was observed
     model.properties.hardware_profile.vm_size = spec_of(step, VmSpec).size
     return model
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubvpn import naming
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body, Change, merge_tags, ref_id, same_id, spec_of, tracked
+from hubvpn.kinds.body import Body, Change, add_lab_tag, ref_id, same_id, spec_of, tracked
 from hubvpn.observe import text
 from hubvpn.plan import (
     BastionSpec,
@@ -110,9 +110,7 @@ def virtual_network_differences(step: Step, existing: Any, ctx: Context) -> list
 
 def updated_virtual_network(step: Step, existing: Any, ctx: Context) -> Any:
     """A VNet PUT replaces the whole VNet: its peerings and foreign subnets are kept."""
-    model = desired_virtual_network(step, ctx)
-    if existing.tags:
-        merge_tags(model, existing, ctx)
+    model = add_lab_tag(desired_virtual_network(step, ctx), ctx, kept=existing)
     model.virtual_network_peerings = existing.virtual_network_peerings
     ours = {s.name.lower() for s in spec_of(step, VirtualNetworkSpec).subnets}
     model.subnets += [s for s in existing.subnets or [] if s.name.lower() not in ours]

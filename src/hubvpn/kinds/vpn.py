@@ -9,12 +9,11 @@ pre-shared key (``resources.SharedKeys``).
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 from hubvpn import naming
 from hubvpn.kinds import Kind
-from hubvpn.kinds.body import Body, Change, merge_tags, ref_id, same_id, spec_of, tracked
+from hubvpn.kinds.body import Body, Change, add_lab_tag, ref_id, same_id, spec_of, tracked
 from hubvpn.observe import text
 from hubvpn.plan import ConnectionSpec, GatewaySpec, LocalGatewaySpec, Step, step_key
 
@@ -69,7 +68,7 @@ def updated_gateway(step: Step, existing: Any, ctx: Context) -> Any:
     from azure.mgmt.network import models as n
 
     spec = spec_of(step, GatewaySpec)
-    model = merge_tags(copy.deepcopy(existing), existing, ctx)  # what was observed stays
+    model = add_lab_tag(existing, ctx)  # a copy of what was observed
     model.sku = n.VirtualNetworkGatewaySku(name=spec.sku, tier=spec.sku)
     model.enable_bgp = True
     model.bgp_settings.asn = spec.asn

@@ -14,22 +14,22 @@ Usage::
 
 Every problem in the file is collected and reported at once, each naming its key path
 (``hubs[1].spokes[0].address_space``) in one ``TopologyError`` (a ``BadInput``: exit 2;
-the tree is drawn in ``errors.py``).
+the tree is drawn in ``errors.py``). Here: the model, and the rules Azure and the lab
+set on it; reading typed TOML values and collecting the problems is ``checks.py``'s.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import itertools
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
 
 from hubvpn import naming
+from hubvpn.checks import Checker, Problem, describe, join
 from hubvpn.errors import BadInput
 from hubvpn.regions import has_zones
 
@@ -131,12 +131,6 @@ class Topology:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class Problem:
-    key: str  # key path, e.g. "hubs[1].spokes[0].address_space"; "" for the whole file
-    message: str
-
-
 class TopologyError(BadInput):
     """Invalid topology file. str() is one line per problem: '<file>: <key>: <message>'."""
 
@@ -169,7 +163,7 @@ def load_topology(path: Path) -> Topology:
 
 def parse_topology(data: dict[str, object], source: Path) -> Topology:
     """Validate already-parsed TOML; raise TopologyError listing every problem."""
-    c = _Checker()
+    c = _TopologyChecker()
     c.keys(data, "", _TOP_KEYS)
     name = c.string(data, "", "name")
     if name is not None:
@@ -231,7 +225,7 @@ def parse_topology(data: dict[str, object], source: Path) -> Topology:
     )
 
 
-def _parse_vm(c: _Checker, data: Mapping[str, object]) -> VmSettings | None:
+def _parse_vm(c: _TopologyChecker, data: Mapping[str, object]) -> VmSettings | None:
     table = c.table(data, "", "vm")
     if table is None:
         return None
@@ -252,7 +246,7 @@ def _parse_vm(c: _Checker, data: Mapping[str, object]) -> VmSettings | None:
     return VmSettings(size or "", username or "", key_file or "")
 
 
-def _check_sku(c: _Checker, sku: str) -> None:
+def _check_sku(c: _TopologyChecker, sku: str) -> None:
     allowed = ", ".join(GATEWAY_SKUS)
     if sku in GATEWAY_SKUS:
         return
@@ -268,7 +262,7 @@ def _check_sku(c: _Checker, sku: str) -> None:
 
 
 def _parse_hub(
-    c: _Checker, table: Mapping[str, object], key: str, default_location: str, sku: str
+    c: _TopologyChecker, table: Mapping[str, object], key: str, default_location: str, sku: str
 ) -> Hub:
     c.keys(table, key, _HUB_KEYS)
     name = c.vnet_name(table, key)
@@ -346,7 +340,7 @@ def _parse_hub(
 
 
 def _parse_links(
-    c: _Checker, data: Mapping[str, object], hub_names: list[str] | None
+    c: _TopologyChecker, data: Mapping[str, object], hub_names: list[str] | None
 ) -> tuple[Link, ...]:
     links: list[Link] = []
     seen: dict[frozenset[str], str] = {}
@@ -359,7 +353,7 @@ def _parse_links(
             continue
         pair = table["hubs"]
         if not isinstance(pair, list) or len(pair) != 2:
-            got = _describe(pair) if not isinstance(pair, list) else f"{len(pair)}"
+            got = describe(pair) if not isinstance(pair, list) else f"{len(pair)}"
             c.error(f"{key}.hubs", f"expected an array of exactly 2 hub names, got {got}")
             continue
         a, b = (c.string({str(i): n}, f"{key}.hubs", str(i)) for i, n in enumerate(pair))
@@ -388,84 +382,20 @@ def _parse_links(
 
 
 @dataclass
-class _Checker:
-    """Collects problems and warnings, and the values that must be unique across the file."""
+class _TopologyChecker(Checker):
+    """The topology's rules on top of typed reading, and the values that must be unique
+    across the file (names, gateway names, ASNs, VNet address spaces)."""
 
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     names: list[tuple[str, str]] = field(default_factory=list)  # (key path, value)
     gateway_names: list[tuple[str, str]] = field(default_factory=list)
     asns: list[tuple[str, str]] = field(default_factory=list)
     vnets: list[tuple[str, ipaddress.IPv4Network]] = field(default_factory=list)
     hub_names: list[str] = field(default_factory=list)
 
-    def error(self, key: str, message: str) -> None:
-        self.problems.append(Problem(key, message))
-
-    def warn(self, key: str, message: str) -> None:
-        self.warnings.append(f"{key}: {message}")
-
-    def keys(self, table: Mapping[str, object], path: str, schema: list[str]) -> None:
-        allowed = [key.rstrip("?") for key in schema]
-        for key in table:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.8)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                self.error(_join(path, key), f"unknown key; {hint}allowed: {', '.join(allowed)}")
-        for key in schema:
-            if not key.endswith("?") and key not in table:
-                self.error(_join(path, key), "missing required key")
-
-    def match(self, pattern: re.Pattern[str], value: str, key: str, rule: str) -> bool:
-        if pattern.fullmatch(value):
-            return True
-        self.error(key, f"{value!r} is not valid: {rule}")
-        return False
-
-    def _typed(self, table: Mapping[str, object], path: str, key: str, kind: type) -> object:
-        value = table.get(key)  # None: absent (TOML has no null)
-        if value is None or (isinstance(value, kind) and (kind is bool) == (type(value) is bool)):
-            return value
-        article = "an" if kind is int else "a"
-        self.error(
-            _join(path, key), f"expected {article} {_TYPE_WORDS[kind]}, got {_describe(value)}"
-        )
-        return None
-
-    def string(self, table: Mapping[str, object], path: str, key: str) -> str | None:
-        value = self._typed(table, path, key, str)
-        return value if isinstance(value, str) else None
-
-    def integer(self, table: Mapping[str, object], path: str, key: str) -> int | None:
-        value = self._typed(table, path, key, int)
-        return value if isinstance(value, int) else None
-
-    def boolean(self, table: Mapping[str, object], path: str, key: str) -> bool | None:
-        value = self._typed(table, path, key, bool)
-        return value if isinstance(value, bool) else None
-
-    def table(self, table: Mapping[str, object], path: str, key: str) -> dict[str, object] | None:
-        value = self._typed(table, path, key, dict)
-        return value if isinstance(value, dict) else None
-
-    def array_of_tables(
-        self, table: Mapping[str, object], path: str, key: str, syntax: str
-    ) -> list[dict[str, object] | None] | None:
-        value = table.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            self.error(
-                _join(path, key), f"expected an array of tables ({syntax}), got {_describe(value)}"
-            )
-            return None
-        items = enumerate(value)
-        return [self.table({str(i): v}, _join(path, key), str(i)) for i, v in items]
-
     def location(self, table: Mapping[str, object], path: str, key: str) -> str | None:
         value = self.string(table, path, key)
         rule = "Azure region names are lowercase without spaces, e.g. japaneast"
-        if value is not None and self.match(_LOCATION, value, _join(path, key), rule):
+        if value is not None and self.match(_LOCATION, value, join(path, key), rule):
             return value
         return None
 
@@ -479,31 +409,6 @@ class _Checker:
         )
         self.names.append((f"{path}.name", repr(value)))
         return value if self.match(_VNET_NAME, value, f"{path}.name", rule) else None
-
-    def cidr(
-        self, table: Mapping[str, object], path: str, key: str
-    ) -> ipaddress.IPv4Network | None:
-        text = self.string(table, path, key)
-        if text is None:
-            return None
-        key = _join(path, key)
-        if "/" not in text:
-            self.error(key, f"{text!r} has no prefix length; expected a CIDR, e.g. 10.0.0.0/16")
-            return None
-        try:
-            return ipaddress.IPv4Network(text)
-        except ValueError:
-            pass
-        try:
-            loose = ipaddress.ip_network(text, strict=False)
-        except ValueError:
-            self.error(key, f"{text!r} is not an IPv4 CIDR; expected e.g. 10.0.0.0/16")
-            return None
-        if loose.version == 6:
-            self.error(key, f"{text!r} is IPv6; only IPv4 CIDRs are supported")
-        else:
-            self.error(key, f"{text!r} has host bits set; did you mean '{loose}'?")
-        return None
 
     def address_space(self, table: Mapping[str, object], path: str) -> ipaddress.IPv4Network | None:
         network = self.cidr(table, path, "address_space")
@@ -525,7 +430,7 @@ class _Checker:
         network = self.cidr(table, path, key)
         if network is not None and network.prefixlen > max_prefix:
             self.error(
-                _join(path, key),
+                join(path, key),
                 f"/{network.prefixlen} is too small for {what}; Azure requires /{max_prefix} "
                 "or larger",
             )
@@ -542,44 +447,6 @@ class _Checker:
                     where = f"the VNet's address space {vnet} ({path}.address_space)"
                     self.error(key, f"{subnet} is outside {where}")
         self.check_overlaps(named, "subnets of a VNet must not overlap")
-
-    def check_overlaps(self, named: list[tuple[str, ipaddress.IPv4Network]], why: str) -> None:
-        for (key_a, a), (key_b, b) in itertools.combinations(named, 2):
-            if a.overlaps(b):
-                self.error(key_b, f"{b} overlaps {a} ({key_a}); {why}")
-
-    def check_unique(self, named: list[tuple[str, str]], why: str) -> None:
-        """named: (key path, value as shown); values compare case-insensitively."""
-        first: dict[str, tuple[str, str]] = {}
-        for key, value in named:
-            if value.lower() not in first:
-                first[value.lower()] = (key, value)
-                continue
-            other_key, other = first[value.lower()]
-            shown = other_key if other == value else f"{other_key} ({other})"
-            self.error(key, f"{value} is already used by {shown}; {why}")
-
-
-_TYPE_WORDS: dict[type, str] = {str: "string", int: "integer", bool: "boolean", dict: "table"}
-
-
-def _describe(value: object) -> str:
-    """A TOML value as a user would call it: "string '65150'", "boolean true", "table"."""
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, int | float):
-        return f"{'integer' if isinstance(value, int) else 'float'} {value}"
-    if isinstance(value, datetime | date | time):
-        return type(value).__name__
-    return "table" if isinstance(value, dict) else "array"
-
-
-def _join(path: str, key: str) -> str:
-    if not path:
-        return key
-    return f"{path}[{key}]" if key.isdigit() else f"{path}.{key}"
 
 
 def _str(network: ipaddress.IPv4Network | None) -> str:

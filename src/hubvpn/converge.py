@@ -22,17 +22,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from hubvpn.kinds import KINDS, Kind
+from hubvpn.kinds import DELETE_ORDER, KINDS, Kind
+from hubvpn.kinds.body import Change
+from hubvpn.kinds.vpn import pair_key
+from hubvpn.kinds.watcher import regional_watcher, watcher_group
 from hubvpn.observe import TRANSIENT_STATES, Observed, owned_by, ownership_refusal, state_of
-from hubvpn.plan import ConnectionSpec, GatewaySpec, Step, gateway_generation, step_key
-from hubvpn.resources import (
-    Change,
-    Context,
-    differences,
-    pair_key,
-    regional_watcher,
-    watcher_group,
+from hubvpn.plan import (
+    Addressed,
+    ConnectionSpec,
+    GatewaySpec,
+    Step,
+    gateway_generation,
+    step_key,
 )
+from hubvpn.resources import Context, differences
 
 SECRET = "(sensitive)"  # what a shared key change shows instead of either key
 UNKNOWN = "(known after deploy)"  # a value Azure assigns while deploying
@@ -146,42 +149,14 @@ def _region_move(step: Step, existing: Any) -> str | None:
     )
 
 
-# Deleting in this order never asks Azure to delete a resource still in use: peerings
-# and connections before VNets and gateways, VMs before NICs, NICs before NSGs and
-# VNets, public IPs after the gateways and Bastions that hold them.
-DELETE_ORDER = (
-    "peering",
-    "connection",
-    "vm_extension",
-    "virtual_machine",
-    "bastion",
-    "local_network_gateway",
-    "virtual_network_gateway",
-    "network_interface",
-    "public_ip",
-    "virtual_network",
-    "route_table",
-    "network_security_group",
-)
-PARENTS = {"peering": "virtual_network", "vm_extension": "virtual_machine"}
-
-
 @dataclass(frozen=True)
-class Orphan:
+class Orphan(Addressed):
     """A resource tagged with this topology (or the child of one) that it no longer has."""
 
     kind: str
     name: str
     parent: str | None
     depends_on: tuple[str, ...]  # orphans deleted before this one
-
-    @property
-    def key(self) -> str:
-        return step_key(self.kind, self.name, self.parent)
-
-    @property
-    def arm_type(self) -> str:
-        return KINDS[Kind(self.kind)].arm_type
 
 
 def orphans(planned: set[str], observed: Observed, topology: str) -> list[Orphan]:
@@ -190,18 +165,19 @@ def orphans(planned: set[str], observed: Observed, topology: str) -> list[Orphan
     Only resources tagged with ``topology``; a peering or VM extension (which carry no
     tags) when its VNet or VM is. Never untagged resources, nor another topology's.
     """
-    found: dict[str, list[tuple[str, str | None]]] = {kind: [] for kind in DELETE_ORDER}
+    found: dict[str, list[tuple[str, str | None]]] = {kind.value: [] for kind in DELETE_ORDER}
     for key, model in observed.resources.items():
         kind, _, rest = key.partition(":")
         if key in planned or kind not in found:
             continue
         parent, _, name = rest.rpartition("/")
-        owner = observed.get(step_key(PARENTS[kind], parent)) if kind in PARENTS else model
+        owner_kind = KINDS[Kind(kind)].parent
+        owner = observed.get(step_key(owner_kind, parent)) if owner_kind else model
         if owner is not None and owned_by(getattr(owner, "tags", None), topology):
             found[kind].append((name, parent or None))
     result: list[Orphan] = []
     before: tuple[str, ...] = ()
-    for kind in DELETE_ORDER:
+    for kind in found:
         rank = [Orphan(kind, name, parent, before) for name, parent in sorted(found[kind])]
         result += rank
         before = tuple(o.key for o in rank) or before

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from hubvpn.azure import Clients, error_code, error_message
 from hubvpn.converge import Action, Orphan, decide, existing_of, orphans
 from hubvpn.errors import OwnershipError
+from hubvpn.kinds.watcher import watcher_group
 from hubvpn.observe import TRANSIENT_STATES, observe, state_of
 from hubvpn.plan import Plan, Step
 from hubvpn.prune import prune
@@ -40,7 +41,6 @@ from hubvpn.resources import (
     desired,
     read,
     updated,
-    watcher_group,
 )
 
 # Azure codes that mean "try again": another operation holds the resource, or a

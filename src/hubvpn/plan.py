@@ -157,16 +157,13 @@ Spec = (
 )
 
 
-@dataclass(frozen=True)
-class Step:
-    """One resource to converge."""
+class Addressed:
+    """What names one resource, planned (``Step``) or left over (``converge.Orphan``):
+    its kind, its name and the parent it lives under."""
 
     kind: str  # a Kind's value
     name: str
-    location: str
-    spec: Spec
-    depends_on: tuple[str, ...] = ()
-    parent: str | None = None  # the VNet of a peering, the VM of an extension
+    parent: str | None
 
     @property
     def key(self) -> str:
@@ -175,6 +172,18 @@ class Step:
     @property
     def arm_type(self) -> str:
         return KINDS[Kind(self.kind)].arm_type
+
+
+@dataclass(frozen=True)
+class Step(Addressed):
+    """One resource to converge."""
+
+    kind: str  # a Kind's value
+    name: str
+    location: str
+    spec: Spec
+    depends_on: tuple[str, ...] = ()
+    parent: str | None = None  # the VNet of a peering, the VM of an extension
 
     @property
     def azure_s(self) -> float:

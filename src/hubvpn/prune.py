@@ -19,52 +19,19 @@ from functools import partial
 from itertools import groupby
 from typing import Any
 
+from hubvpn import kinds
 from hubvpn.azure import Clients
 from hubvpn.converge import Action, Orphan, decide_orphan
-from hubvpn.observe import Observed, not_found, parallel
-
-
-def _ops(kind: str) -> tuple[str, str]:
-    """(client, operations group) of a kind's SDK calls."""
-    return {
-        "peering": ("network", "virtual_network_peerings"),
-        "connection": ("network", "virtual_network_gateway_connections"),
-        "vm_extension": ("compute", "virtual_machine_extensions"),
-        "virtual_machine": ("compute", "virtual_machines"),
-        "bastion": ("network", "bastion_hosts"),
-        "local_network_gateway": ("network", "local_network_gateways"),
-        "virtual_network_gateway": ("network", "virtual_network_gateways"),
-        "network_interface": ("network", "network_interfaces"),
-        "public_ip": ("network", "public_ip_addresses"),
-        "virtual_network": ("network", "virtual_networks"),
-        "route_table": ("network", "route_tables"),
-        "network_security_group": ("network", "network_security_groups"),
-    }[kind]
-
-
-def _operations(clients: Clients, orphan: Orphan) -> Any:
-    client, group = _ops(orphan.kind)
-    return getattr(getattr(clients, client), group)
-
-
-def _names(group: str, orphan: Orphan) -> tuple[str, ...]:
-    return (group, orphan.parent, orphan.name) if orphan.parent else (group, orphan.name)
+from hubvpn.observe import Observed, parallel
 
 
 def _delete(clients: Clients, group: str, orphan: Orphan) -> None:
-    _operations(clients, orphan).begin_delete(*_names(group, orphan)).result()
+    kinds.begin_delete(clients, group, orphan.kind, orphan.name, orphan.parent)()
 
 
 def _gone(clients: Clients, group: str, orphan: Orphan, poll_s: float) -> None:
     """Wait for a delete started by an earlier run: until the GET answers 404."""
-    ops = _operations(clients, orphan)
-    while True:
-        try:
-            ops.get(*_names(group, orphan))
-        except Exception as err:
-            if not_found(err):
-                return
-            raise
+    while kinds.get(clients, group, orphan.kind, orphan.name, orphan.parent) is not None:
         time.sleep(poll_s)
 
 

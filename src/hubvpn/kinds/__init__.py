@@ -3,8 +3,12 @@ lives in one row of ``KINDS``, and the generic SDK calls are built from it once:
 
     KINDS[Kind.VIRTUAL_NETWORK_GATEWAY].arm_type   # "Microsoft.Network/virtualNetworkGateways"
     KINDS[Kind.CONNECTION].azure_s                 # typical Azure duration, seconds
-    begin_put(clients, group, step, model)()       # PUT and wait for the LRO
-    get(clients, group, step)                      # GET, None when absent
+    begin_put(clients, group, kind, name, parent, model)()  # PUT and wait for the LRO
+    get(clients, group, kind, name, parent)                 # GET, None when absent
+    begin_delete(clients, group, kind, name, parent)()      # DELETE and wait
+
+A kind's SDK bodies (desired, differences, updated) are declared in the module of
+its area: ``network``, ``vpn``, ``compute``, ``watcher``, ``group``.
 
 No SDK import at module level: ``plan`` reads this table and stays SDK-free.
 """
@@ -130,6 +134,26 @@ KINDS: dict[Kind, KindInfo] = {
 }
 
 
+# Deleting in this order never asks Azure to delete a resource still in use: peerings
+# and connections before VNets and gateways, VMs before NICs, NICs before NSGs and
+# VNets, public IPs after the gateways and Bastions that hold them. The resource group
+# and the region's watcher are never deleted one by one.
+DELETE_ORDER = (
+    Kind.PEERING,
+    Kind.CONNECTION,
+    Kind.VM_EXTENSION,
+    Kind.VIRTUAL_MACHINE,
+    Kind.BASTION,
+    Kind.LOCAL_NETWORK_GATEWAY,
+    Kind.VIRTUAL_NETWORK_GATEWAY,
+    Kind.NETWORK_INTERFACE,
+    Kind.PUBLIC_IP,
+    Kind.VIRTUAL_NETWORK,
+    Kind.ROUTE_TABLE,
+    Kind.NETWORK_SECURITY_GROUP,
+)
+
+
 def _operations(clients: Clients, kind: str) -> Any:
     info = KINDS[Kind(kind)]
     return getattr(getattr(clients, info.client), info.operations)
@@ -163,3 +187,11 @@ def get(clients: Clients, group: str, kind: str, name: str, parent: str | None) 
         return _operations(clients, kind).get(*_address(group, name, parent, kind))
     except ResourceNotFoundError:
         return None
+
+
+def begin_delete(
+    clients: Clients, group: str, kind: str, name: str, parent: str | None
+) -> Callable[[], Any]:
+    """Start the delete of one resource; returns the wait for Azure's answer."""
+    poller = _operations(clients, kind).begin_delete(*_address(group, name, parent, kind))
+    return poller.result  # type: ignore[no-any-return]

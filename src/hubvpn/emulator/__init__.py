@@ -7,7 +7,7 @@ in-process (``transport.WsgiAdapter``) or over loopback (``server``)::
     app = open_app(Path(".hubvpn"))          # settings from HUBVPN_EMULATOR_*
 
 Modules: ``app`` (ARM paths), ``arm`` (ids, kinds, operations), ``store``
-(SQLite), ``errors`` (ARM codes), ``resources/`` (one module per area),
+(SQLite), ``errors`` (ARM codes), ``resources/`` (one module per resource type),
 ``physics`` (routing model over the world), ``transport``, ``server``.
 """
 

@@ -42,7 +42,7 @@ from hubvpn.emulator.arm import (
     settle,
 )
 from hubvpn.emulator.resources import KINDS, NAMESPACES, kind_of, render_resource
-from hubvpn.emulator.resources.vpn import SharedKeyActions
+from hubvpn.emulator.resources.connection import SharedKeyActions
 from hubvpn.emulator.store import Record, Store, Tx, utc_iso
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]

@@ -7,13 +7,16 @@ import copy
 from hubvpn.emulator.arm import Body, Kind, View, World, provisioning_state
 from hubvpn.emulator.resources import (
     bastion,
-    compute,
+    connection,
+    local_network_gateway,
     nic,
     nsg,
     public_ip,
     route_table,
+    virtual_machine,
     virtual_network,
-    vpn,
+    virtual_network_gateway,
+    vm_extension,
     watcher,
 )
 from hubvpn.emulator.store import Record
@@ -31,11 +34,11 @@ KINDS: dict[str, Kind] = {
         nic.NetworkInterface(),
         bastion.BastionHost(),
         watcher.NetworkWatcherKind(),
-        vpn.VirtualNetworkGateway(),
-        vpn.LocalNetworkGateway(),
-        vpn.Connection(),
-        compute.VirtualMachine(),
-        compute.VirtualMachineExtension(),
+        virtual_network_gateway.VirtualNetworkGateway(),
+        local_network_gateway.LocalNetworkGateway(),
+        connection.Connection(),
+        virtual_machine.VirtualMachine(),
+        vm_extension.VirtualMachineExtension(),
     )
 }
 

@@ -1,4 +1,4 @@
-"""Helpers the network resource types share: properties, prefixes, references, children."""
+"""Helpers the network resource types share: properties, prefixes, references, children, ASNs."""
 
 from __future__ import annotations
 
@@ -64,3 +64,26 @@ def render_child(w: World, rec: Record) -> Body:
     from hubvpn.emulator.resources import render_resource
 
     return render_resource(w, rec)
+
+
+AZURE_RESERVED_ASNS = {8074, 8075, 12076, 65515, 65517, 65518, 65519, 65520}
+IANA_RESERVED_ASN_RANGES = (
+    (0, 0),
+    (23456, 23456),
+    (64496, 64511),
+    (65535, 65551),
+    (4294967295, 4294967295),
+)
+DEFAULT_GATEWAY_ASN = 65515
+
+
+def asn_problem(asn: int, *, gateway: bool) -> str | None:
+    """Why Azure refuses an ASN, or None. A gateway may keep Azure's default 65515."""
+    if not 0 < asn < 4294967295:
+        return "it is outside 1-4294967294"
+    for low, high in IANA_RESERVED_ASN_RANGES:
+        if low <= asn <= high:
+            return "it is reserved by IANA"
+    if asn in AZURE_RESERVED_ASNS and not (gateway and asn == DEFAULT_GATEWAY_ASN):
+        return "it is reserved by Azure (8074, 8075, 12076, 65515, 65517-65520)"
+    return None

@@ -26,7 +26,7 @@ from hubvpn.emulator.arm import (
     new_record,
 )
 from hubvpn.emulator.resources.common import props_of
-from hubvpn.emulator.resources.compute import has_network_watcher_agent
+from hubvpn.emulator.resources.vm_extension import has_network_watcher_agent
 from hubvpn.emulator.store import Record, utc_iso
 from hubvpn.emulator.types import VM, WATCHER
 

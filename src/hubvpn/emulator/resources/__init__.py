@@ -1,4 +1,4 @@
-"""The resource types the emulator knows, by lower-cased ARM type."""
+"""The resource types the emulator knows, by lower-cased ARM type (and the resource group)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hubvpn.emulator.resources import (
     nic,
     nsg,
     public_ip,
+    resource_group,
     route_table,
     virtual_machine,
     virtual_network,
@@ -43,6 +44,7 @@ KINDS: dict[str, Kind] = {
 }
 
 NAMESPACES = {t.split("/")[0] for t in KINDS}
+RESOURCE_GROUP_KIND = resource_group.ResourceGroup(KINDS)
 
 
 def kind_of(rec: Record) -> Kind:

@@ -168,6 +168,8 @@ CONNECTION_COMPUTED: dict[str, Any] = {
 class SharedKeyActions:
     """GET/PUT .../connections/{c}/sharedkey: the only place a key is readable."""
 
+    put_s = 60.0  # Azure seconds a key change takes (the connection shows Updating)
+
     @staticmethod
     def get(w: World, rec: Record) -> Body:
         key = w.tx.get_secret(rec["id"]) or ""

@@ -73,7 +73,7 @@ _SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
 
 class VirtualMachine(Kind):
     type = VM
-    actions: ClassVar[dict[str, Action]] = {"runcommand": run_command}
+    actions: ClassVar[dict[str, Action]] = {"runCommand": run_command}
     action_announces_operation = True  # compute answers POSTs with both poll URLs
     create_s = 120.0
     update_s = 60.0

@@ -98,9 +98,9 @@ def _advertised(w: World, rec: Record, body: Body) -> tuple[Body, float]:
 class VirtualNetworkGateway(Kind):
     type = GATEWAY
     actions: ClassVar[dict[str, Action]] = {
-        "getbgppeerstatus": _bgp_status,
-        "getlearnedroutes": _learned,
-        "getadvertisedroutes": _advertised,
+        "getBgpPeerStatus": _bgp_status,
+        "getLearnedRoutes": _learned,
+        "getAdvertisedRoutes": _advertised,
     }
     create_s = 1800.0
     update_s = 1200.0

@@ -177,7 +177,7 @@ class EmulatorApp:
             request = Request(method, query, body, environ.get("HTTP_IF_MATCH"))
             if found.route.in_group:
                 RESOURCE_GROUP_KIND.existing(
-                    w, found.params["subscription"], found.params["group"], write=method in _WRITES
+                    w, parts[1], found.param("group"), write=method in _WRITES
                 )
             return self._handlers[found.route.endpoint](w, found, request)
 
@@ -195,7 +195,7 @@ class EmulatorApp:
 
     # ------------------------------------------------ subscription, groups
     def _subscription(self, w: World, m: Match, r: Request) -> Response:
-        sub = m.params["subscription"]
+        sub = m.param("subscription")
         return Response(
             200,
             {
@@ -210,7 +210,7 @@ class EmulatorApp:
         return self._list(w, w.select(RG_TYPE), RESOURCE_GROUP_KIND.render, r.query)
 
     def _group(self, w: World, m: Match, r: Request) -> Response:
-        sub, group, method = m.params["subscription"], m.params["group"], r.method
+        sub, group, method = m.param("subscription"), m.param("group"), r.method
         if method in ("GET", "HEAD"):
             rec = w.get(group_id(sub, group))
             if rec is None:
@@ -241,16 +241,16 @@ class EmulatorApp:
 
     def _group_resources(self, w: World, m: Match, r: Request) -> Response:
         expand = ",".join(r.query.get("$expand", [])).lower()
-        items = RESOURCE_GROUP_KIND.members(w, m.params["group"], expand)
+        items = RESOURCE_GROUP_KIND.members(w, m.param("group"), expand)
         return self._list(w, items, lambda item: item, r.query)
 
     # ------------------------------------------------------- resources
     def _list_of_type(self, w: World, m: Match, r: Request) -> Response:
-        recs = w.select(m.kind.type, group=m.params.get("group"))
+        recs = w.select(m.kind.type, group=m.param("group") if m.route.in_group else None)
         return self._list(w, recs, lambda rec: render_resource(w, rec, view="list"), r.query)
 
     def _children(self, w: World, m: Match, r: Request) -> Response:
-        parent = _resource_id(m.kind, m.params["subscription"], m.params["group"], m.names)
+        parent = m.resource_id
         if r.method != "GET":  # no action of the parent's has the child type's name
             self._existing(w, parent)
             child = m.kind.type.rsplit("/", 1)[1].lower()
@@ -260,7 +260,7 @@ class EmulatorApp:
 
     def _resource(self, w: World, m: Match, r: Request) -> Response:
         kind = m.kind
-        rid = _resource_id(kind, m.params["subscription"], m.params["group"], m.names)
+        rid = m.resource_id
         if r.method == "HEAD":  # Resources_CheckExistenceById: 204 or 404, no body
             return Response(204 if w.get(str(rid)) is not None else 404)
         if r.method == "GET":
@@ -373,7 +373,7 @@ class EmulatorApp:
 
     # ---------------------------------------------------- POST actions
     def _action(self, w: World, m: Match, r: Request) -> Response:
-        rid = _resource_id(m.kind, m.params["subscription"], m.params["group"], m.names)
+        rid = m.resource_id
         rec = self._existing(w, rid)
         if r.method != "POST":
             raise errors.MethodNotAllowed(r.method)
@@ -385,7 +385,7 @@ class EmulatorApp:
         return Response(202, None, lro.accepted(w, op, status_url=status_url))
 
     def _shared_key(self, w: World, m: Match, r: Request) -> Response:
-        rid = _resource_id(m.kind, m.params["subscription"], m.params["group"], m.names)
+        rid = m.resource_id
         rec = self._existing(w, rid)
         if r.method == "GET":
             return Response(200, SharedKeyActions.get(w, rec))
@@ -400,10 +400,10 @@ class EmulatorApp:
 
     # ------------------------------------------------------ operations
     def _operation_status(self, w: World, m: Match, r: Request) -> Response:
-        return lro.status(w, m.params["operation"])
+        return lro.status(w, m.param("operation"))
 
     def _operation_result(self, w: World, m: Match, r: Request) -> Response:
-        return lro.result(w, m.params["operation"])
+        return lro.result(w, m.param("operation"))
 
     # --------------------------------------------- paths with no route
     def _unmatched(self, w: World, method: str, parts: list[str], low: list[str]) -> Exception:
@@ -416,7 +416,8 @@ class EmulatorApp:
                 types = tail[0::2] if len(tail) % 2 == 0 or len(tail) == 1 else tail[0:-1:2]
                 kind = routes.kind_named(namespace, types)
                 if len(tail) % 2 == 1:  # a known type, an action it does not have
-                    rid = _resource_id(kind, parts[1], parts[3], tuple(tail[1::2]))
+                    namespace, *types = kind.type.split("/")
+                    rid = ResourceId(parts[1], parts[3], namespace, tuple(types), tuple(tail[1::2]))
                     self._existing(w, rid)
                     action = f"{'/'.join(rid.types)}/{tail[-1].lower()}"
                     return errors.InvalidResourceType(rid.namespace, action)
@@ -438,13 +439,6 @@ class EmulatorApp:
             params["$skiptoken"] = str(skip + top)
             out["nextLink"] = f"{w.base_url}{w.path}?{urlencode(params, safe='$')}"
         return Response(200, out)
-
-
-def _resource_id(kind: Kind, sub: str, group: str, names: tuple[str, ...]) -> ResourceId:
-    """The id of a resource of ``kind`` (or of its parent, given fewer names), the type
-    spelled as ARM spells it whatever the request's casing."""
-    namespace, *types = kind.type.split("/")
-    return ResourceId(sub, group, namespace, tuple(types[: len(names)]), names)
 
 
 def _int_query(query: dict[str, list[str]], name: str, default: int) -> int:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.arm import Action, Kind
+from hubvpn.emulator.arm import Action, Kind, ResourceId
 from hubvpn.emulator.resources import KINDS, NAMESPACES
 from hubvpn.emulator.types import CONNECTION
 
@@ -47,6 +47,11 @@ class Endpoint(enum.Enum):
     OPERATION = "operation"  # Azure-AsyncOperation status
     OPERATION_RESULT = "operation result"  # Location
 
+    @property
+    def in_group(self) -> bool:
+        """Answered inside an existing group (all but the group itself)."""
+        return self is not Endpoint.GROUP
+
 
 @dataclass(frozen=True)
 class Route:
@@ -54,10 +59,22 @@ class Route:
     endpoint: Endpoint
     kind: Kind | None = None
     action: Action | None = None
+    # Worked out once from the template: where each placeholder sits among the path's
+    # segments, the resource's names (a slice of them) and its type spelled as ARM does.
+    positions: dict[str, int] = field(init=False, repr=False, compare=False)
+    names: slice = field(init=False, repr=False, compare=False)
+    type_parts: tuple[str, ...] = field(init=False, repr=False, compare=False)
     in_group: bool = field(init=False)  # the group must exist (and, to write, not be deleted)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "in_group", "/{group}/" in self.template)
+        positions = {s.strip("{}"): i for i, s in enumerate(self.segments) if s.startswith("{")}
+        at = [positions[p] for p in ("parent", "name") if p in positions]
+        object.__setattr__(self, "positions", positions)
+        object.__setattr__(self, "names", slice(at[0], at[-1] + 1, 2) if at else slice(0, 0))
+        object.__setattr__(
+            self, "type_parts", tuple(self.kind.type.split("/")) if self.kind else ()
+        )
+        object.__setattr__(self, "in_group", "group" in positions and self.endpoint.in_group)
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -65,10 +82,14 @@ class Route:
 
 
 class Match(NamedTuple):  # a tuple: made once per request, cheaply
-    """A route and the values of its placeholders, spelled as the request spelled them."""
+    """A route and the path's segments, as the request spelled them."""
 
     route: Route
-    params: dict[str, str]
+    parts: list[str]
+
+    def param(self, name: str) -> str:
+        """The value of a placeholder: ``param("group")``."""
+        return self.parts[self.route.positions[name]]
 
     @property
     def kind(self) -> Kind:
@@ -76,9 +97,14 @@ class Match(NamedTuple):  # a tuple: made once per request, cheaply
         return self.route.kind
 
     @property
-    def names(self) -> tuple[str, ...]:
-        """The resource's names from the outermost parent in: (parent, name) or (name,)."""
-        return tuple(self.params[p] for p in ("parent", "name") if p in self.params)
+    def resource_id(self) -> ResourceId:
+        """The resource the path names (of CHILDREN: the parent), its type spelled as ARM
+        spells it whatever the request's casing."""
+        route, parts = self.route, self.parts
+        names = tuple(parts[route.names])
+        group = parts[route.positions["group"]]
+        types = route.type_parts[1 : 1 + len(names)]
+        return ResourceId(parts[1], group, route.type_parts[0], types, names)
 
 
 class Response:
@@ -136,24 +162,21 @@ class _Node:
     literal: dict[str, _Node] = field(default_factory=dict)
     placeholder: _Node | None = None
     route: Route | None = None
-    params: tuple[tuple[int, str], ...] = ()  # (segment index, placeholder name)
 
 
 def _compile(routes: tuple[Route, ...]) -> _Node:
     root = _Node()
     for route in routes:
         node = root
-        params: list[tuple[int, str]] = []
-        for i, segment in enumerate(route.segments):
+        for segment in route.segments:
             if segment.startswith("{"):
-                params.append((i, segment.strip("{}")))
                 node.placeholder = node.placeholder or _Node()
                 node = node.placeholder
             else:
                 node = node.literal.setdefault(segment.lower(), _Node())
         if node.route is not None:
             raise ValueError(f"{route.template} repeats {node.route.template}")
-        node.route, node.params = route, tuple(params)
+        node.route = route
     return root
 
 
@@ -171,7 +194,7 @@ def match(parts: list[str], low: list[str]) -> Match | None:
     while node is not None:
         if i == n:
             if node.route is not None:
-                return Match(node.route, {name: parts[j] for j, name in node.params})
+                return Match(node.route, parts)
             node = None
         else:
             literal = node.literal.get(low[i])

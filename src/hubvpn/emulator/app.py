@@ -116,7 +116,7 @@ class EmulatorApp:
             response = self.handle(method, path, query, raw, environ, base_url, limit)
         except errors.ArmError as err:
             response = Response(err.status, err.envelope())
-            if isinstance(err, errors.TooManyRequests):
+            if isinstance(err, errors.SubscriptionRequestsThrottled):
                 wait_s = err.retry_after_s
                 if wait_s is None:
                     wait_s = self.settings.wall_s(THROTTLE_RETRY_S)
@@ -187,7 +187,7 @@ class EmulatorApp:
             return
         roll = self.settings.dice.random()
         if roll < faults.throttle:
-            raise errors.TooManyRequests()
+            raise errors.SubscriptionRequestsThrottled()
         if roll < faults.throttle + faults.error:
             if self.settings.dice.random() < 0.5:
                 raise errors.InternalServerError()

@@ -101,7 +101,7 @@ def remove(tx: Tx, rec: Record) -> None:
 def _operation(w: World, op_id: str) -> Record:
     op = w.tx.get_operation(op_id)
     if op is None:
-        raise errors.OperationNotFound(op_id)
+        raise errors.NotFound(op_id, what="Operation")
     return op
 
 

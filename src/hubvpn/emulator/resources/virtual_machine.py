@@ -129,7 +129,9 @@ class VirtualMachine(Kind):
                 )
             owner = vm_of_nic(w, nic["id"])
             if owner is not None and owner["id"].lower() != str(rid).lower():
-                raise errors.NicAlreadyAttached(nic["id"], owner["id"])
+                raise errors.NicInUse(
+                    nic["id"], owner["id"], to="attach it to another virtual machine"
+                )
         keep = {
             k: v
             for k, v in props.items()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.arm import (
     Body,
+    ResourceId,
     World,
     expect_type,
     new_record,
     parse_id,
 )
 from hubvpn.emulator.store import Record
+from hubvpn.emulator.types import SUBNET
 
 
 def props_of(body: Body, kind: str) -> Body:
@@ -52,6 +56,38 @@ def subnet_prefix(rec: Record) -> ipaddress.IPv4Network:
 
 def subnet_id(vnet_id: str, name: str) -> str:
     return f"{vnet_id}/subnets/{name}"
+
+
+def parent_of(w: World, rid: ResourceId) -> Record:
+    """A child resource's parent; ResourceNotFound (naming the parent) when it is absent."""
+    parent = rid.parent
+    assert parent is not None
+    rec = w.get(str(parent))
+    if rec is None:
+        raise errors.ResourceNotFound(parent.type, parent.name, rid.group)
+    return rec
+
+
+@dataclass(frozen=True)
+class DedicatedSubnet:
+    """The subnet a service keeps for itself (a gateway's GatewaySubnet, a bastion's
+    AzureBastionSubnet): its name, the longest prefix it may have, the errors for
+    another subnet and for one too small."""
+
+    name: str
+    longest_prefix: int
+    elsewhere: Callable[[str], errors.ArmError]
+    too_small: Callable[[str], errors.ArmError]
+
+    def check(self, w: World, ref: Any, rid: ResourceId) -> Record:
+        """The subnet ``ref`` names for ``rid``: this one, large enough, Succeeded."""
+        subnet = w.reference(ref, str(rid), kind=SUBNET)
+        if subnet["name"] != self.name:
+            raise self.elsewhere(subnet["id"])
+        if subnet_prefix(subnet).prefixlen > self.longest_prefix:
+            raise self.too_small(str(subnet_prefix(subnet)))
+        w.succeeded(subnet, str(rid))
+        return subnet
 
 
 def new_child(parent: Record, type_: str, name: str) -> Record:

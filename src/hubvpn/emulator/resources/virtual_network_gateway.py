@@ -27,6 +27,7 @@ from hubvpn.emulator.arm import (
 )
 from hubvpn.emulator.resources.common import (
     DEFAULT_GATEWAY_ASN,
+    DedicatedSubnet,
     asn_problem,
     props_of,
     subnet_prefix,
@@ -37,8 +38,14 @@ from hubvpn.emulator.resources.references import (
     public_ip_user,
 )
 from hubvpn.emulator.store import Record
-from hubvpn.emulator.types import GATEWAY, PUBLIC_IP, SUBNET
+from hubvpn.emulator.types import GATEWAY, PUBLIC_IP
 
+GATEWAY_SUBNET = DedicatedSubnet(
+    "GatewaySubnet",
+    29,
+    errors.VirtualNetworkGatewayMustUseGatewaySubnet,
+    errors.GatewaySubnetTooSmall,
+)
 AZ_SKUS = ("VpnGw1AZ", "VpnGw2AZ", "VpnGw3AZ", "VpnGw4AZ", "VpnGw5AZ")
 NON_AZ_SKUS = ("VpnGw1", "VpnGw2", "VpnGw3", "VpnGw4", "VpnGw5")
 LEGACY_SKUS = ("Basic", "Standard", "HighPerformance")
@@ -222,12 +229,7 @@ class VirtualNetworkGateway(Kind):
             expect_type(cfg, dict, f"properties.ipConfigurations[{i}]")
             name = cfg.get("name") or "default"
             cprops = cfg.get("properties", {})
-            sub = w.reference(cprops.get("subnet"), str(rid), kind=SUBNET)
-            if sub["name"] != "GatewaySubnet":
-                raise errors.VirtualNetworkGatewayMustUseGatewaySubnet(sub["id"])
-            if subnet_prefix(sub).prefixlen > 29:
-                raise errors.GatewaySubnetTooSmall(str(subnet_prefix(sub)))
-            w.succeeded(sub, str(rid))
+            sub = GATEWAY_SUBNET.check(w, cprops.get("subnet"), rid)
             subnet = sub
             pip = w.reference(cprops.get("publicIPAddress"), str(rid), kind=PUBLIC_IP)
             if pip["body"]["sku"]["name"] == "Basic" and sku != "Basic":

@@ -11,9 +11,9 @@ from typing import Any
 
 from hubvpn.emulator import errors
 from hubvpn.emulator.arm import Body, Kind, ResourceId, World, body_copy
-from hubvpn.emulator.resources.common import props_of
+from hubvpn.emulator.resources.common import parent_of, props_of
 from hubvpn.emulator.store import Record
-from hubvpn.emulator.types import EXTENSION, VM
+from hubvpn.emulator.types import EXTENSION
 
 NETWORK_WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux")
 # Either agent serves Network Watcher (recorded: a Windows VM's NetworkWatcherAgentWindows
@@ -32,11 +32,7 @@ class VirtualMachineExtension(Kind):
     creating_state = "Creating"
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        parent = rid.parent
-        assert parent is not None
-        vm = w.get(str(parent))
-        if vm is None:
-            raise errors.ResourceNotFound(VM, parent.name, rid.group)
+        vm = parent_of(w, rid)
         w.succeeded(vm, str(rid))
         props = props_of(body, self.type)
         for field in ("publisher", "type", "typeHandlerVersion"):

@@ -38,8 +38,7 @@ from hubvpn.emulator.arm import (
     retry_after,
     settle,
 )
-from hubvpn.emulator.resources import RESOURCE_GROUP_KIND, render_resource
-from hubvpn.emulator.resources.connection import SharedKeyActions
+from hubvpn.emulator.resources import RESOURCE_GROUP_KIND, connection, render_resource
 from hubvpn.emulator.routes import Endpoint, Match, Response
 from hubvpn.emulator.store import Record, Store, utc_iso
 
@@ -388,13 +387,13 @@ class EmulatorApp:
         rid = m.resource_id
         rec = self._existing(w, rid)
         if r.method == "GET":
-            return Response(200, SharedKeyActions.get(w, rec))
+            return Response(200, connection.shared_key(w, rec))
         if r.method != "PUT":
             raise errors.MethodNotAllowed(r.method)
         if rec.get("pending"):
             raise errors.AnotherOperationInProgress(rec["id"])
-        result = SharedKeyActions.put(w, rec, r.body)
-        op = w.start(rec, "put", SharedKeyActions.put_s, "Updating")
+        result = connection.set_shared_key(w, rec, r.body)
+        op = w.start(rec, "put", connection.SET_SHARED_KEY_S, "Updating")
         w.put(rec)
         return Response(200, result, lro.accepted(w, op, location=False))
 
@@ -413,14 +412,15 @@ class EmulatorApp:
             RESOURCE_GROUP_KIND.existing(w, parts[1], parts[3], write=method in _WRITES)
             if len(low) >= 7 and low[4] == "providers":
                 namespace, tail = parts[5], parts[6:]
-                types = tail[0::2] if len(tail) % 2 == 0 or len(tail) == 1 else tail[0:-1:2]
-                kind = routes.kind_named(namespace, types)
-                if len(tail) % 2 == 1:  # a known type, an action it does not have
+                if len(tail) % 2 == 0 or len(tail) == 1:  # a type ARM does not know
+                    routes.kind_named(namespace, tail[0::2])
+                else:  # .../{type}/{name}/{action}: a known type, an action it does not have
+                    kind = routes.kind_named(namespace, tail[0:-1:2])
                     namespace, *types = kind.type.split("/")
                     rid = ResourceId(parts[1], parts[3], namespace, tuple(types), tuple(tail[1::2]))
                     self._existing(w, rid)
-                    action = f"{'/'.join(rid.types)}/{tail[-1].lower()}"
-                    return errors.InvalidResourceType(rid.namespace, action)
+                    action = f"{'/'.join(types)}/{tail[-1].lower()}"
+                    return errors.InvalidResourceType(namespace, action)
         elif len(low) == 5 and low[2] == "providers":
             routes.kind_named(parts[3], [parts[4]])
         return errors.InvalidRequestFormat(f"The path '/{'/'.join(parts)}' is not an ARM path.")

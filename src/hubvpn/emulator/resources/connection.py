@@ -165,18 +165,17 @@ CONNECTION_COMPUTED: dict[str, Any] = {
 }
 
 
-class SharedKeyActions:
-    """GET/PUT .../connections/{c}/sharedkey: the only place a key is readable."""
+SET_SHARED_KEY_S = 60.0  # Azure seconds a key change takes (the connection shows Updating)
 
-    put_s = 60.0  # Azure seconds a key change takes (the connection shows Updating)
 
-    @staticmethod
-    def get(w: World, rec: Record) -> Body:
-        key = w.tx.get_secret(rec["id"]) or ""
-        return {"id": f"{rec['id']}/sharedkey", "value": key}
+def shared_key(w: World, rec: Record) -> Body:
+    """GET .../connections/{c}/sharedkey."""
+    key = w.tx.get_secret(rec["id"]) or ""
+    return {"id": f"{rec['id']}/sharedkey", "value": key}
 
-    @staticmethod
-    def put(w: World, rec: Record, body: Body) -> Body:
-        key = check_shared_key(body.get("value"))
-        w.tx.put_secret(rec["id"], key)
-        return {"id": f"{rec['id']}/sharedkey", "value": key}
+
+def set_shared_key(w: World, rec: Record, body: Body) -> Body:
+    """PUT .../connections/{c}/sharedkey (long-running: ``SET_SHARED_KEY_S``)."""
+    key = check_shared_key(body.get("value"))
+    w.tx.put_secret(rec["id"], key)
+    return {"id": f"{rec['id']}/sharedkey", "value": key}

@@ -38,6 +38,7 @@ from hubvpn.emulator.arm import (
     retry_after,
     settle,
 )
+from hubvpn.emulator.lro import remove as _remove  # what settling a finished delete does
 from hubvpn.emulator.resources import RESOURCE_GROUP_KIND, connection, render_resource
 from hubvpn.emulator.routes import Endpoint, Match, Response
 from hubvpn.emulator.store import Record, Store, utc_iso
@@ -115,7 +116,7 @@ class EmulatorApp:
             response = self.handle(method, path, query, raw, environ, base_url, limit)
         except errors.ArmError as err:
             response = Response(err.status, err.envelope())
-            if isinstance(err, errors.SubscriptionRequestsThrottled):
+            if isinstance(err, errors.TooManyRequests):
                 wait_s = err.retry_after_s
                 if wait_s is None:
                     wait_s = self.settings.wall_s(THROTTLE_RETRY_S)
@@ -164,21 +165,14 @@ class EmulatorApp:
         low = [p.lower() for p in parts]
         if len(low) < 2 or low[0] != "subscriptions":
             raise errors.InvalidRequestFormat(f"The path '{path}' is not an ARM path.")
-        found = routes.match(parts, low)
         now = time.time()
         with self.store.transaction(now) as tx:  # committed even when the request fails
-            settle(tx, now, lro.remove)
+            settle(tx, now, _remove)
             limit.update(limits.take(tx, self.settings, parts[1], method))
         with self.store.transaction(now) as tx:
             w = World(tx, self.settings, base_url, path)
-            if found is None:
-                raise self._unmatched(w, method, parts, low)
-            request = Request(method, query, body, environ.get("HTTP_IF_MATCH"))
-            if found.route.in_group:
-                RESOURCE_GROUP_KIND.existing(
-                    w, parts[1], found.param("group"), write=method in _WRITES
-                )
-            return self._handlers[found.route.endpoint](w, found, request)
+            if_match = environ.get("HTTP_IF_MATCH")
+            return self._route(w, method, parts, low, query, body, if_match)
 
     def _inject_faults(self) -> None:
         faults = self.settings.faults
@@ -186,11 +180,32 @@ class EmulatorApp:
             return
         roll = self.settings.dice.random()
         if roll < faults.throttle:
-            raise errors.SubscriptionRequestsThrottled()
+            raise errors.TooManyRequests()
         if roll < faults.throttle + faults.error:
             if self.settings.dice.random() < 0.5:
                 raise errors.InternalServerError()
             raise errors.ServiceUnavailable()
+
+    # --------------------------------------------------------- routing
+    def _route(
+        self,
+        w: World,
+        method: str,
+        parts: list[str],
+        low: list[str],
+        query: dict[str, list[str]],
+        body: Body,
+        if_match: str | None,
+    ) -> Response:
+        """Match the path once against the table (``routes``); its endpoint's handler
+        answers, inside the group the path names (which must exist)."""
+        found = routes.match(parts, low)
+        if found is None:
+            raise self._unmatched(w, method, parts, low)
+        if found.route.in_group:
+            RESOURCE_GROUP_KIND.existing(w, parts[1], found.param("group"), write=method in _WRITES)
+        request = Request(method, query, body, if_match)
+        return self._handlers[found.route.endpoint](w, found, request)
 
     # ------------------------------------------------ subscription, groups
     def _subscription(self, w: World, m: Match, r: Request) -> Response:

@@ -10,7 +10,7 @@ Each class name is the code Azure returns; its message is fixed in ``__init__``
      ├─ 404 ResourceNotFound, ResourceGroupNotFound, ...
      ├─ 409 AnotherOperationInProgress, ResourceGroupBeingDeleted, ...
      ├─ 412 PreconditionFailed    etag / If-Match
-     ├─ 429 SubscriptionRequestsThrottled   token bucket empty (limits) or injected
+     ├─ 429 TooManyRequests > SubscriptionRequestsThrottled   injected; token bucket empty
      └─ 5xx                       injected faults (server errors)
 
 Where no public source gives Azure's code (see azure-facts.md), the class
@@ -600,32 +600,31 @@ class InvalidParameter(ArmError):
 # ------------------------------------------------- throttling, injected faults
 
 
-class SubscriptionRequestsThrottled(ArmError):
-    """429: ARM's token bucket is empty (``limits``; code and wording: Microsoft Learn,
-    "Troubleshoot the TooManyRequestsReceived or SubscriptionRequestsThrottled error
-    code"), or a throttle injected by HUBVPN_EMULATOR_FAULTS throttle=P (no bucket:
-    ``retry_after_s`` None, the app's default hint)."""
+class TooManyRequests(ArmError):
+    """An injected 429 (HUBVPN_EMULATOR_FAULTS throttle=P); Azure's code for it is
+    SubscriptionRequestsThrottled, as for an empty bucket (the subclass below)."""
 
     status = 429
+    code = "SubscriptionRequestsThrottled"
+    retry_after_s: float | None = None  # None: the app's default hint
 
-    def __init__(
-        self,
-        subscription: str | None = None,
-        bucket: str = "",
-        retry_after_s: float | None = None,
-    ) -> None:
-        if subscription is None:
-            message = (
-                "Number of requests for subscription exceeded the limit. Please try again later."
-            )
-        else:
-            wait_s = max(1, round(retry_after_s or 0))
-            message = (
-                f"Number of {bucket.removesuffix('s')} requests for subscription '{subscription}' "
-                "exceeded the limit for the token bucket. "
-                f"Please try again after '{wait_s}' seconds."
-            )
-        super().__init__(message)
+    def __init__(self) -> None:
+        super().__init__(
+            "Number of requests for subscription exceeded the limit. Please try again later."
+        )
+
+
+class SubscriptionRequestsThrottled(TooManyRequests):
+    """ARM's token bucket is empty (limits.py). Code and wording: Microsoft Learn,
+    "Troubleshoot the TooManyRequestsReceived or SubscriptionRequestsThrottled error code"."""
+
+    def __init__(self, subscription: str, bucket: str, retry_after_s: float) -> None:
+        ArmError.__init__(
+            self,
+            f"Number of {bucket.removesuffix('s')} requests for subscription '{subscription}' "
+            f"exceeded the limit for the token bucket. Please try again after "
+            f"'{max(1, round(retry_after_s))}' seconds.",
+        )
         self.retry_after_s = retry_after_s
 
 

@@ -6,9 +6,16 @@ in-process (``transport.WsgiAdapter``) or over loopback (``server``)::
 
     app = open_app(Path(".hubvpn"))          # settings from HUBVPN_EMULATOR_*
 
-Modules: ``app`` (ARM paths), ``arm`` (ids, kinds, operations), ``store``
-(SQLite), ``errors`` (ARM codes), ``resources/`` (one module per area),
-``physics`` (routing model over the world), ``transport``, ``server``.
+Modules: ``routes`` (the table of ARM path templates), ``app`` (the handler of
+each endpoint), ``lro`` (long-running answers and their polling), ``arm`` (ids,
+kinds, the world), ``store`` (SQLite), ``errors`` (ARM codes), ``resources/``
+(one module per resource type, ``references`` for cross-type queries),
+``types`` (the type names), ``physics`` (routing model over the world),
+``limits``, ``transport``, ``server``.
+
+A new ARM type is a module in ``resources/`` (a ``Kind``: type, durations,
+validate, render, check_delete, POST actions in its class body), one line in
+``resources.KINDS`` and its name in ``types``; its routes follow from its kind.
 """
 
 from __future__ import annotations

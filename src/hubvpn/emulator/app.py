@@ -1,18 +1,16 @@
-"""The emulator's ARM front door: a WSGI app that routes ARM paths to the kinds.
+"""The emulator's ARM front door: a WSGI app that answers ARM paths.
 
-Paths are matched case-insensitively, as ARM does::
+A request's path is matched once against the table of ARM path templates
+(``routes``); the route names its endpoint (a resource, a list, a POST action,
+a group, an operation) and, for a resource type, its kind (``resources/``),
+and the endpoint's handler here answers::
 
-    /subscriptions/{s}/resourcegroups/{g}                          resource group
-    /subscriptions/{s}/resourcegroups/{g}/resources                list of a group
-    /subscriptions/{s}/resourcegroups/{g}/providers/{ns}/{type}    list of a type
-    .../providers/{ns}/{type}/{name}[/{child}/{name}]              a resource
-    .../providers/{ns}/{type}/{name}/{action}                      POST action, sharedkey
-    /subscriptions/{s}/providers/{ns}/{type}                       list in the subscription
-    /subscriptions/{s}/providers/{ns}/locations/{l}/operations/{id}        async status
-    /subscriptions/{s}/providers/{ns}/locations/{l}/operationResults/{id}  async result
+    request -> routes.match -> handler -> kind (validate, render, actions) -> Response
 
-Every request is logged (method, path, status, time: never a body) and takes a
-token from its subscription's bucket (``limits``).
+Long-running answers and their polling are ``lro``; the resource group's rules
+are ``resources.resource_group``. Every request is logged (method, path,
+status, time: never a body) and takes a token from its subscription's bucket
+(``limits``).
 """
 
 from __future__ import annotations
@@ -22,10 +20,11 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from hubvpn.emulator import errors, limits
+from hubvpn.emulator import errors, limits, lro, routes
 from hubvpn.emulator.arm import (
     RG_TYPE,
     Body,
@@ -34,16 +33,15 @@ from hubvpn.emulator.arm import (
     Settings,
     World,
     group_id,
-    new_group_record,
     new_record,
     normalize_location,
-    provisioning_state,
     retry_after,
     settle,
 )
-from hubvpn.emulator.resources import KINDS, NAMESPACES, kind_of, render_resource
-from hubvpn.emulator.resources.vpn import SharedKeyActions
-from hubvpn.emulator.store import Record, Store, Tx, utc_iso
+from hubvpn.emulator.lro import remove as _remove  # what settling a finished delete does
+from hubvpn.emulator.resources import RESOURCE_GROUP_KIND, connection, render_resource
+from hubvpn.emulator.routes import Endpoint, Match, Response
+from hubvpn.emulator.store import Record, Store, utc_iso
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 Environ = dict[str, Any]
@@ -64,27 +62,21 @@ _REASONS = {
     503: "Service Unavailable",
 }
 PAGE_SIZE = 100
-DELETE_POLL_S = 10.0  # Azure seconds before a delete's first re-poll; doubles after
 THROTTLE_RETRY_S = 10.0  # Azure seconds a throttled client is told to wait
-RG_DELETE_TIER_S = (  # ARM deletes a group in dependency order, tier by tier
-    (
-        "microsoft.compute/virtualmachines",
-        "microsoft.network/connections",
-        "microsoft.network/bastionhosts",
-    ),
-    (
-        "microsoft.network/virtualnetworkgateways",
-        "microsoft.network/networkinterfaces",
-        "microsoft.network/localnetworkgateways",
-    ),
-)
+_WRITES = frozenset({"PUT", "PATCH", "DELETE"})  # into a group: refused while it is deleted
 
 
-class Response:
-    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None):
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
+@dataclass(frozen=True)
+class Request:
+    """What a handler reads of a request besides its path."""
+
+    method: str
+    query: dict[str, list[str]]
+    body: Body
+    if_match: str | None
+
+
+Handler = Callable[[World, Match, Request], Response]
 
 
 class EmulatorApp:
@@ -93,6 +85,19 @@ class EmulatorApp:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._handlers: dict[Endpoint, Handler] = {
+            Endpoint.SUBSCRIPTION: self._subscription,
+            Endpoint.GROUPS: self._groups,
+            Endpoint.GROUP: self._group,
+            Endpoint.GROUP_RESOURCES: self._group_resources,
+            Endpoint.LIST: self._list_of_type,
+            Endpoint.CHILDREN: self._children,
+            Endpoint.RESOURCE: self._resource,
+            Endpoint.ACTION: self._action,
+            Endpoint.SHARED_KEY: self._shared_key,
+            Endpoint.OPERATION: self._operation_status,
+            Endpoint.OPERATION_RESULT: self._operation_result,
+        }
 
     # ------------------------------------------------------------ WSGI
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -192,207 +197,97 @@ class EmulatorApp:
         body: Body,
         if_match: str | None,
     ) -> Response:
-        sub = parts[1]
-        if len(low) == 2:
-            return Response(
-                200,
-                {
-                    "id": f"/subscriptions/{sub}",
-                    "subscriptionId": sub,
-                    "displayName": "hubvpn emulator",
-                    "state": "Enabled",
-                },
-            )
-        if low[2] == "resourcegroups":
-            if len(low) == 3:
-                return self._list(w, [r for r in w.select(RG_TYPE)], _render_group, query)
-            group = parts[3]
-            if len(low) == 4:
-                return self._group(w, method, sub, group, body)
-            self._require_group(
-                w,
-                sub,
-                group,
-                write=method in ("PUT", "PATCH", "DELETE", "POST")
-                and not (len(low) > 5 and method == "POST"),
-            )
-            if len(low) == 5 and low[4] == "resources":
-                return self._group_resources(w, sub, group, query)
-            if len(low) >= 7 and low[4] == "providers":
-                return self._provider(w, method, sub, group, parts[5:], query, body, if_match)
-        if low[2] == "providers" and len(low) >= 4:
-            namespace = parts[3]
-            if (
-                len(low) == 8
-                and low[4] == "locations"
-                and low[6] in ("operations", "operationresults")
-            ):
-                return self._operation(w, parts[7], low[6] == "operationresults")
-            if len(low) == 5:
-                kind = self._kind(namespace, (parts[4],))
-                return self._list(
-                    w, w.select(kind.type), lambda r: render_resource(w, r, view="list"), query
-                )
-        raise errors.InvalidRequestFormat(f"The path '/{'/'.join(parts)}' is not an ARM path.")
+        """Match the path once against the table (``routes``); its endpoint's handler
+        answers, inside the group the path names (which must exist)."""
+        found = routes.match(parts, low)
+        if found is None:
+            raise self._unmatched(w, method, parts, low)
+        if found.route.in_group:
+            RESOURCE_GROUP_KIND.existing(w, parts[1], found.param("group"), write=method in _WRITES)
+        request = Request(method, query, body, if_match)
+        return self._handlers[found.route.endpoint](w, found, request)
 
-    def _kind(self, namespace: str, types: tuple[str, ...]) -> Kind:
-        if namespace.lower() not in NAMESPACES:
-            raise errors.NoRegisteredProviderFound(namespace)
-        full = "/".join((namespace, *types)).lower()
-        if full not in KINDS:
-            raise errors.InvalidResourceType(namespace, "/".join(types))
-        return KINDS[full]
+    # ------------------------------------------------ subscription, groups
+    def _subscription(self, w: World, m: Match, r: Request) -> Response:
+        sub = m.param("subscription")
+        return Response(
+            200,
+            {
+                "id": f"/subscriptions/{sub}",
+                "subscriptionId": sub,
+                "displayName": "hubvpn emulator",
+                "state": "Enabled",
+            },
+        )
 
-    def _provider(
-        self,
-        w: World,
-        method: str,
-        sub: str,
-        group: str,
-        rest: list[str],
-        query: dict[str, list[str]],
-        body: Body,
-        if_match: str | None,
-    ) -> Response:
-        namespace, tail = rest[0], rest[1:]
-        if len(tail) % 2 == 1:  # a list, or an action on a resource
-            if len(tail) == 1:
-                kind = self._kind(namespace, (tail[0],))
-                recs = w.select(kind.type, group=group)
-                return self._list(w, recs, lambda r: render_resource(w, r, view="list"), query)
-            names = tuple(tail[1:-1:2])
-            action = tail[-1].lower()
-            kind = self._kind(namespace, tuple(tail[0:-1:2]))
-            rid = _canonical_id(kind, sub, group, names)
-            child_type = f"{rid.type}/{tail[-1]}".lower()
-            if child_type in KINDS and method == "GET":
-                kind = KINDS[child_type]
-                return self._list(
-                    w,
-                    w.select(kind.type, parent=str(rid)),
-                    lambda r: render_resource(w, r, view="list"),
-                    query,
-                )
-            return self._action(w, method, rid, action, query, body)
-        kind = self._kind(namespace, tuple(tail[0::2]))
-        rid = _canonical_id(kind, sub, group, tuple(tail[1::2]))
-        if method == "HEAD":  # Resources_CheckExistenceById: 204 or 404, no body
-            return Response(204 if w.get(str(rid)) is not None else 404)
-        if method == "GET":
-            rec = self._existing(w, rid)
-            return Response(200, render_resource(w, rec), {"ETag": rec["etag"]})
-        if method == "PUT":
-            return self._put(w, kind, rid, body, if_match)
-        if method == "PATCH":
-            return self._patch(w, rid, body, if_match)
-        if method == "DELETE":
-            return self._delete(w, kind, rid, if_match)
-        raise errors.MethodNotAllowed(method)
+    def _groups(self, w: World, m: Match, r: Request) -> Response:
+        return self._list(w, w.select(RG_TYPE), RESOURCE_GROUP_KIND.render, r.query)
 
-    # ---------------------------------------------------------- groups
-    def _require_group(self, w: World, sub: str, group: str, *, write: bool) -> Record:
-        rec = w.get(group_id(sub, group))
-        if rec is None:
-            raise errors.ResourceGroupNotFound(group)
-        if write and rec.get("pending") and rec["pending"]["kind"] == "delete":
-            raise errors.ResourceGroupBeingDeleted(group)
-        return rec
-
-    def _group(self, w: World, method: str, sub: str, group: str, body: Body) -> Response:
-        gid = group_id(sub, group)
-        rec = w.get(gid)
+    def _group(self, w: World, m: Match, r: Request) -> Response:
+        sub, group, method = m.param("subscription"), m.param("group"), r.method
         if method in ("GET", "HEAD"):
+            rec = w.get(group_id(sub, group))
             if rec is None:
                 if method == "HEAD":
                     return Response(404)
                 raise errors.ResourceGroupNotFound(group)
-            return Response(
-                204 if method == "HEAD" else 200, None if method == "HEAD" else _render_group(rec)
-            )
+            if method == "HEAD":
+                return Response(204)
+            return Response(200, RESOURCE_GROUP_KIND.render(rec))
         if method == "PUT":
-            location = body.get("location")
-            if not isinstance(location, str) or not location:
-                raise errors.LocationRequired()
-            location = normalize_location(location)
-            if rec is not None and rec.get("pending"):
-                raise errors.ResourceGroupBeingDeleted(group)
-            if not re.fullmatch(r"[-\w._()]{1,90}", group) or group.endswith("."):
-                raise errors.InvalidRequestBody(f"Resource group name '{group}' is invalid.")
-            tags = body.get("tags")
-            if tags is not None and not isinstance(tags, dict):
-                raise errors.InvalidRequestBody("tags must be an object.", target="tags")
-            created = rec is None
-            if rec is None:
-                rec = new_group_record(sub, group, location)
-            elif normalize_location(rec["location"]) != location:
-                raise errors.InvalidResourceGroupLocation(location, rec["location"])
-            rec["body"] = {"tags": tags} if tags is not None else {}
-            w.put(rec)
-            return Response(201 if created else 200, _render_group(rec))
+            rec, created = RESOURCE_GROUP_KIND.put(w, sub, group, r.body)
+            return Response(201 if created else 200, RESOURCE_GROUP_KIND.render(rec))
         if method == "PATCH":
-            if rec is None:
-                raise errors.ResourceGroupNotFound(group)
-            if "tags" in body:
-                rec["body"]["tags"] = body["tags"]
-            w.put(rec)
-            return Response(200, _render_group(rec))
+            rec = RESOURCE_GROUP_KIND.patch(w, sub, group, r.body)
+            return Response(200, RESOURCE_GROUP_KIND.render(rec))
         if method == "DELETE":
-            if rec is None:
-                raise errors.ResourceGroupNotFound(group)
+            rec = RESOURCE_GROUP_KIND.existing(w, sub, group, write=False)
             pending = rec.get("pending")
             if pending and pending["kind"] == "delete":
                 op = w.tx.get_operation(pending["op"])
                 assert op is not None
             else:
-                op = w.start(rec, "delete", self._group_delete_s(w, group), "Deleting")
+                delete_s = RESOURCE_GROUP_KIND.delete_s(w, group)
+                op = w.start(rec, "delete", delete_s, "Deleting")
                 w.put(rec)
-            _, location_url = w.op_urls(op)
-            return Response(202, None, {"Location": location_url, **w.retry_headers(op["until"])})
+            return Response(202, None, lro.accepted(w, op, status_url=False))
         raise errors.MethodNotAllowed(method)
 
-    @staticmethod
-    def _group_delete_s(w: World, group: str) -> float:
-        members = [
-            r for r in w.select(group=group) if r["type"] != RG_TYPE and r["type"].lower() in KINDS
-        ]
-        total = 0.0
-        remaining = list(members)
-        for tier in RG_DELETE_TIER_S:
-            in_tier = [r for r in remaining if r["type"].lower() in tier]
-            if in_tier:
-                total += max(kind_of(r).delete_s for r in in_tier)
-            remaining = [r for r in remaining if r["type"].lower() not in tier]
-        if remaining:
-            total += max(kind_of(r).delete_s for r in remaining)
-        return max(total, 5.0)
-
-    def _group_resources(
-        self, w: World, sub: str, group: str, query: dict[str, list[str]]
-    ) -> Response:
-        expand = ",".join(query.get("$expand", [])).lower()
-        items = []
-        for rec in w.select(group=group):
-            if rec["type"] == RG_TYPE or rec.get("parent"):
-                continue
-            item: Body = {
-                "id": rec["id"],
-                "name": rec["name"],
-                "type": rec["type"],
-                "location": rec["location"],
-            }
-            if rec["body"].get("tags") is not None:
-                item["tags"] = rec["body"]["tags"]
-            for field in ("sku", "zones"):
-                if field in rec["body"]:
-                    item[field] = rec["body"][field]
-            if "provisioningstate" in expand:
-                item["provisioningState"] = provisioning_state(rec)
-            if "createdtime" in expand and rec.get("createdAt"):
-                item["createdTime"] = rec["createdAt"]
-            items.append(item)
-        return self._list(w, items, lambda item: item, query)
+    def _group_resources(self, w: World, m: Match, r: Request) -> Response:
+        expand = ",".join(r.query.get("$expand", [])).lower()
+        items = RESOURCE_GROUP_KIND.members(w, m.param("group"), expand)
+        return self._list(w, items, lambda item: item, r.query)
 
     # ------------------------------------------------------- resources
+    def _list_of_type(self, w: World, m: Match, r: Request) -> Response:
+        recs = w.select(m.kind.type, group=m.param("group") if m.route.in_group else None)
+        return self._list(w, recs, lambda rec: render_resource(w, rec, view="list"), r.query)
+
+    def _children(self, w: World, m: Match, r: Request) -> Response:
+        parent = m.resource_id
+        if r.method != "GET":  # no action of the parent's has the child type's name
+            self._existing(w, parent)
+            child = m.kind.type.rsplit("/", 1)[1].lower()
+            raise errors.InvalidResourceType(parent.namespace, f"{'/'.join(parent.types)}/{child}")
+        recs = w.select(m.kind.type, parent=str(parent))
+        return self._list(w, recs, lambda rec: render_resource(w, rec, view="list"), r.query)
+
+    def _resource(self, w: World, m: Match, r: Request) -> Response:
+        kind = m.kind
+        rid = m.resource_id
+        if r.method == "HEAD":  # Resources_CheckExistenceById: 204 or 404, no body
+            return Response(204 if w.get(str(rid)) is not None else 404)
+        if r.method == "GET":
+            rec = self._existing(w, rid)
+            return Response(200, render_resource(w, rec), {"ETag": rec["etag"]})
+        if r.method == "PUT":
+            return self._put(w, kind, rid, r.body, r.if_match)
+        if r.method == "PATCH":
+            return self._patch(w, rid, r.body, r.if_match)
+        if r.method == "DELETE":
+            return self._delete(w, kind, rid, r.if_match)
+        raise errors.MethodNotAllowed(r.method)
+
     def _existing(self, w: World, rid: ResourceId) -> Record:
         rec = w.get(str(rid))
         if rec is None:
@@ -452,11 +347,10 @@ class EmulatorApp:
         op = w.start(rec, "put", kind.create_duration(w, rec, old), transient)
         kind.after_put(w, rec, old)
         w.put(rec)
-        async_url, _ = w.op_urls(op)
         return Response(
             201 if old is None else 200,
             render_resource(w, rec, view="put"),
-            {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])},
+            lro.accepted(w, op, location=False),
         )
 
     def _patch(self, w: World, rid: ResourceId, body: Body, if_match: str | None) -> Response:
@@ -489,115 +383,62 @@ class EmulatorApp:
             for child in w.select(parent=rec["id"]):
                 child["pending"] = dict(rec["pending"])
                 w.put(child)
-        async_url, location_url = w.op_urls(op)
-        return Response(
-            202,
-            None,
-            {
-                "Azure-AsyncOperation": async_url,
-                "Location": location_url,
-                **w.retry_headers(op["until"]),
-            },
-        )
+        return Response(202, None, lro.accepted(w, op))
 
-    def _action(
-        self,
-        w: World,
-        method: str,
-        rid: ResourceId,
-        action: str,
-        query: dict[str, list[str]],
-        body: Body,
-    ) -> Response:
+    # ---------------------------------------------------- POST actions
+    def _action(self, w: World, m: Match, r: Request) -> Response:
+        rid = m.resource_id
         rec = self._existing(w, rid)
-        if action == "sharedkey" and rec["type"].lower() == "microsoft.network/connections":
-            return self._shared_key(w, method, rec, body)
-        handler = kind_of(rec).actions.get(action)
-        if handler is None:
-            raise errors.InvalidResourceType(rid.namespace, f"{'/'.join(rid.types)}/{action}")
-        if method != "POST":
-            raise errors.MethodNotAllowed(method)
-        body = dict(body)
-        body["_query"] = {k: v[0] for k, v in query.items()}
-        result, azure_s = handler(w, rec, body)
-        op_id = str(uuid.uuid4())
-        until = w.now + self.settings.wall_s(azure_s)
-        op = {
-            "name": op_id,
-            "resource": rec["id"],
-            "namespace": rid.namespace,
-            "location": rec.get("location") or "global",
-            "kind": "post",
-            "start": w.now,
-            "until": until,
-            "status": "Succeeded",
-            "result": result,
-        }
-        w.tx.put_operation(op)
-        async_url, location_url = w.op_urls(op)
-        headers = {"Location": location_url, **w.retry_headers(until)}
-        if kind_of(rec).action_announces_operation:
-            headers["Azure-AsyncOperation"] = async_url
-        return Response(202, None, headers)
+        if r.method != "POST":
+            raise errors.MethodNotAllowed(r.method)
+        assert m.route.action is not None
+        body = {**r.body, "_query": {k: v[0] for k, v in r.query.items()}}
+        result, azure_s = m.route.action(w, rec, body)
+        op = lro.start_action(w, rec, rid.namespace, result, azure_s)
+        status_url = m.kind.action_announces_operation
+        return Response(202, None, lro.accepted(w, op, status_url=status_url))
 
-    def _shared_key(self, w: World, method: str, rec: Record, body: Body) -> Response:
-        if method == "GET":
-            return Response(200, SharedKeyActions.get(w, rec))
-        if method != "PUT":
-            raise errors.MethodNotAllowed(method)
+    def _shared_key(self, w: World, m: Match, r: Request) -> Response:
+        rid = m.resource_id
+        rec = self._existing(w, rid)
+        if r.method == "GET":
+            return Response(200, connection.shared_key(w, rec))
+        if r.method != "PUT":
+            raise errors.MethodNotAllowed(r.method)
         if rec.get("pending"):
             raise errors.AnotherOperationInProgress(rec["id"])
-        result = SharedKeyActions.put(w, rec, body)
-        op = w.start(rec, "put", 60.0, "Updating")
+        result = connection.set_shared_key(w, rec, r.body)
+        op = w.start(rec, "put", connection.SET_SHARED_KEY_S, "Updating")
         w.put(rec)
-        async_url, _ = w.op_urls(op)
-        return Response(
-            200, result, {"Azure-AsyncOperation": async_url, **w.retry_headers(op["until"])}
-        )
+        return Response(200, result, lro.accepted(w, op, location=False))
 
     # ------------------------------------------------------ operations
-    def _operation(self, w: World, op_id: str, result: bool) -> Response:
-        op = w.tx.get_operation(op_id)
-        if op is None:
-            raise errors.OperationNotFound(op_id)
-        running = w.now < op["until"]
-        if result:
-            if running:
-                _, location_url = w.op_urls(op)
-                return Response(202, None, {"Location": location_url, **self._hint(w, op)})
-            if op["status"] == "Failed":
-                error = op["error"]
-                return Response(
-                    500 if error["code"] == "InternalServerError" else 400,
-                    {"error": {**error, "target": None, "details": []}},
-                )
-            if op["kind"] == "post":
-                return Response(200, op["result"])
-            return Response(204)
-        status: Body = {
-            "id": w.op_urls(op)[0].split("?")[0].removeprefix(w.base_url),
-            "name": op["name"],
-            "startTime": utc_iso(op["start"]),
-        }
-        if running:
-            status["status"] = "InProgress"
-            return Response(200, status, self._hint(w, op))
-        status["status"] = op["status"]
-        status["endTime"] = utc_iso(op["until"])
-        if op["status"] == "Failed":
-            status["error"] = op["error"]
-        return Response(200, status)
+    def _operation_status(self, w: World, m: Match, r: Request) -> Response:
+        return lro.status(w, m.param("operation"))
 
-    def _hint(self, w: World, op: Record) -> dict[str, str]:
-        """When to poll again. Deletes back off as ARM's do (10 s, 20 s, 40 s ... of
-        Azure time), never past the operation's end; others get the time remaining."""
-        if op["kind"] != "delete":
-            return w.retry_headers(op["until"])
-        polls = int(op.get("polls", 0))
-        op["polls"] = polls + 1
-        w.tx.put_operation(op)
-        backoff_s = self.settings.wall_s(DELETE_POLL_S * 2**polls)
-        return retry_after(min(op["until"] - w.now, backoff_s))
+    def _operation_result(self, w: World, m: Match, r: Request) -> Response:
+        return lro.result(w, m.param("operation"))
+
+    # --------------------------------------------- paths with no route
+    def _unmatched(self, w: World, method: str, parts: list[str], low: list[str]) -> Exception:
+        """ARM's error for a path no route matches: the group first, then the namespace,
+        the type, the resource of an unknown action; else the path is not ARM's."""
+        if len(low) >= 5 and low[2] == "resourcegroups":
+            RESOURCE_GROUP_KIND.existing(w, parts[1], parts[3], write=method in _WRITES)
+            if len(low) >= 7 and low[4] == "providers":
+                namespace, tail = parts[5], parts[6:]
+                if len(tail) % 2 == 0 or len(tail) == 1:  # a type ARM does not know
+                    routes.kind_named(namespace, tail[0::2])
+                else:  # .../{type}/{name}/{action}: a known type, an action it does not have
+                    kind = routes.kind_named(namespace, tail[0:-1:2])
+                    namespace, *types = kind.type.split("/")
+                    rid = ResourceId(parts[1], parts[3], namespace, tuple(types), tuple(tail[1::2]))
+                    self._existing(w, rid)
+                    action = f"{'/'.join(types)}/{tail[-1].lower()}"
+                    return errors.InvalidResourceType(namespace, action)
+        elif len(low) == 5 and low[2] == "providers":
+            routes.kind_named(parts[3], [parts[4]])
+        return errors.InvalidRequestFormat(f"The path '/{'/'.join(parts)}' is not an ARM path.")
 
     # ----------------------------------------------------------- lists
     def _list(
@@ -615,12 +456,6 @@ class EmulatorApp:
         return Response(200, out)
 
 
-def _canonical_id(kind: Kind, sub: str, group: str, names: tuple[str, ...]) -> ResourceId:
-    """The id with the type spelled as ARM spells it, whatever the request's casing."""
-    namespace, *types = kind.type.split("/")
-    return ResourceId(sub, group, namespace, tuple(types), names)
-
-
 def _int_query(query: dict[str, list[str]], name: str, default: int) -> int:
     values = query.get(name)
     if not values or not values[0]:
@@ -636,35 +471,11 @@ def _int_query(query: dict[str, list[str]], name: str, default: int) -> int:
     return value
 
 
-def _remove(tx: Tx, rec: Record) -> None:
-    """A delete finished: the resource (and, for a group, everything in it) is gone."""
-    if rec["type"] == RG_TYPE:
-        for member in tx.select(group=rec["group"]):
-            tx.delete(member["id"])
-        return
-    for child in tx.select(parent=rec["id"]):
-        tx.delete(child["id"])
-    tx.delete(rec["id"])
-
-
 def _check_if_match(rec: Record | None, if_match: str | None) -> None:
     if if_match is None or (if_match == "*" and rec is not None):
         return
     if rec is None or rec.get("etag") != if_match:
         raise errors.PreconditionFailed()
-
-
-def _render_group(rec: Record) -> Body:
-    out: Body = {
-        "id": rec["id"],
-        "name": rec["name"],
-        "type": RG_TYPE,
-        "location": rec["location"],
-        "properties": {"provisioningState": provisioning_state(rec)},
-    }
-    if rec["body"].get("tags") is not None:
-        out["tags"] = rec["body"]["tags"]
-    return out
 
 
 def _read_body(environ: Environ) -> bytes:

@@ -10,7 +10,8 @@ Each class name is the code Azure returns; its message is fixed in ``__init__``
      ├─ 404 ResourceNotFound, ResourceGroupNotFound, ...
      ├─ 409 AnotherOperationInProgress, ResourceGroupBeingDeleted, ...
      ├─ 412 PreconditionFailed    etag / If-Match
-     └─ 429/5xx                   injected faults (throttling, server errors)
+     ├─ 429 TooManyRequests > SubscriptionRequestsThrottled   injected; token bucket empty
+     └─ 5xx                       injected faults (server errors)
 
 Where no public source gives Azure's code (see azure-facts.md), the class
 says so in its docstring and the message states the rule explicitly.
@@ -102,7 +103,6 @@ class NoRegisteredProviderFound(ArmError):
 
 class MethodNotAllowed(ArmError):
     status = 405
-    code = "MethodNotAllowed"
 
     def __init__(self, method: str) -> None:
         super().__init__(f"The requested resource does not support http method '{method}'.")
@@ -148,8 +148,6 @@ class InvalidResourceGroupLocation(ArmError):
 
 
 class LocationRequired(ArmError):
-    code = "LocationRequired"
-
     def __init__(self) -> None:
         super().__init__("The location property is required for this definition.")
 
@@ -178,12 +176,12 @@ class ResourceNotFound(ArmError):
 
 
 class NotFound(ArmError):
-    """A child resource (subnet, peering, extension) that does not exist."""
+    """A child resource (subnet, peering, extension) or an operation that does not exist."""
 
     status = 404
 
-    def __init__(self, resource_id: str) -> None:
-        super().__init__(f"Resource {resource_id} not found.")
+    def __init__(self, resource_id: str, *, what: str = "Resource") -> None:
+        super().__init__(f"{what} {resource_id} not found.")
 
 
 class ResourceGroupNotFound(ArmError):
@@ -191,14 +189,6 @@ class ResourceGroupNotFound(ArmError):
 
     def __init__(self, group: str) -> None:
         super().__init__(f"Resource group '{group}' could not be found.")
-
-
-class OperationNotFound(ArmError):
-    status = 404
-    code = "NotFound"
-
-    def __init__(self, operation_id: str) -> None:
-        super().__init__(f"Operation {operation_id} was not found.")
 
 
 class InvalidResourceReference(ArmError):
@@ -274,10 +264,14 @@ class InUseRouteTableCannotBeDeleted(ArmError):
 
 
 class NicInUse(ArmError):
-    def __init__(self, nic_id: str, vm_id: str) -> None:
+    """A NIC that a VM holds: it can be neither deleted nor given to another VM."""
+
+    def __init__(
+        self, nic_id: str, vm_id: str, *, to: str = "delete the network interface"
+    ) -> None:
         super().__init__(
-            f"Network Interface {nic_id} is used by existing resource {vm_id}. In order to delete "
-            "the network interface, it must be dissociated from the resource."
+            f"Network Interface {nic_id} is used by existing resource {vm_id}. In order to {to}, "
+            "it must be dissociated from the resource."
         )
 
 
@@ -588,13 +582,6 @@ class NetworkWatcherNotInSourceRegion(ArmError):
 # ------------------------------------------------------------------ compute
 
 
-class NicAlreadyAttached(ArmError):
-    code = "NicInUse"
-
-    def __init__(self, nic_id: str, vm_id: str) -> None:
-        super().__init__(f"Network Interface {nic_id} is used by existing resource {vm_id}.")
-
-
 class OperationNotAllowed(ArmError):
     """A VM operation that needs the guest running (run command on a VM that is not).
     Code and message as Azure answers a stopped VM (MicrosoftDocs/azure-docs#32404)."""
@@ -610,11 +597,12 @@ class InvalidParameter(ArmError):
         super().__init__(message, target=target)
 
 
-# ------------------------------------------------------------ injected faults
+# ------------------------------------------------- throttling, injected faults
 
 
 class TooManyRequests(ArmError):
-    """An injected 429 (HUBVPN_EMULATOR_FAULTS throttle=P)."""
+    """An injected 429 (HUBVPN_EMULATOR_FAULTS throttle=P); Azure's code for it is
+    SubscriptionRequestsThrottled, as for an empty bucket (the subclass below)."""
 
     status = 429
     code = "SubscriptionRequestsThrottled"

@@ -1,4 +1,4 @@
-"""The resource types the emulator knows, by lower-cased ARM type."""
+"""The resource types the emulator knows, by lower-cased ARM type (and the resource group)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ import copy
 from hubvpn.emulator.arm import Body, Kind, View, World, provisioning_state
 from hubvpn.emulator.resources import (
     bastion,
-    compute,
+    connection,
+    local_network_gateway,
     nic,
     nsg,
     public_ip,
+    resource_group,
     route_table,
+    virtual_machine,
     virtual_network,
-    vpn,
+    virtual_network_gateway,
+    vm_extension,
     watcher,
 )
 from hubvpn.emulator.store import Record
@@ -31,15 +35,16 @@ KINDS: dict[str, Kind] = {
         nic.NetworkInterface(),
         bastion.BastionHost(),
         watcher.NetworkWatcherKind(),
-        vpn.VirtualNetworkGateway(),
-        vpn.LocalNetworkGateway(),
-        vpn.Connection(),
-        compute.VirtualMachine(),
-        compute.VirtualMachineExtension(),
+        virtual_network_gateway.VirtualNetworkGateway(),
+        local_network_gateway.LocalNetworkGateway(),
+        connection.Connection(),
+        virtual_machine.VirtualMachine(),
+        vm_extension.VirtualMachineExtension(),
     )
 }
 
 NAMESPACES = {t.split("/")[0] for t in KINDS}
+RESOURCE_GROUP_KIND = resource_group.ResourceGroup(KINDS)
 
 
 def kind_of(rec: Record) -> Kind:

@@ -11,13 +11,16 @@ from hubvpn.emulator.arm import (
     body_copy,
     expect_type,
 )
-from hubvpn.emulator.resources.common import props_of, subnet_prefix
+from hubvpn.emulator.resources.common import DedicatedSubnet, props_of
 from hubvpn.emulator.resources.references import public_ip_user
 from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import (
     BASTION,
     PUBLIC_IP,
-    SUBNET,
+)
+
+BASTION_SUBNET = DedicatedSubnet(
+    "AzureBastionSubnet", 26, errors.BastionSubnetRequired, errors.AzureBastionSubnetTooSmall
 )
 
 
@@ -39,12 +42,7 @@ class BastionHost(Kind):
             raise errors.InvalidRequestBody("A Bastion host needs one IP configuration.")
         cfg = configs[0]
         cprops = cfg.get("properties", {})
-        subnet = w.reference(cprops.get("subnet"), str(rid), kind=SUBNET)
-        if subnet["name"] != "AzureBastionSubnet":
-            raise errors.BastionSubnetRequired(subnet["id"])
-        if subnet_prefix(subnet).prefixlen > 26:
-            raise errors.AzureBastionSubnetTooSmall(str(subnet_prefix(subnet)))
-        w.succeeded(subnet, str(rid))
+        subnet = BASTION_SUBNET.check(w, cprops.get("subnet"), rid)
         pip = w.reference(cprops.get("publicIPAddress"), str(rid), kind=PUBLIC_IP)
         w.succeeded(pip, str(rid))
         if pip["body"]["sku"]["name"] != "Standard":

@@ -53,7 +53,7 @@ def effective_route_table(w: World, nic: Record, body: Body) -> tuple[Body, floa
 
 class NetworkInterface(Kind):
     type = NIC
-    actions: ClassVar[dict[str, Action]] = {"effectiveroutetable": effective_route_table}
+    actions: ClassVar[dict[str, Action]] = {"effectiveRouteTable": effective_route_table}
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)

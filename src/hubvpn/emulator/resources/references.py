@@ -1,4 +1,4 @@
-"""Cross-type queries: who uses a subnet, a NIC, a public IP, a route table or NSG."""
+"""Cross-type queries: who uses a subnet, a NIC, a public IP, a route table or NSG, a gateway."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hubvpn.emulator.resources.common import ref_id
 from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import (
     BASTION,
+    CONNECTION,
     GATEWAY,
     NIC,
     PEERING,
@@ -90,3 +91,13 @@ def used_private_addresses(w: World, subnet: Record, owner: str) -> set[ipaddres
                     ipaddress.IPv4Network(cfg["properties"]["privateIPAddress"], strict=False)
                 )
     return used
+
+
+def connection_using(w: World, field: str, gateway_id: str) -> Record | None:
+    """A connection whose ``field`` (virtualNetworkGateway1, localNetworkGateway2) is the
+    gateway, if any."""
+    for conn in w.referrers(gateway_id, CONNECTION):
+        target = ref_id(conn["body"]["properties"].get(field)) or ""
+        if target.lower() == gateway_id.lower():
+            return conn
+    return None

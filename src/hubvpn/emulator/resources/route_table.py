@@ -13,7 +13,7 @@ from hubvpn.emulator.arm import (
     body_copy,
     expect_type,
 )
-from hubvpn.emulator.resources.common import cidr, new_child, props_of, render_child
+from hubvpn.emulator.resources.common import cidr, new_child, parent_of, props_of, render_child
 from hubvpn.emulator.resources.references import subnets_using
 from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import (
@@ -107,10 +107,7 @@ class Route(Kind):
     has_location = False
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        parent = rid.parent
-        assert parent is not None
-        if w.get(str(parent)) is None:
-            raise errors.ResourceNotFound(ROUTE_TABLE, parent.name, rid.group)
+        parent_of(w, rid)
         return {"properties": check_route(props_of(body, self.type), rid.name)}
 
     def render(self, w: World, rec: Record) -> Body:

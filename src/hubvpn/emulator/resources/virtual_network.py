@@ -22,6 +22,7 @@ from hubvpn.emulator.arm import (
 from hubvpn.emulator.resources.common import (
     cidr,
     new_child,
+    parent_of,
     props_of,
     render_child,
     subnet_id,
@@ -197,11 +198,8 @@ class Subnet(Kind):
     has_location = False
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        parent = rid.parent
+        vnet, parent = parent_of(w, rid), rid.parent
         assert parent is not None
-        vnet = w.get(str(parent))
-        if vnet is None:
-            raise errors.ResourceNotFound(VNET, parent.name, rid.group)
         props = props_of(body, self.type)
         net = check_subnet(w, parent, rid.name, props, vnet_prefixes(vnet))
         for sibling in w.select(SUBNET, parent=vnet["id"]):
@@ -235,11 +233,7 @@ class VirtualNetworkPeering(Kind):
     delete_s = 10.0
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        parent = rid.parent
-        assert parent is not None
-        vnet = w.get(str(parent))
-        if vnet is None:
-            raise errors.ResourceNotFound(VNET, parent.name, rid.group)
+        vnet = parent_of(w, rid)
         props = props_of(body, self.type)
         for flag in (
             "allowVirtualNetworkAccess",

@@ -26,7 +26,7 @@ from hubvpn.emulator.arm import (
     new_record,
 )
 from hubvpn.emulator.resources.common import props_of
-from hubvpn.emulator.resources.compute import has_network_watcher_agent
+from hubvpn.emulator.resources.vm_extension import has_network_watcher_agent
 from hubvpn.emulator.store import Record, utc_iso
 from hubvpn.emulator.types import VM, WATCHER
 
@@ -137,7 +137,7 @@ class NetworkWatcherKind(Kind):
     # answers 201 with Azure-AsyncOperation and a Succeeded body (azure-facts.md).
     synchronous = True
     announces_operation = True
-    actions: ClassVar[dict[str, Action]] = {"connectivitycheck": connectivity_check}
+    actions: ClassVar[dict[str, Action]] = {"connectivityCheck": connectivity_check}
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         if old is None and region_watcher(w, rid.subscription, str(body.get("location"))):

@@ -1,8 +1,8 @@
-"""Microsoft.Compute: virtual machines and their extensions.
+"""Microsoft.Compute/virtualMachines: Linux (and Windows) virtual machines.
 
 A VM takes its NIC (which must exist, be Succeeded, sit in the VM's region and
-not belong to another VM). Linux VMs with SSH keys only, as the lab uses.
-The Network Watcher agent extension is what connectivity checks need.
+not belong to another VM). Linux VMs with SSH keys only, as the lab uses. Its
+one POST action, runCommand, lives in ``run_command``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import copy
 import re
 from typing import Any, ClassVar
 
-from hubvpn.emulator import errors, guest, physics
+from hubvpn.emulator import errors
 from hubvpn.emulator.arm import (
     Action,
     Body,
@@ -24,15 +24,9 @@ from hubvpn.emulator.arm import (
 )
 from hubvpn.emulator.resources.common import props_of
 from hubvpn.emulator.resources.references import vm_of_nic
+from hubvpn.emulator.resources.run_command import run_command
 from hubvpn.emulator.store import Record
-from hubvpn.emulator.types import EXTENSION, NIC, VM
-
-NETWORK_WATCHER_AGENT = ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentLinux")
-# Either agent serves Network Watcher (recorded: a Windows VM's NetworkWatcherAgentWindows
-# answers connectivityCheck, .NET CheckConnectivityVmToInternetTest, tests/recorded/).
-NETWORK_WATCHER_AGENTS = frozenset(
-    {NETWORK_WATCHER_AGENT, ("Microsoft.Azure.NetworkWatcher", "NetworkWatcherAgentWindows")}
-)
+from hubvpn.emulator.types import NIC, VM
 
 # Names Azure refuses as adminUsername on Linux (documented list, abridged).
 RESERVED_ADMIN_NAMES = frozenset(
@@ -77,46 +71,9 @@ _SSH_KEY = re.compile(
 _SIZE = re.compile(r"^(Standard|Basic)_[A-Za-z0-9_]+$")
 
 
-RUN_COMMAND_S = 30.0  # Azure's run command takes about half a minute
-# Linux command ids Azure lists for RunCommand; only the shell script runs here.
-RUN_SHELL_SCRIPT = "RunShellScript"
-
-
-def run_command(w: World, vm: Record, body: Body) -> tuple[Body, float]:
-    """POST .../virtualMachines/{vm}/runCommand: the script run by the guest (see
-    ``guest``), probes leaving from the VM's first NIC through the routing model."""
-    command_id = expect_type(body.get("commandId"), str, "commandId")
-    if command_id != RUN_SHELL_SCRIPT:
-        raise errors.InvalidParameter(
-            f"The value '{command_id}' of parameter 'commandId' is not a valid run command "
-            "for this VM.",
-            target="commandId",
-        )
-    script = expect_type(body.get("script"), list, "script") or []
-    if provisioning_state(vm) != "Succeeded":
-        raise errors.OperationNotAllowed()
-    nic = w.get(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
-
-    def probe(address: str, port: int) -> bool:
-        if nic is None:
-            return False
-        result = physics.connectivity(w, nic, address, port)
-        return bool(result["connectionStatus"] == "Reachable")
-
-    output = guest.run_script([str(line) for line in script], probe)
-    message = f"Enable succeeded: \n[stdout]\n{output.stdout}\n[stderr]\n{output.stderr}"
-    status = {
-        "code": "ProvisioningState/succeeded",
-        "level": "Info",
-        "displayStatus": "Provisioning succeeded",
-        "message": message,
-    }
-    return {"value": [status]}, RUN_COMMAND_S
-
-
 class VirtualMachine(Kind):
     type = VM
-    actions: ClassVar[dict[str, Action]] = {"runcommand": run_command}
+    actions: ClassVar[dict[str, Action]] = {"runCommand": run_command}
     action_announces_operation = True  # compute answers POSTs with both poll URLs
     create_s = 120.0
     update_s = 60.0
@@ -172,7 +129,9 @@ class VirtualMachine(Kind):
                 )
             owner = vm_of_nic(w, nic["id"])
             if owner is not None and owner["id"].lower() != str(rid).lower():
-                raise errors.NicAlreadyAttached(nic["id"], owner["id"])
+                raise errors.NicInUse(
+                    nic["id"], owner["id"], to="attach it to another virtual machine"
+                )
         keep = {
             k: v
             for k, v in props.items()
@@ -298,46 +257,3 @@ def _os_type(props: Body) -> str:
     if publisher.lower().startswith("microsoftwindows") or "windowsConfiguration" in os_profile:
         return "Windows"
     return "Linux"
-
-
-class VirtualMachineExtension(Kind):
-    type = EXTENSION
-    has_etag = False  # Azure returns none (recorded; no etag in the Compute spec's model)
-    create_s = 60.0
-    update_s = 60.0
-    delete_s = 60.0
-    creating_state = "Creating"
-
-    def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
-        parent = rid.parent
-        assert parent is not None
-        vm = w.get(str(parent))
-        if vm is None:
-            raise errors.ResourceNotFound(VM, parent.name, rid.group)
-        w.succeeded(vm, str(rid))
-        props = props_of(body, self.type)
-        for field in ("publisher", "type", "typeHandlerVersion"):
-            if not isinstance(props.get(field), str) or not props[field]:
-                raise errors.InvalidParameter(
-                    f"Required parameter '{field}' is missing (null).", target=field
-                )
-        keep: dict[str, Any] = {
-            k: v for k, v in props.items() if k not in ("provisioningState", "protectedSettings")
-        }
-        keep.setdefault("autoUpgradeMinorVersion", True)
-        return {"properties": keep}
-
-    def render(self, w: World, rec: Record) -> Body:
-        return body_copy(rec)
-
-
-def has_network_watcher_agent(w: World, vm: Record) -> bool:
-    for ext in w.select(EXTENSION, parent=vm["id"]):
-        props = ext["body"]["properties"]
-        if (
-            (props.get("publisher"), props.get("type")) in NETWORK_WATCHER_AGENTS
-            and ext.get("state") == "Succeeded"
-            and not ext.get("pending")
-        ):
-            return True
-    return False

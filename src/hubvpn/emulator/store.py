@@ -184,6 +184,18 @@ class Tx:
         found = self._cache.records.get(key.lower())
         return None if found is None else dict(clone(found))
 
+    def peek(self, key: str) -> Record | None:
+        """The record itself, not a copy: for reading only (never change what it returns)."""
+        return self._cache.records.get(key.lower())
+
+    def referrer_keys(self, target: str, type_: str | None = None) -> list[str]:
+        """Keys of the records whose body references ``target`` (optionally of one type)."""
+        keys = self._cache.referrers.get(target.lower(), ())
+        if type_ is None:
+            return sorted(keys)
+        members = self._cache.by_type.get(type_.lower(), set())
+        return sorted(k for k in keys if k in members)
+
     def put(self, rec: Record) -> None:
         pending = rec.get("pending")
         until = pending["until"] if pending else None

@@ -169,10 +169,36 @@ class Tx:
         self._cache = cache
         self.now = now
         self.dirty = False
+        self.stale = False  # the cache holds writes a savepoint undid: reload after commit
+        self._changes = 0
 
     def _wrote(self) -> None:
         self.dirty = True
+        self._changes += 1
         self._cache.changed()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction undone alone when it raises (the rest commits)."""
+        self._conn.execute("SAVEPOINT part")
+        changes = self._changes
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO part")
+            self._conn.execute("RELEASE part")
+            if self._changes != changes:
+                self.stale = True
+                self._cache.changed()
+            raise
+        self._conn.execute("RELEASE part")
+
+    def log_request(self, method: str, path: str, status: int, started: float) -> None:
+        """The request log's row of this request (method, path, status, time; no body)."""
+        self._conn.execute(
+            "INSERT INTO requests (time, method, path, status, ms) VALUES (?, ?, ?, ?, ?)",
+            (utc_iso(started), method, path, status, (time.time() - started) * 1000.0),
+        )
 
     @property
     def memo(self) -> dict[Any, Any]:
@@ -344,7 +370,7 @@ class Store:
                 if tx.dirty:
                     version = uuid.uuid4().hex
                     conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
-                    self._cache.version = version
+                    self._cache.version = None if tx.stale else version
                 conn.execute("COMMIT")
             except BaseException:
                 if tx is None or tx.dirty:
@@ -354,6 +380,7 @@ class Store:
                 raise
 
     def log_request(self, method: str, path: str, status: int, started: float) -> None:
+        """Log a request refused before its transaction (``Tx.log_request`` otherwise)."""
         conn = self._connect()
         with self._lock:
             conn.execute(

@@ -332,27 +332,29 @@ class Tx:
 
 
 class Store:
-    """The SQLite file and its connections (one per thread)."""
+    """The SQLite file and this process's one connection to it.
+
+    Every use of the connection holds ``_lock`` (transactions are serialised anyway:
+    BEGIN IMMEDIATE), so the SDK's poller threads share it; one connection per thread
+    cost a connection, its pragmas and a schema read for every poller thread.
+    """
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.path = state_dir / DB_FILE
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._cache = _Cache()
         state_dir.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+        self._conn = sqlite3.connect(
+            self.path, timeout=60, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
         os.chmod(self.path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self._conn
 
     @contextmanager
     def transaction(self, now: float | None = None) -> Iterator[Tx]:
@@ -389,9 +391,12 @@ class Store:
             )
 
     def requests(self) -> list[dict[str, Any]]:
-        rows = self._connect().execute(
-            "SELECT time, method, path, status, ms FROM requests ORDER BY time, seq"
-        )
+        with self._lock:
+            rows = (
+                self._connect()
+                .execute("SELECT time, method, path, status, ms FROM requests ORDER BY time, seq")
+                .fetchall()
+            )
         return [
             {"time": t, "method": m, "path": p, "status": s, "durationMs": round(ms, 1)}
             for t, m, p, s, ms in rows

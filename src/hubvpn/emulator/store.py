@@ -208,7 +208,10 @@ class Tx:
     # resources ----------------------------------------------------------
     def get(self, key: str) -> Record | None:
         found = self._cache.records.get(key.lower())
-        return None if found is None else dict(clone(found))
+        if found is None:
+            return None
+        copy: Record = clone(found)
+        return copy
 
     def peek(self, key: str) -> Record | None:
         """The record itself, not a copy: for reading only (never change what it returns)."""
@@ -281,7 +284,7 @@ class Tx:
 
     def _records(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [dict(clone(records[k])) for k in sorted(keys)]
+        return [clone(records[k]) for k in sorted(keys)]
 
     def due(self, now: float) -> list[Record]:
         rows = self._conn.execute(
@@ -292,7 +295,7 @@ class Tx:
 
     def _records_in_order(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [dict(clone(records[k])) for k in keys if k in records]
+        return [clone(records[k]) for k in keys if k in records]
 
     # operations ---------------------------------------------------------
     def get_operation(self, op_id: str) -> Record | None:

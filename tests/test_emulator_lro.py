@@ -180,6 +180,33 @@ def test_create_gateway_retry_hint_scales_with_speed(
     assert abs(waited_s - GATEWAY_CREATE_S / speed) <= resolution_s
 
 
+def test_create_gateway_polled_at_once_then_once_after_the_retry_hint(
+    hub_without_gateway: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request count of an LRO: PUT, the SDK's immediate poll, one poll after the
+    retry hint (which ends when the operation does), the final GET. A hint shorter than
+    the time left would cost more polls; the immediate poll may already find it done."""
+    assert hub_without_gateway.emulator is not None
+    before = len(hub_without_gateway.emulator.store.requests())
+    # At 1800 Azure seconds per second the 30-minute gateway takes 1 s.
+    with connect_at(state_dir, monkeypatch, speed=1800.0) as scaled:
+        model = gateway_model(scaled, "hub", "hub-ip")
+        scaled.network.virtual_network_gateways.begin_create_or_update(
+            GROUP, "hub-gateway", model
+        ).result()
+    rows = hub_without_gateway.emulator.store.requests()[before:]
+    kinds = [
+        (r["method"], "poll" if "/operations/" in r["path"] else r["path"].rsplit("/", 2)[-2])
+        for r in rows
+    ]
+    assert kinds in (
+        [("PUT", "virtualNetworkGateways"), ("GET", "poll"), ("GET", "virtualNetworkGateways")],
+        [("PUT", "virtualNetworkGateways")]
+        + [("GET", "poll")] * 2
+        + [("GET", "virtualNetworkGateways")],
+    )
+
+
 def test_create_gateway_operation_times_scale_with_speed(clients: Clients) -> None:
     resource_group(clients)
     hub(clients, "hub", 0)

@@ -97,3 +97,41 @@ def test_create_nic_refused_after_rolled_back_write(clients: Clients) -> None:
     nic = network_interface(clients, "nic", "vnet", "default")
     assert nic.ip_configurations is not None
     assert nic.ip_configurations[0].private_ip_address == "10.0.0.4"
+
+
+def _record(name: str) -> dict[str, object]:
+    return {
+        "id": f"/subscriptions/s/resourceGroups/{GROUP}/providers/Microsoft.Network"
+        f"/virtualNetworks/{name}",
+        "type": "Microsoft.Network/virtualNetworks",
+        "group": GROUP,
+        "name": name,
+        "parent": None,
+        "pending": None,
+        "body": {"properties": {}},
+    }
+
+
+def test_savepoint_undoes_its_writes_and_keeps_the_rest(state_dir: Path) -> None:
+    """A request and the settling before it share one transaction: a failed request's
+    writes are undone, in the file and in this process's cache, the settling stays."""
+    store = Store(state_dir)
+    with store.transaction() as tx:
+        tx.put(_record("settled"))
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.put(_record("refused"))
+            raise RuntimeError("the request failed")
+    with store.transaction() as tx:
+        assert [r["name"] for r in tx.select()] == ["settled"]
+    with Store(state_dir).transaction() as tx:  # another process
+        assert [r["name"] for r in tx.select()] == ["settled"]
+
+
+def test_get_missing_resource_logged_once(clients: Clients, state_dir: Path) -> None:
+    resource_group(clients)
+    before = len(Store(state_dir).requests())
+    with pytest.raises(ResourceNotFoundError):
+        clients.network.virtual_networks.get(GROUP, "missing")
+    rows = Store(state_dir).requests()[before:]
+    assert [(r["method"], r["status"]) for r in rows] == [("GET", 404)]
+    assert rows[0]["path"].endswith("/virtualNetworks/missing")

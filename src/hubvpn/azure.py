@@ -324,9 +324,10 @@ class Clients:
         budget: RetryBudget | None = None
         if target.is_emulator:
             from hubvpn.emulator import open_app
-            from hubvpn.emulator.transport import WsgiAdapter
+            from hubvpn.emulator.transport import EmulatorSession, WsgiAdapter
 
             self.emulator = open_app(state)
+            session = EmulatorSession()
             session.mount("https://", WsgiAdapter(self.emulator))
             # No socket, so no proxy: requests would otherwise scan the environment for
             # proxy settings on every request (a sixth of a request's cost in a profile).

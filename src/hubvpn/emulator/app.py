@@ -113,16 +113,11 @@ class EmulatorApp:
         limit: dict[str, str] = {}
         try:
             raw = _read_body(environ)
-            response = self.handle(method, path, query, raw, environ, base_url, limit)
-        except errors.ArmError as err:
-            response = Response(err.status, err.envelope())
-            if isinstance(err, errors.TooManyRequests):
-                wait_s = err.retry_after_s
-                if wait_s is None:
-                    wait_s = self.settings.wall_s(THROTTLE_RETRY_S)
-                response.headers.update(retry_after(wait_s))
+            response = self.handle(method, path, query, raw, environ, base_url, limit, started)
+        except errors.ArmError as err:  # refused before its transaction: logged apart
+            response = self._error(err)
+            self.store.log_request(method, path, response.status, started)
         response.headers.update(limit)
-        self.store.log_request(method, path, response.status, started)
         payload = (
             b"" if response.body is None or method == "HEAD" else json.dumps(response.body).encode()
         )
@@ -142,8 +137,13 @@ class EmulatorApp:
         environ: Environ,
         base_url: str,
         limit: dict[str, str],
+        started: float,
     ) -> Response:
-        """Answer one request; ``limit`` receives the rate-limit header of its bucket."""
+        """Answer one request; ``limit`` receives the rate-limit header of its bucket.
+
+        One transaction settles what is due, takes the request's token, answers it and
+        logs it; a failed request's own writes are undone (a savepoint), the rest stays.
+        """
         versions = query.get("api-version")
         if not versions or not versions[0]:
             raise errors.MissingApiVersionParameter()
@@ -166,13 +166,27 @@ class EmulatorApp:
         if len(low) < 2 or low[0] != "subscriptions":
             raise errors.InvalidRequestFormat(f"The path '{path}' is not an ARM path.")
         now = time.time()
-        with self.store.transaction(now) as tx:  # committed even when the request fails
-            settle(tx, now, _remove)
-            limit.update(limits.take(tx, self.settings, parts[1], method))
         with self.store.transaction(now) as tx:
-            w = World(tx, self.settings, base_url, path)
-            if_match = environ.get("HTTP_IF_MATCH")
-            return self._route(w, method, parts, low, query, body, if_match)
+            settle(tx, now, _remove)
+            try:
+                limit.update(limits.take(tx, self.settings, parts[1], method))
+                with tx.savepoint():
+                    w = World(tx, self.settings, base_url, path)
+                    if_match = environ.get("HTTP_IF_MATCH")
+                    response = self._route(w, method, parts, low, query, body, if_match)
+            except errors.ArmError as err:
+                response = self._error(err)
+            tx.log_request(method, path, response.status, started)
+            return response
+
+    def _error(self, err: errors.ArmError) -> Response:
+        response = Response(err.status, err.envelope())
+        if isinstance(err, errors.TooManyRequests):
+            wait_s = err.retry_after_s
+            if wait_s is None:
+                wait_s = self.settings.wall_s(THROTTLE_RETRY_S)
+            response.headers.update(retry_after(wait_s))
+        return response
 
     def _inject_faults(self) -> None:
         faults = self.settings.faults

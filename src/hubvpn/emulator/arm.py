@@ -13,7 +13,6 @@ moment settles it (``settle``) to ``Succeeded``/``Failed`` or removes it.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import re
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.store import Record, Tx
+from hubvpn.emulator.store import Record, Tx, clone
 from hubvpn.emulator.types import RESOURCE_GROUP
 
 Body = dict[str, Any]
@@ -345,7 +344,7 @@ class Kind:
 
 def body_copy(rec: Record) -> Body:
     """A deep copy of a record's stored representation, to render from."""
-    out: Body = copy.deepcopy(rec["body"])
+    out: Body = clone(rec["body"])
     return out
 
 

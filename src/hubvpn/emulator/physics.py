@@ -13,7 +13,9 @@ after; learned and effective routes follow the BGP sessions. These moments are f
 at the PUT, in Azure seconds at the writer's speed (``Connection.after_put``).
 
 The network and every answer are computed once per state of the world (``Tx.memo``,
-emptied by any write) and per *phase*: how many of those moments have passed.
+emptied by any write) and per *phase*: how many of those moments have passed. A
+connection's status, asked after nearly every write while a mesh deploys, is computed
+over the few records its tunnel depends on (``_tunnel_network``), not the whole world.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ def _gateway(w: World, rec: Record) -> routing.VirtualNetworkGateway:
     props = rec["body"]["properties"]
     cfg = props["ipConfigurations"][0]["properties"]
     subnet_id = _ref(cfg["subnet"])
-    pip = w.get(cfg["publicIPAddress"]["id"])
+    pip = w.tx.peek(cfg["publicIPAddress"]["id"])
     return routing.VirtualNetworkGateway(
         name=rec["id"].lower(),
         vnet=subnet_id.rsplit("/subnets/", 1)[0],
@@ -213,13 +215,51 @@ def connection_status(w: World, rec: Record) -> str:
     rid = rec["id"].lower()
     if rec.get("pending") or w.now < rec.get("ikeAt", 0.0):
         return "Unknown"
-    phase = _phase(w, TUNNEL)
-    status = _memo(
-        w,
-        ("status", rid, phase),
-        lambda: routing.connection_status(build_network(w, TUNNEL), rid),
-    )
+    status = routing.connection_status(_tunnel_network(w, rid), rid)
     return "Connecting" if status == "Unknown" else status
+
+
+def _tunnel_network(w: World, rid: str) -> routing.Network:
+    """The part of the network a connection's tunnel depends on, found through the
+    store's indexes: its gateway and local network gateway, the gateways holding the
+    address that local network gateway points at, and their connections whose local
+    network gateway points back at this gateway's address. ``routing.connection_status``
+    looks no further, so its answer is the one over the whole network, at a cost that
+    does not grow with the world."""
+    tx = w.tx
+    rec = tx.peek(rid)
+    assert rec is not None
+    props = rec["body"]["properties"]
+    connections = [_connection(w, rec, TUNNEL)]
+    gateways: list[routing.VirtualNetworkGateway] = []
+    lngs: list[routing.LocalNetworkGateway] = []
+    own = tx.peek(_ref(props["virtualNetworkGateway1"]))
+    target = tx.peek(_ref(props["localNetworkGateway2"]))
+    if own is not None:
+        gateways.append(_gateway(w, own))
+    if target is not None:
+        lngs.append(_local_gateway(target))
+    own_ip = gateways[0].public_ip if gateways else None
+    holder = tx.address_holder(lngs[0].gateway_ip) if lngs and own_ip else None
+    for remote_key in tx.referrer_keys(holder, GATEWAY) if holder else ():
+        remote = tx.peek(remote_key)
+        if remote is None or own is None or remote_key == own["id"].lower():
+            continue
+        gateways.append(_gateway(w, remote))
+        for other_key in tx.referrer_keys(remote_key, CONNECTION):
+            other = tx.peek(other_key)
+            if other is None:
+                continue
+            back = tx.peek(_ref(other["body"]["properties"]["localNetworkGateway2"]))
+            if back is None or back["body"]["properties"].get("gatewayIpAddress") != own_ip:
+                continue
+            connections.append(_connection(w, other, TUNNEL))
+            lngs.append(_local_gateway(back))
+    return routing.Network(
+        gateways=tuple(gateways),
+        local_network_gateways=tuple(lngs),
+        connections=tuple(connections),
+    )
 
 
 def schedule_tunnel(w: World, rec: Record) -> None:

@@ -169,10 +169,36 @@ class Tx:
         self._cache = cache
         self.now = now
         self.dirty = False
+        self.stale = False  # the cache holds writes a savepoint undid: reload after commit
+        self._changes = 0
 
     def _wrote(self) -> None:
         self.dirty = True
+        self._changes += 1
         self._cache.changed()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the transaction undone alone when it raises (the rest commits)."""
+        self._conn.execute("SAVEPOINT part")
+        changes = self._changes
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK TO part")
+            self._conn.execute("RELEASE part")
+            if self._changes != changes:
+                self.stale = True
+                self._cache.changed()
+            raise
+        self._conn.execute("RELEASE part")
+
+    def log_request(self, method: str, path: str, status: int, started: float) -> None:
+        """The request log's row of this request (method, path, status, time; no body)."""
+        self._conn.execute(
+            "INSERT INTO requests (time, method, path, status, ms) VALUES (?, ?, ?, ?, ?)",
+            (utc_iso(started), method, path, status, (time.time() - started) * 1000.0),
+        )
 
     @property
     def memo(self) -> dict[Any, Any]:
@@ -182,7 +208,22 @@ class Tx:
     # resources ----------------------------------------------------------
     def get(self, key: str) -> Record | None:
         found = self._cache.records.get(key.lower())
-        return None if found is None else dict(clone(found))
+        if found is None:
+            return None
+        copy: Record = clone(found)
+        return copy
+
+    def peek(self, key: str) -> Record | None:
+        """The record itself, not a copy: for reading only (never change what it returns)."""
+        return self._cache.records.get(key.lower())
+
+    def referrer_keys(self, target: str, type_: str | None = None) -> list[str]:
+        """Keys of the records whose body references ``target`` (optionally of one type)."""
+        keys = self._cache.referrers.get(target.lower(), ())
+        if type_ is None:
+            return sorted(keys)
+        members = self._cache.by_type.get(type_.lower(), set())
+        return sorted(k for k in keys if k in members)
 
     def put(self, rec: Record) -> None:
         pending = rec.get("pending")
@@ -243,7 +284,7 @@ class Tx:
 
     def _records(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [dict(clone(records[k])) for k in sorted(keys)]
+        return [clone(records[k]) for k in sorted(keys)]
 
     def due(self, now: float) -> list[Record]:
         rows = self._conn.execute(
@@ -254,7 +295,7 @@ class Tx:
 
     def _records_in_order(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [dict(clone(records[k])) for k in keys if k in records]
+        return [clone(records[k]) for k in keys if k in records]
 
     # operations ---------------------------------------------------------
     def get_operation(self, op_id: str) -> Record | None:
@@ -294,27 +335,29 @@ class Tx:
 
 
 class Store:
-    """The SQLite file and its connections (one per thread)."""
+    """The SQLite file and this process's one connection to it.
+
+    Every use of the connection holds ``_lock`` (transactions are serialised anyway:
+    BEGIN IMMEDIATE), so the SDK's poller threads share it; one connection per thread
+    cost a connection, its pragmas and a schema read for every poller thread.
+    """
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.path = state_dir / DB_FILE
-        self._local = threading.local()
         self._lock = threading.Lock()
         self._cache = _Cache()
         state_dir.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(_SCHEMA)
+        self._conn = sqlite3.connect(
+            self.path, timeout=60, isolation_level=None, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
         os.chmod(self.path, 0o600)
 
     def _connect(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self._conn
 
     @contextmanager
     def transaction(self, now: float | None = None) -> Iterator[Tx]:
@@ -332,7 +375,7 @@ class Store:
                 if tx.dirty:
                     version = uuid.uuid4().hex
                     conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (version,))
-                    self._cache.version = version
+                    self._cache.version = None if tx.stale else version
                 conn.execute("COMMIT")
             except BaseException:
                 if tx is None or tx.dirty:
@@ -342,6 +385,7 @@ class Store:
                 raise
 
     def log_request(self, method: str, path: str, status: int, started: float) -> None:
+        """Log a request refused before its transaction (``Tx.log_request`` otherwise)."""
         conn = self._connect()
         with self._lock:
             conn.execute(
@@ -350,9 +394,12 @@ class Store:
             )
 
     def requests(self) -> list[dict[str, Any]]:
-        rows = self._connect().execute(
-            "SELECT time, method, path, status, ms FROM requests ORDER BY time, seq"
-        )
+        with self._lock:
+            rows = (
+                self._connect()
+                .execute("SELECT time, method, path, status, ms FROM requests ORDER BY time, seq")
+                .fetchall()
+            )
         return [
             {"time": t, "method": m, "path": p, "status": s, "durationMs": round(ms, 1)}
             for t, m, p, s, ms in rows

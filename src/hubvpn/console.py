@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hubvpn.failures import advice, failure_lines, group_failures
 from hubvpn.kinds import KINDS
 from hubvpn.plan import Plan, Step
 from hubvpn.progress import HEARTBEAT_S, Clock, Done, Progress, outputs, record, short
@@ -142,10 +143,13 @@ class Console:
         return DeployProgress(self, scale)
 
     # ------------------------------------------------------------ deploy
-    def deploy_summary(self, report: Any, notes: tuple[str, ...] = ()) -> None:
+    def deploy_summary(
+        self, report: Any, notes: tuple[str, ...] = (), sent: frozenset[str] | None = None
+    ) -> None:
         counts = Counter(o.state for o in report.outcomes.values())
+        words = {"attached": "finished after an earlier run started them"}
         parts = [
-            f"{counts[s]} {s}"
+            f"{counts[s]} {words.get(s, s)}"
             for s in ("created", "updated", "attached", "unchanged", "failed", "skipped")
             if counts[s]
         ]
@@ -153,8 +157,13 @@ class Console:
         if report.interrupted:
             _INTERRUPT_REPORTED.set()
             self.err.print(f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}.")
-            if report.in_progress:
-                names = ", ".join(label(s) for s in report.in_progress)
+            # Steps still running when interrupted that had sent a write (the others
+            # were only being checked): None when nobody watched (every one counts).
+            running = [s for s in report.in_progress if sent is None or s.key in sent]
+            if not report.writes and not running:
+                self.err.print("Nothing was written: Azure is as this run found it.")
+            if running:
+                names = ", ".join(label(s) for s in running)
                 self.err.print(
                     f"Still provisioning in Azure: {names}. Run deploy again: it waits for "
                     "them instead of writing them twice, then finishes the rest."
@@ -164,18 +173,11 @@ class Console:
             self.err.print(
                 f"[bold red]Deploy failed[/] after {duration(report.seconds)}: {summary}."
             )
-            table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-            table.add_column("resource")
-            table.add_column("type")
-            table.add_column("error")
-            for o in report.failed:
-                table.add_row(label(o.step), KIND_LABEL[o.step.kind], Text(o.detail, style="red"))
-            self.err.print(table)
-            if report.skipped:
-                self.err.print(
-                    f"{len(report.skipped)} dependent step(s) skipped. Fix the cause "
-                    "and run deploy again: it resumes from here."
-                )
+            failures = group_failures(report.outcomes.values())
+            for line in failure_lines(failures, self.err.width) + advice(failures, self.err.width):
+                self.err.print(line, markup=False)
+            if not report.writes:
+                self.err.print("Nothing was created, changed or deleted.")
             return
         self.deploy_record(report, notes)
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
@@ -234,6 +236,7 @@ class DeployProgress:
         self.model: Progress | None = None
         self.stop = threading.Event()
         self.beater: threading.Thread | None = None
+        self.sent: set[str] = set()  # steps that sent a write
 
     @property
     def started_at(self) -> float:
@@ -256,6 +259,8 @@ class DeployProgress:
 
     def step(self, step: Step, state: str, detail: str = "") -> None:
         assert self.model is not None
+        if state in ("creating", "updating", "retrying"):
+            self.sent.add(step.key)  # a write was sent (or is about to be)
         with self.lock:
             now = self.clock()
             self.model.update(step, state, detail, now)

@@ -18,7 +18,14 @@ from hubvpn.cli.options import (
     TargetOpt,
     YesOpt,
 )
-from hubvpn.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput, Interrupted, OperationFailed
+from hubvpn.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    BadInput,
+    Interrupted,
+    OperationFailed,
+    OwnershipError,
+)
 
 if TYPE_CHECKING:
     from hubvpn.azure import Clients, Target
@@ -84,16 +91,20 @@ def deploy(
             )
     plan = build_plan(topology)
     with topology_lock(state_dir(), topology.name), connect_to(chosen) as clients:
-        report = run_deploy(
-            plan,
-            clients,
-            console.deploy_progress(speed_scale(clients)),
-            ssh_public_key=public_key,
-            shared_key=shared_key_from_env(),
-            cancel=threading.Event(),  # set by deploy itself on Ctrl-C
-            prune=prune,
-        )
-    console.deploy_summary(report, notes)
+        try:
+            progress = console.deploy_progress(speed_scale(clients))
+            report = run_deploy(
+                plan,
+                clients,
+                progress,
+                ssh_public_key=public_key,
+                shared_key=shared_key_from_env(),
+                cancel=threading.Event(),  # set by deploy itself on Ctrl-C
+                prune=prune,
+            )
+        except OwnershipError as err:  # refused before the first write
+            raise OwnershipError(f"{err}. Nothing was written.") from None
+    console.deploy_summary(report, notes, frozenset(progress.sent))
     _orphans_said(console, report)
     if output is Output.json:
         from hubvpn.outcomes import deploy_json

@@ -7,6 +7,7 @@ cleanly. On a terminal deploy shows a live table; elsewhere one line per change.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -93,6 +94,12 @@ class Console:
         self.err.print(f"[bold]hubvpn {command}[/] · target: [bold]{escape(target)}[/]{extra}")
         for warning in warnings:
             self.warn(warning)
+
+    def on_stderr(self) -> Console:
+        """This console with its results on stderr: what a prompt shows before asking."""
+        shown = copy.copy(self)
+        shown.out = self.err
+        return shown
 
     def info(self, message: str, *, markup: bool = False) -> None:
         """A line on stderr; ``markup`` only for text this program wrote, never user input."""

@@ -442,6 +442,11 @@ def _plan(console: Console, result: PlanResult) -> None:
     )
 
 
+def plan_diff(console: Console, result: PlanResult) -> None:
+    """What deploy would do and how long it should take (no matrix): before a prompt."""
+    _plan(console, result)
+
+
 def plan(console: Console, result: PlanResult) -> None:
     """What deploy would do and how long it should take, then the predicted matrix."""
     _plan(console, result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -100,6 +101,21 @@ class Console:
         shown = copy.copy(self)
         shown.out = self.err
         return shown
+
+    def layout_width(self) -> int | None:
+        """The width results are laid out for: the terminal's, or COLUMNS when set; None
+        in a pipe (lines stay whole there, never hard-wrapped at 80)."""
+        if self.out.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+            return self.out.width
+        return None
+
+    def lines(self, lines: list[str], styles: dict[str, str] | None = None) -> None:
+        """Lines laid out already (no wrapping by rich); ``styles``: regex -> style."""
+        for line in lines:
+            text = Text(line)
+            for pattern, style in (styles or {}).items():
+                text.highlight_regex(pattern, style)
+            self.out.print(text, soft_wrap=True)
 
     def info(self, message: str, *, markup: bool = False) -> None:
         """A line on stderr; ``markup`` only for text this program wrote, never user input."""

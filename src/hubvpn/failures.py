@@ -171,7 +171,7 @@ def wrap(first: str, indent: str, words: list[str], width: int, sep: str = " ") 
         piece = word + (sep.rstrip() if i < len(words) - 1 else "")
         joiner = "" if not line or line.endswith(" ") else " "
         if line.strip() and len(line) + len(joiner) + len(piece) > width:
-            lines.append(line)
+            lines.append(line.rstrip())
             line, joiner = indent, ""
         line += joiner + piece
     lines.append(line)

@@ -171,11 +171,18 @@ def plan(
         return
     with connect_to(chosen) as clients:
         result = plan_against(topology, clients, shared_key_from_env(), prune)
+        before = _reachable_now(clients, topology, result.actions)
     estimate = _cost(result.plan)
     if output is Output.json:
-        console.json({**result.as_json(), "cost": estimate.to_json()})
+        flips = [
+            {"from": p.source, "to": p.destination, "reachable": p.expected}
+            for p in result.reachability
+            if before is not None
+            and before.get((p.source, p.destination), p.expected) != p.expected
+        ]
+        console.json({**result.as_json(), "cost": estimate.to_json(), "flips": flips})
     else:
-        views.plan(console, result)
+        views.plan(console, result, before)
         console.out.print()
         for line in describe(estimate):
             console.out.print(line, markup=False)
@@ -218,6 +225,22 @@ def _confirm_deploy(
         f"Deploy this into {topology.resource_group} on Azure (about "
         f"{money}{estimate.hourly:.2f}/hour while it exists)?",
     )
+
+
+def _reachable_now(
+    clients: Clients, topology: Topology, actions: dict[str, str]
+) -> dict[tuple[str, str], bool] | None:
+    """What is reachable in the lab as deployed, when a change to it is planned (the
+    matrix marks the cells it flips); None before the first deploy or without VMs."""
+    from hubvpn.current import current_reachability
+    from hubvpn.observe import observe
+    from hubvpn.predict import SSH_PORT
+
+    changes = any(a != "keep" for a in actions.values())
+    deployed = any(a in ("keep", "update", "orphan", "delete") for a in actions.values())
+    if topology.vm is None or not changes or not deployed:
+        return None
+    return current_reachability(observe(clients, topology.resource_group), SSH_PORT)
 
 
 def _orphans_said(console: Console, report: Report) -> None:

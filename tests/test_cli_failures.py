@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from emulator_helpers import REFERENCE
 from test_cli import writes
 from test_cli_extras import invoke, lines, reference_without_key
 
@@ -135,3 +136,18 @@ def test_deploy_interrupted_before_any_write_says_nothing_was_written(
         "Nothing was written: Azure is as this run found it.",
     ]
     assert writes(state_dir)[before:] == []
+
+
+def test_plan_throttled_past_its_retries_says_azure_not_topology(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every request answered 429; the retry budget cut to a tenth of a second.
+    monkeypatch.setattr("hubvpn.retry.EMULATOR_MIN_BUDGET_S", 0.1)
+    result = invoke("plan", "-c", REFERENCE, env={"HUBVPN_EMULATOR_FAULTS": "throttle=1,seed=1"})
+    assert result.exit_code == 1
+    assert lines(result.stderr) == [
+        "hubvpn plan · target: embedded emulator · topology multi-hub-vpn",
+        "error: SubscriptionRequestsThrottled: Number of requests for subscription exceeded "
+        "the limit. Please try again later.",
+        "error: Azure was throttling / failing; your topology is fine: run it again.",
+    ]

@@ -284,15 +284,15 @@ class DeployProgress:
         assert self.model is not None
         if state in ("creating", "updating", "retrying"):
             self.sent.add(step.key)  # a write was sent (or is about to be)
-        with self.lock:
+        with self.lock:  # the clock read and the line printed in one order: times ascend
             now = self.clock()
             self.model.update(step, state, detail, now)
-        if self.live is None:
-            at = now - self.model.started
-            text = f"[{at:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
-            if detail:
-                text += f" ({detail})"
-            self.console.err.print(text, markup=False, highlight=False)
+            if self.live is None:
+                at = now - self.model.started
+                text = f"[{at:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
+                if detail:
+                    text += f" ({detail})"
+                self.console.err.print(text, markup=False, highlight=False)
 
     def heartbeat(self) -> None:
         """Print a ``still creating …`` line for each operation quiet for a while."""
@@ -300,11 +300,10 @@ class DeployProgress:
             return
         with self.lock:
             now = self.clock()
-            lines = self.model.heartbeats(now)
-        for line in lines:
-            self.console.err.print(
-                f"[{now - self.model.started:7.1f}s] {line}", markup=False, highlight=False
-            )
+            for line in self.model.heartbeats(now):
+                self.console.err.print(
+                    f"[{now - self.model.started:7.1f}s] {line}", markup=False, highlight=False
+                )
 
     def _beat(self) -> None:
         while not self.stop.wait(1.0):

@@ -372,7 +372,7 @@ def test_deploy_into_group_of_other_topology_exits_1(
     assert lines(result.stderr)[-1] == (
         "error: resource group 'rg-multi-hub-vpn' belongs to topology 'other-lab', not "
         "'multi-hub-vpn': refusing to write into it (hubvpn touches only a group tagged "
-        "hubvpn-topology=multi-hub-vpn)"
+        "hubvpn-topology=multi-hub-vpn). Nothing was written."
     )
     assert len(writes(state_dir)) == before
 

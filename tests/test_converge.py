@@ -336,7 +336,10 @@ def test_plan_recreates_a_failed_resource_as_deploy_does(clients: Clients, deplo
     nsg = clients.network.network_security_groups.get("rg-multi-hub-vpn", "nsg-spoke10-default")
     fail_in_emulator(clients, nsg.id)
     view = planned(reference_data(), clients)
-    assert view.action("nsg-spoke10-default") == ("create", "re-created after Failed")
+    assert view.action("nsg-spoke10-default") == (
+        "create",
+        "re-created: the earlier attempt ended in state Failed",
+    )
     mark = request_count(clients)
     assert run(deployed, clients)[0].ok
     assert written_names(clients, mark) == view.writes() == ["nsg-spoke10-default"]

@@ -202,15 +202,3 @@ def test_command_subscription_not_a_guid_exits_2(no_credential: Path) -> None:
     assert lines(result.stderr) == [
         "error: --subscription: 'lab' is not a subscription id (a GUID)"
     ]
-
-
-def test_deploy_on_azure_names_subscription_then_asks(fake_az: Path) -> None:
-    write_profile(fake_az, account(SUBSCRIPTION, "Lab Subscription", default=True))
-    result = invoke("deploy", "-c", REFERENCE, input="n\n")
-    assert result.exit_code == 1
-    assert lines(result.stderr) == [
-        f"hubvpn deploy · target: Azure subscription Lab Subscription ({SUBSCRIPTION}, "
-        f"Azure CLI default) · topology multi-hub-vpn ({REFERENCE})",
-        "Deploy multi-hub-vpn into rg-multi-hub-vpn on Azure? VPN gateways take 30-45 "
-        "minutes and are billed hourly. [y/N]:error: cancelled",
-    ]

@@ -7,7 +7,9 @@ cleanly. On a terminal deploy shows a live table; elsewhere one line per change.
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import threading
 import time
 from collections import Counter
@@ -22,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hubvpn.failures import advice, failure_lines, group_failures
 from hubvpn.kinds import KINDS
 from hubvpn.plan import Plan, Step
 from hubvpn.progress import HEARTBEAT_S, Clock, Done, Progress, outputs, record, short
@@ -93,6 +96,27 @@ class Console:
         for warning in warnings:
             self.warn(warning)
 
+    def on_stderr(self) -> Console:
+        """This console with its results on stderr: what a prompt shows before asking."""
+        shown = copy.copy(self)
+        shown.out = self.err
+        return shown
+
+    def layout_width(self) -> int | None:
+        """The width results are laid out for: the terminal's, or COLUMNS when set; None
+        in a pipe (lines stay whole there, never hard-wrapped at 80)."""
+        if self.out.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+            return self.out.width
+        return None
+
+    def lines(self, lines: list[str], styles: dict[str, str] | None = None) -> None:
+        """Lines laid out already (no wrapping by rich); ``styles``: regex -> style."""
+        for line in lines:
+            text = Text(line)
+            for pattern, style in (styles or {}).items():
+                text.highlight_regex(pattern, style)
+            self.out.print(text, soft_wrap=True)
+
     def info(self, message: str, *, markup: bool = False) -> None:
         """A line on stderr; ``markup`` only for text this program wrote, never user input."""
         self.err.print(message if markup else escape(message))
@@ -142,10 +166,13 @@ class Console:
         return DeployProgress(self, scale)
 
     # ------------------------------------------------------------ deploy
-    def deploy_summary(self, report: Any, notes: tuple[str, ...] = ()) -> None:
+    def deploy_summary(
+        self, report: Any, notes: tuple[str, ...] = (), sent: frozenset[str] | None = None
+    ) -> None:
         counts = Counter(o.state for o in report.outcomes.values())
+        words = {"attached": "finished after an earlier run started them"}
         parts = [
-            f"{counts[s]} {s}"
+            f"{counts[s]} {words.get(s, s)}"
             for s in ("created", "updated", "attached", "unchanged", "failed", "skipped")
             if counts[s]
         ]
@@ -153,8 +180,13 @@ class Console:
         if report.interrupted:
             _INTERRUPT_REPORTED.set()
             self.err.print(f"[yellow]Interrupted[/] after {duration(report.seconds)}: {summary}.")
-            if report.in_progress:
-                names = ", ".join(label(s) for s in report.in_progress)
+            # Steps still running when interrupted that had sent a write (the others
+            # were only being checked): None when nobody watched (every one counts).
+            running = [s for s in report.in_progress if sent is None or s.key in sent]
+            if not report.writes and not running:
+                self.err.print("Nothing was written: Azure is as this run found it.")
+            if running:
+                names = ", ".join(label(s) for s in running)
                 self.err.print(
                     f"Still provisioning in Azure: {names}. Run deploy again: it waits for "
                     "them instead of writing them twice, then finishes the rest."
@@ -164,18 +196,11 @@ class Console:
             self.err.print(
                 f"[bold red]Deploy failed[/] after {duration(report.seconds)}: {summary}."
             )
-            table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-            table.add_column("resource")
-            table.add_column("type")
-            table.add_column("error")
-            for o in report.failed:
-                table.add_row(label(o.step), KIND_LABEL[o.step.kind], Text(o.detail, style="red"))
-            self.err.print(table)
-            if report.skipped:
-                self.err.print(
-                    f"{len(report.skipped)} dependent step(s) skipped. Fix the cause "
-                    "and run deploy again: it resumes from here."
-                )
+            failures = group_failures(report.outcomes.values())
+            for line in failure_lines(failures, self.err.width) + advice(failures, self.err.width):
+                self.err.print(line, markup=False)
+            if not report.writes:
+                self.err.print("Nothing was created, changed or deleted.")
             return
         self.deploy_record(report, notes)
         self.err.print(f"[bold green]Deployed[/] in {duration(report.seconds)}: {summary}.")
@@ -234,6 +259,7 @@ class DeployProgress:
         self.model: Progress | None = None
         self.stop = threading.Event()
         self.beater: threading.Thread | None = None
+        self.sent: set[str] = set()  # steps that sent a write
 
     @property
     def started_at(self) -> float:
@@ -256,15 +282,17 @@ class DeployProgress:
 
     def step(self, step: Step, state: str, detail: str = "") -> None:
         assert self.model is not None
-        with self.lock:
+        if state in ("creating", "updating", "retrying"):
+            self.sent.add(step.key)  # a write was sent (or is about to be)
+        with self.lock:  # the clock read and the line printed in one order: times ascend
             now = self.clock()
             self.model.update(step, state, detail, now)
-        if self.live is None:
-            at = now - self.model.started
-            text = f"[{at:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
-            if detail:
-                text += f" ({detail})"
-            self.console.err.print(text, markup=False, highlight=False)
+            if self.live is None:
+                at = now - self.model.started
+                text = f"[{at:7.1f}s] {state:<9} {KIND_LABEL[step.kind]} {label(step)}"
+                if detail:
+                    text += f" ({detail})"
+                self.console.err.print(text, markup=False, highlight=False)
 
     def heartbeat(self) -> None:
         """Print a ``still creating …`` line for each operation quiet for a while."""
@@ -272,11 +300,10 @@ class DeployProgress:
             return
         with self.lock:
             now = self.clock()
-            lines = self.model.heartbeats(now)
-        for line in lines:
-            self.console.err.print(
-                f"[{now - self.model.started:7.1f}s] {line}", markup=False, highlight=False
-            )
+            for line in self.model.heartbeats(now):
+                self.console.err.print(
+                    f"[{now - self.model.started:7.1f}s] {line}", markup=False, highlight=False
+                )
 
     def _beat(self) -> None:
         while not self.stop.wait(1.0):

@@ -93,13 +93,22 @@ def decide(step: Step, observed: Observed, ctx: Context) -> Decision:
         if refusal is not None:
             return Decision(Action.BLOCKED, reason=refusal)
     state = state_of(existing)
+    if step.kind == "resource_group" and state == "Deleting":
+        # ARM refuses every write into it (409 ResourceGroupBeingDeleted) until it is gone.
+        return Decision(
+            Action.BLOCKED,
+            reason=f"{existing.name} is still being deleted (a destroy): wait for destroy "
+            "to finish (hubvpn destroy waits for it), then deploy",
+        )
     if state in TRANSIENT_STATES:
         return Decision(Action.WAIT, reason=f"{state} from an earlier run")
     moved = _region_move(step, existing)
     if moved:
         return Decision(Action.BLOCKED, reason=moved)
     if state == "Failed":
-        return Decision(Action.CREATE, reason="re-created after Failed")
+        return Decision(
+            Action.CREATE, reason="re-created: the earlier attempt ended in state Failed"
+        )
     if step.kind == "resource_group":
         return Decision(Action.KEEP)
     try:

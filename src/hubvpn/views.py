@@ -385,10 +385,9 @@ def _plan(console: Console, result: PlanResult) -> None:
     plan, actions = result.plan, result.actions
     counts = Counter(actions.values())
     summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
-    console.out.print(
-        f"[bold]{plan.topology.name}[/] → {plan.topology.resource_group}: "
-        f"{len(plan.steps)} resources ({summary})"
-    )
+    head = f"{plan.topology.name} → {plan.topology.resource_group}: {len(plan.steps)} resources"
+    words = [*head.split(), *f"({summary})".split()]
+    console.lines(wrapped("", words, console.layout_width() or 10**6, ""), {"^[^ ]+": "bold"})
     rows = [(s.key, s.kind, label(s), s.depends_on) for s in plan.steps if actions[s.key] != "keep"]
     rows += [
         (o.key, o.kind, f"{o.parent}/{o.name}" if o.parent else o.name, ()) for o in result.orphans
@@ -435,18 +434,34 @@ def _plan(console: Console, result: PlanResult) -> None:
             markup=False,
         )
     total, critical = result.critical
-    chain = " → ".join(s.name for s in critical if s.kind != "resource_group")
-    console.out.print(
-        f"\nExpected duration on Azure: [bold]{duration(result.remaining_s)}[/] "
-        f"(a full deploy: {duration(total)}; critical path {chain})"
-    )
+    chain = [s.name for s in critical if s.kind != "resource_group"]
+    # Wrapped between names and whole durations at a terminal; one line in a pipe.
+    words = ["Expected", "duration", "on", "Azure:", duration(result.remaining_s)]
+    words += ["(a", "full", "deploy:", f"{duration(total)};", "critical", "path"]
+    words += [f"{name} →" for name in chain[:-1]] + [f"{chain[-1] if chain else ''})"]
+    console.out.print()
+    console.lines(wrapped("", words, console.layout_width() or 10**6, ""))
 
 
-def plan(console: Console, result: PlanResult) -> None:
-    """What deploy would do and how long it should take, then the predicted matrix."""
+def plan_diff(console: Console, result: PlanResult) -> None:
+    """What deploy would do and how long it should take (no matrix): before a prompt."""
+    _plan(console, result)
+
+
+MATRIX_STYLES = {"✓": "green", "✗": "dim", "~": "bold yellow"}
+
+
+def plan(
+    console: Console, result: PlanResult, before: dict[tuple[str, str], bool] | None = None
+) -> None:
+    """What deploy would do and how long it should take, then the predicted matrix
+    (``before``: what is deployed now, whose cells the change flips are marked)."""
+    from hubvpn.grid import matrix_lines
+
     _plan(console, result)
     if result.reachability:
         names = list(dict.fromkeys(p.source for p in result.reachability))
-        cells = {(p.source, p.destination): (p.reachable, None) for p in result.reachability}
+        cells = {(p.source, p.destination): bool(p.expected) for p in result.reachability}
         console.out.print()
-        matrix(console, "Predicted TCP 22 reachability", names, cells)
+        console.out.print("Predicted TCP 22 reachability", style="bold", soft_wrap=True)
+        console.lines(matrix_lines(names, cells, console.layout_width(), before), MATRIX_STYLES)

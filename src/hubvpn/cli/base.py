@@ -109,8 +109,13 @@ def boundary(command: Callable[P, None]) -> Callable[P, None]:
         except (TargetError, EmulatorSettingsError) as err:
             _exit(Console(), str(err), EXIT_BAD_INPUT)
         except AzureError as err:  # HttpResponseError and the transport's errors
+            from hubvpn.failures import Cause, cause_of
+
             code = error_code(err)
-            _exit(Console(), f"{code + ': ' if code else ''}{error_message(err)}", EXIT_FAILED)
+            message = f"{code + ': ' if code else ''}{error_message(err)}"
+            if cause_of(code) is Cause.TRANSIENT:  # outlived every retry: Azure's weather
+                message += "\nAzure was throttling / failing; your topology is fine: run it again."
+            _exit(Console(), message, EXIT_FAILED)
         except KeyboardInterrupt:
             _exit(Console(), "interrupted", EXIT_INTERRUPTED)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,7 +19,14 @@ from hubvpn.cli.options import (
     TargetOpt,
     YesOpt,
 )
-from hubvpn.errors import EXIT_FAILED, EXIT_INTERRUPTED, BadInput, Interrupted, OperationFailed
+from hubvpn.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    BadInput,
+    Interrupted,
+    OperationFailed,
+    OwnershipError,
+)
 
 if TYPE_CHECKING:
     from hubvpn.azure import Clients, Target
@@ -65,35 +73,35 @@ def deploy(
     from hubvpn.plan import build_plan
 
     console, topology, chosen = begin("deploy", config, target, subscription, f" ({config})")
-    confirm(
-        chosen,
-        yes,
-        f"Deploy {topology.name} into {topology.resource_group} on Azure? VPN gateways "
-        "take 30-45 minutes and are billed hourly.",
-    )
-    public_key = None
-    notes: tuple[str, ...] = ()
-    if topology.vm is not None:
-        before = {p.name for p in (state_dir() / "ssh").glob("*")}
-        public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
-        if generated is not None and generated.name not in before:
-            # Said once, when the pair is made; `hubvpn ssh` finds it afterwards.
-            notes = (
-                f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
-                f"{generated} (private key, mode 0600), generated now",
-            )
     plan = build_plan(topology)
     with topology_lock(state_dir(), topology.name), connect_to(chosen) as clients:
-        report = run_deploy(
-            plan,
-            clients,
-            console.deploy_progress(speed_scale(clients)),
-            ssh_public_key=public_key,
-            shared_key=shared_key_from_env(),
-            cancel=threading.Event(),  # set by deploy itself on Ctrl-C
-            prune=prune,
-        )
-    console.deploy_summary(report, notes)
+        if asks(chosen, yes):
+            _confirm_deploy(console, topology, chosen, clients, prune)
+        public_key = None
+        notes: tuple[str, ...] = ()
+        if topology.vm is not None:
+            before = {p.name for p in (state_dir() / "ssh").glob("*")}
+            public_key, generated = ssh_public_key(topology.vm.ssh_public_key_file, state_dir())
+            if generated is not None and generated.name not in before:
+                # Said once, when the pair is made; `hubvpn ssh` finds it afterwards.
+                notes = (
+                    f"{topology.vm.ssh_public_key_file} not found: the VMs use the key pair "
+                    f"{generated} (private key, mode 0600), generated now",
+                )
+        try:
+            progress = console.deploy_progress(speed_scale(clients))
+            report = run_deploy(
+                plan,
+                clients,
+                progress,
+                ssh_public_key=public_key,
+                shared_key=shared_key_from_env(),
+                cancel=threading.Event(),  # set by deploy itself on Ctrl-C
+                prune=prune,
+            )
+        except OwnershipError as err:  # refused before the first write
+            raise OwnershipError(f"{err}. Nothing was written.") from None
+    console.deploy_summary(report, notes, frozenset(progress.sent))
     _orphans_said(console, report)
     if output is Output.json:
         from hubvpn.outcomes import deploy_json
@@ -163,11 +171,18 @@ def plan(
         return
     with connect_to(chosen) as clients:
         result = plan_against(topology, clients, shared_key_from_env(), prune)
+        before = _reachable_now(clients, topology, result.actions)
     estimate = _cost(result.plan)
     if output is Output.json:
-        console.json({**result.as_json(), "cost": estimate.to_json()})
+        flips = [
+            {"from": p.source, "to": p.destination, "reachable": p.expected}
+            for p in result.reachability
+            if before is not None
+            and before.get((p.source, p.destination), p.expected) != p.expected
+        ]
+        console.json({**result.as_json(), "cost": estimate.to_json(), "flips": flips})
     else:
-        views.plan(console, result)
+        views.plan(console, result, before)
         console.out.print()
         for line in describe(estimate):
             console.out.print(line, markup=False)
@@ -175,6 +190,57 @@ def plan(
         console.out.print(views.plan_summary(result.actions), markup=False)
     if detailed_exitcode:
         _detailed_exit(result.actions)
+
+
+def asks(target: Target, yes: bool) -> bool:
+    """Whether deploy and destroy ask before writing: on Azure, unless --yes."""
+    return not (target.is_emulator or yes)
+
+
+def _confirm_deploy(
+    console: Console, topology: Topology, chosen: Target, clients: Clients, prune: bool
+) -> None:
+    """On Azure: what deploy would write and what the lab costs (on stderr, so that
+    --output json stays clean), then the question; nothing to write, nothing to ask."""
+    from hubvpn import views
+    from hubvpn.cost import describe
+    from hubvpn.keys import shared_key_from_env
+    from hubvpn.preview import plan_against
+
+    result = plan_against(topology, clients, shared_key_from_env(), prune)
+    estimate = _cost(result.plan)
+    shown = console.on_stderr()
+    views.plan_diff(shown, result)
+    shown.out.print()
+    for line in describe(estimate):
+        shown.out.print(line, markup=False)
+    shown.out.print()
+    shown.out.print(views.plan_summary(result.actions), markup=False)
+    if not any(a in ("create", "update", "delete") for a in result.actions.values()):
+        return
+    money = "$" if estimate.currency == "USD" else f"{estimate.currency} "
+    confirm(
+        chosen,
+        False,
+        f"Deploy this into {topology.resource_group} on Azure (about "
+        f"{money}{estimate.hourly:.2f}/hour while it exists)?",
+    )
+
+
+def _reachable_now(
+    clients: Clients, topology: Topology, actions: dict[str, str]
+) -> dict[tuple[str, str], bool] | None:
+    """What is reachable in the lab as deployed, when a change to it is planned (the
+    matrix marks the cells it flips); None before the first deploy or without VMs."""
+    from hubvpn.current import current_reachability
+    from hubvpn.observe import observe
+    from hubvpn.predict import SSH_PORT
+
+    changes = any(a != "keep" for a in actions.values())
+    deployed = any(a in ("keep", "update", "orphan", "delete") for a in actions.values())
+    if topology.vm is None or not changes or not deployed:
+        return None
+    return current_reachability(observe(clients, topology.resource_group), SSH_PORT)
 
 
 def _orphans_said(console: Console, report: Report) -> None:
@@ -228,16 +294,30 @@ def _cost(plan: Plan) -> CostEstimate:
     return estimate_cost(billables, load_prices(billables, state_dir()))
 
 
-def _stops_paying(clients: Clients, topology: Topology) -> list[str]:
-    """What deleting the group saves, from what exists in it."""
+def _destroy_said(clients: Clients, topology: Topology, count: int) -> tuple[list[str], list[str]]:
+    """What deleting the group removes (by kind, 80 columns) and what it stops paying for."""
     from hubvpn.azure import state_dir
     from hubvpn.cost import billable_from_model, estimate_cost, load_prices, stops_paying
+    from hubvpn.failures import wrap
+    from hubvpn.kinds import KINDS, Kind
     from hubvpn.observe import observe
 
     observed = observe(clients, topology.resource_group)
     found = [billable_from_model(model) for model in observed.resources.values()]
     billables = [b for b in found if b is not None]
-    return stops_paying(estimate_cost(billables, load_prices(billables, state_dir())))
+    saving = stops_paying(estimate_cost(billables, load_prices(billables, state_dir())))
+    kinds = Counter(key.split(":", 1)[0] for key in observed.resources)
+    what = [
+        f"{n}\u00a0{KINDS[kind].label}{'s' if n > 1 else ''}"
+        for kind in Kind
+        if (n := kinds.get(kind.value, 0)) and kind is not Kind.NETWORK_WATCHER
+    ]
+    text = (
+        f"Deletes resource group {topology.resource_group} and its {count} top-level "
+        f"resources, with everything in them: {', '.join(what)}."
+    )
+    deleted = [line.replace("\u00a0", " ") for line in wrap("", "", text.split(), 80)]
+    return deleted, saving
 
 
 def destroy(
@@ -264,13 +344,16 @@ def destroy(
     console, topology, chosen = begin("destroy", config, target, subscription)
     with topology_lock(state_dir(), topology.name), connect_to(chosen) as clients:
         exists, count = find_owned_group(topology, clients)
-        saving = _stops_paying(clients, topology) if exists else []
-        if exists:
+        deleted, saving = _destroy_said(clients, topology, count) if exists else ([], [])
+        if exists and asks(chosen, yes):
+            for line in deleted + saving:
+                console.info(line)
             confirm(
                 chosen,
-                yes,
+                False,
                 f"Delete resource group {topology.resource_group} and its {count} resources?",
             )
+        if exists:
             console.info(f"Deleting {topology.resource_group} ({count} top-level resources)...")
         try:
             with console.waiting(f"deleting {topology.resource_group}") as tick:

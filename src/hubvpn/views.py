@@ -20,6 +20,7 @@ from rich.text import Text
 from hubvpn.console import KIND_LABEL, STATE_STYLE, Console, duration, label
 
 if TYPE_CHECKING:
+    from hubvpn.explain import Cause
     from hubvpn.preview import PlanResult
     from hubvpn.status import EffectiveRoute, GatewayRow, LearnedRoute, Status
     from hubvpn.verify import Verification
@@ -264,8 +265,11 @@ def verification(console: Console, result: Verification) -> None:
         _expected_blocks(console, result)
     if not ok:
         console.err.print("[dim]! differs from the prediction, ? not measured[/]")
+    explained = {pair for cause in result.causes for pair in cause.probes}
+    for cause in result.causes:
+        _cause(console, cause, "breaks")
     for p in probes:
-        if p.reachable == p.expected:
+        if p.reachable == p.expected or (p.source, p.destination) in explained:
             continue
         what = (
             "not measured"
@@ -283,6 +287,33 @@ def verification(console: Console, result: Verification) -> None:
         if ok
         else "[bold red]verification failed[/]"
     )
+
+
+def _cause(console: Console, cause: Cause, verb: str, total: int | None = None) -> None:
+    """A resource that breaks probes, its fix, and the probes it breaks by source:
+    ``✗ spoke10-to-hub00 is missing: run hubvpn deploy`` then ``breaks 5 probes: ...``."""
+    width = max(console.err.width, 40)
+    for line in wrapped("✗ ", cause.text.split(" "), width, ""):
+        console.err.print(line, style="red" if line.startswith("✗") else "", markup=False)
+    if not cause.probes:
+        return
+    by_source: dict[str, list[str]] = {}
+    for source, destination in cause.probes:
+        by_source.setdefault(source.removeprefix("vm-"), []).append(destination.removeprefix("vm-"))
+    groups = [f"{src} → {' '.join(dsts)}" for src, dsts in by_source.items()]
+    count = len(cause.probes)
+    of = f" of {total}" if total is not None else ""
+    console.err.print(f"  {verb} {count}{of} probe{'s' if count > 1 else ''}:", style="dim")
+    for line in wrapped("    ", groups, width, ";"):
+        console.err.print(line, style="dim", markup=False)
+
+
+def not_deployed(console: Console, result: Verification) -> None:
+    """Why verify stops before probing: each resource in the way, its fix, and the
+    probes it would break."""
+    total = len(result.probes)
+    for cause in result.causes:
+        _cause(console, cause, "would break", total)
 
 
 def _expected_blocks(console: Console, result: Verification) -> None:

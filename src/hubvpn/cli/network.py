@@ -105,6 +105,11 @@ def verify(
         )
     if output is Output.json:
         console.json(result.as_json())
+    if not result.deployed and result.causes:
+        views.not_deployed(console, result)
+        raise OperationFailed(
+            f"nothing to verify: {topology.name} is not fully deployed (see above)"
+        )
     if not result.deployed:
         names = ", ".join(result.incomplete[:8]) + (" ..." if len(result.incomplete) > 8 else "")
         raise OperationFailed(

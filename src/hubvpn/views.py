@@ -189,9 +189,11 @@ def _cell(value: int | None) -> str:
 def _effective_routes(
     console: Console, vm: str, routes: tuple[EffectiveRoute, ...], show_all: bool
 ) -> None:
-    """az network nic show-effective-route-table -o table: user routes stand out,
-    Azure's defaults (Source Default) only with --all."""
+    """az network nic show-effective-route-table -o table: user routes stand out (listed
+    first, styled, and said in the title, so they do piped too), Azure's defaults
+    (Source Default) only with --all."""
     shown = [r for r in routes if show_all or r.source != "Default"]
+    shown.sort(key=lambda r: r.source != "User")  # stable: Azure's order otherwise
     rows: list[tuple[str | Text, ...]] = []
     for r in shown:
         style = USER_ROUTE if r.source == "User" else ""
@@ -205,9 +207,9 @@ def _effective_routes(
             )
         )
     hidden = len(routes) - len(shown)
-    title = f"Effective routes of {vm}"
-    if hidden:
-        title += f" ({hidden} Default hidden; --all shows them)"
+    notes = ["User first"] if any(r.source == "User" for r in shown) else []
+    notes += [f"{hidden} Default hidden; --all shows them"] if hidden else []
+    title = f"Effective routes of {vm}" + (f" ({'; '.join(notes)})" if notes else "")
     columns = ("Source", "State", "Address Prefix", "Next Hop Type", "Next Hop IP")
     _az_table(console, title, columns, rows, gap=1)
 

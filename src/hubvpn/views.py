@@ -190,7 +190,7 @@ def _effective_routes(
     console: Console, vm: str, routes: tuple[EffectiveRoute, ...], show_all: bool
 ) -> None:
     """az network nic show-effective-route-table -o table: user routes stand out (listed
-    first, styled, and said in the title, so they do piped too), Azure's defaults
+    first and styled, so they do piped too), Azure's defaults
     (Source Default) only with --all."""
     shown = [r for r in routes if show_all or r.source != "Default"]
     shown.sort(key=lambda r: r.source != "User")  # stable: Azure's order otherwise
@@ -207,9 +207,9 @@ def _effective_routes(
             )
         )
     hidden = len(routes) - len(shown)
-    notes = ["User first"] if any(r.source == "User" for r in shown) else []
-    notes += [f"{hidden} Default hidden; --all shows them"] if hidden else []
-    title = f"Effective routes of {vm}" + (f" ({'; '.join(notes)})" if notes else "")
+    title = f"Effective routes of {vm}"
+    if hidden:
+        title += f" ({hidden} Default hidden; --all shows them)"
     columns = ("Source", "State", "Address Prefix", "Next Hop Type", "Next Hop IP")
     _az_table(console, title, columns, rows, gap=1)
 

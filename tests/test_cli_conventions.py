@@ -290,3 +290,22 @@ def test_json_outputs_carry_every_documented_key_before_and_after_deploy(
     assert_verify_keys(json_of("verify"))
     requests = json.loads(invoke("emulator", "requests", "-o", "json").stdout)["requests"]
     assert requests and all(set(r) >= REQUEST_ROW for r in requests)
+
+
+def test_deploy_verbose_and_debug_name_each_write_and_never_the_shared_key(
+    state_dir: Path,
+) -> None:
+    key = "Known-Shared-Key-For-This-Test-0427"
+    result = invoke(
+        "deploy", "-c", REFERENCE, "-v", "--debug", "-o", "json", env={"HUBVPN_SHARED_KEY": key}
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)  # stdout stays the JSON alone
+    verbose = [line.split() for line in lines(result.stderr) if line.startswith("verbose:")]
+    assert {(v[1], v[3][0]) for v in verbose} == {("PUT", "2")}  # one line per write
+    written = {v[2] for v in verbose}
+    assert {r["name"] for r in report["resources"]} <= written
+    debug = [line for line in lines(result.stderr) if line.startswith("debug:")]
+    assert len(debug) > len(verbose)  # every request, reads too
+    assert all(" x-ms-request-id=" in line for line in debug)
+    assert key not in result.output

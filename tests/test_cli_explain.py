@@ -145,3 +145,34 @@ def test_problems_name_a_failed_gateway_with_the_fix_and_its_probes(
     (cause,) = causes(plan, observed, 22, pairs)
     assert cause.text == "vpngw-hub02 is Failed: run hubvpn deploy (it re-creates it)"
     assert cause.probes == (("vm-spoke10", "vm-hub100"),)  # not the one within hub00
+
+
+def test_status_with_shared_keys_differing_says_so_under_its_summary(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.virtual_network_gateway_connections.begin_set_shared_key(
+        GROUP, FORWARD, n.ConnectionSharedKey(value="Another-key-for-one-side-7c1e")
+    ).result()
+    result = invoke("status", "-c", deployed, "--hub", "hub100")
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout)[:8] == [
+        "multi-hub-vpn in rg-multi-hub-vpn: 7 resources (7 Succeeded)",
+        f"✗ {FORWARD} and {BACK} are",
+        "  NotConnected: their shared keys differ: run hubvpn deploy (it sets one key on",
+        "  both)",
+        "",
+        "Connections",
+        "connection                    status",
+        f"{BACK}  NotConnected",
+    ]
+    assert "Another-key" not in result.output
+    problems_ = json.loads(invoke("status", "-c", deployed, "-o", "json").stdout)["problems"]
+    assert [(p["resources"], p["fix"]) for p in problems_] == [
+        ([FORWARD, BACK], "run hubvpn deploy (it sets one key on both)")
+    ]
+
+
+def test_status_on_a_healthy_lab_names_no_problem(deployed: Path) -> None:
+    result = invoke("status", "-c", deployed, "-o", "json")
+    assert json.loads(result.stdout)["problems"] == []
+    assert "✗" not in invoke("status", "-c", deployed).stdout

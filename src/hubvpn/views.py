@@ -60,6 +60,9 @@ def status(console: Console, status: Status, show_all: bool = False) -> None:
     if status.awaited:
         awaited = escape(", ".join(status.awaited))
         console.out.print(f"[yellow]not converged yet[/]: still waiting for {awaited}")
+    for problem in status.problems:
+        if problem.problem != "is missing":  # said in one line above
+            _cause(console, problem, "breaks", out=True)
     if status.connections:
         console.out.print()
         table = Table(
@@ -291,12 +294,16 @@ def verification(console: Console, result: Verification) -> None:
     )
 
 
-def _cause(console: Console, cause: Cause, verb: str, total: int | None = None) -> None:
+def _cause(
+    console: Console, cause: Cause, verb: str, total: int | None = None, *, out: bool = False
+) -> None:
     """A resource that breaks probes, its fix, and the probes it breaks by source:
-    ``✗ spoke10-to-hub00 is missing: run hubvpn deploy`` then ``breaks 5 probes: ...``."""
-    width = max(console.err.width, 40)
+    ``✗ spoke10-to-hub00 is missing: run hubvpn deploy`` then ``breaks 5 probes: ...``
+    (on stderr beside verify's matrix; on stdout, ``out``, as part of status)."""
+    stream = console.out if out else console.err
+    width = max(stream.width, 40)
     for line in wrapped("✗ ", cause.text.split(" "), width, ""):
-        console.err.print(line, style="red" if line.startswith("✗") else "", markup=False)
+        stream.print(line, style="red" if line.startswith("✗") else "", markup=False)
     if not cause.probes:
         return
     by_source: dict[str, list[str]] = {}
@@ -305,9 +312,9 @@ def _cause(console: Console, cause: Cause, verb: str, total: int | None = None) 
     groups = [f"{src} → {' '.join(dsts)}" for src, dsts in by_source.items()]
     count = len(cause.probes)
     of = f" of {total}" if total is not None else ""
-    console.err.print(f"  {verb} {count}{of} probe{'s' if count > 1 else ''}:", style="dim")
+    stream.print(f"  {verb} {count}{of} probe{'s' if count > 1 else ''}:", style="dim")
     for line in wrapped("    ", groups, width, ";"):
-        console.err.print(line, style="dim", markup=False)
+        stream.print(line, style="dim", markup=False)
 
 
 def not_deployed(console: Console, result: Verification) -> None:

@@ -309,3 +309,23 @@ def test_deploy_verbose_and_debug_name_each_write_and_never_the_shared_key(
     assert len(debug) > len(verbose)  # every request, reads too
     assert all(" x-ms-request-id=" in line for line in debug)
     assert key not in result.output
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("hubvpn verify -c {c} --from spo", "spoke10 spoke20 spoke110 spoke120"),
+        ("hubvpn verify -c {c} --to vm-h", "vm-hub00 vm-hub100"),
+        ("hubvpn probe -c {c} spoke10 hub1", "hub100"),
+        ("hubvpn ssh -c {c} vm-spoke1", "vm-spoke10 vm-spoke110 vm-spoke120"),
+        ("hubvpn status -c {c} --hub ", "hub00 hub100"),
+        ("hubvpn status -c no-such-file.toml --hub ", ""),
+    ],
+)
+def test_shell_completion_offers_the_lab_vms_and_hubs(words: str, expected: str) -> None:
+    line = words.format(c=REFERENCE)
+    current = len(line.split()) - (0 if line.endswith(" ") else 1)
+    env = {"_HUBVPN_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(current)}
+    result = invoke(env=env)
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stdout.split()) == expected

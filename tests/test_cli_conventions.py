@@ -212,3 +212,120 @@ def test_help_of_every_command_ends_its_text_with_examples(path: tuple[str, ...]
     examples = out[start + 1 : out.index("", start)]
     assert examples, out
     assert all(line.startswith(f"    hubvpn {' '.join(path)}") for line in examples), examples
+
+
+@pytest.mark.parametrize(
+    ("value", "what"), [("FOO", "an HTTP method (GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS)")]
+)
+def test_emulator_requests_unknown_method_exits_2_instead_of_listing_nothing(
+    value: str, what: str, state_dir: Path
+) -> None:
+    result = invoke("emulator", "requests", "--method", value)
+    assert result.exit_code == 2
+    assert (
+        lines(result.stderr)[-1] == f"Error: Invalid value for '--method': '{value}' is not {what}."
+    )
+
+
+# design.md's JSON, key for key (issue 13: every documented key always present, null or
+# false when it does not apply; inTopology and detail included).
+STATUS_KEYS = {"target", "topology", "resource_group", "resources", "connections", "gateways"}
+RESOURCE_ROW = {"id", "type", "name", "provisioningState", "inTopology"}
+GATEWAY_ROW = {"name", "asn", "bgpPeeringAddress", "peers", "learnedRoutes"}
+PEER_ROW = {"neighbor", "asn", "state", "routesReceived"}
+LEARNED_ROW = {"network", "nextHop", "origin", "asPath"}
+ROUTE_ROW = {"addressPrefix", "nextHopType", "source"}
+VERIFY_KEYS = {"port", "ok", "probes"}
+PROBE_ROW = {"from", "to", "address", "expected", "reachable", "hops", "detail"}
+REQUEST_ROW = {"time", "method", "path", "status"}
+
+
+def assert_status_keys(data: dict[str, object]) -> None:
+    assert set(data) >= STATUS_KEYS | {"effectiveRoutes"}
+    resources, gateways = data["resources"], data["gateways"]
+    assert isinstance(resources, list) and isinstance(gateways, list)
+    assert all(set(r) >= RESOURCE_ROW for r in resources)
+    assert all(set(c) >= {"name", "connectionStatus"} for c in data["connections"])  # type: ignore[attr-defined]
+    for gateway in gateways:
+        assert set(gateway) >= GATEWAY_ROW
+        assert all(set(p) >= PEER_ROW for p in gateway["peers"])
+        assert all(set(r) >= LEARNED_ROW for r in gateway["learnedRoutes"])
+    routes = data["effectiveRoutes"]
+    assert isinstance(routes, dict)
+    assert all(set(r) >= ROUTE_ROW for rows in routes.values() for r in rows)
+
+
+def assert_verify_keys(data: dict[str, object]) -> None:
+    assert set(data) >= VERIFY_KEYS
+    probes = data["probes"]
+    assert isinstance(probes, list) and probes
+    assert all(set(p) >= PROBE_ROW for p in probes), probes[0]
+
+
+def test_json_outputs_carry_every_documented_key_before_and_after_deploy(
+    state_dir: Path,
+) -> None:
+    def json_of(*args: str | Path) -> dict[str, object]:
+        data = json.loads(invoke(*args, "-c", REFERENCE, "-o", "json").stdout)
+        assert isinstance(data, dict)
+        return data
+
+    before = json_of("status")
+    assert_status_keys(before)
+    assert before["resources"] == [] and before["gateways"] == []
+    assert_verify_keys(json_of("verify"))
+    plan = json_of("plan")
+    reachability = plan["reachability"]
+    assert isinstance(reachability, dict)
+    assert_verify_keys(reachability)
+    # a predicted-reachable probe has nothing to say: null, not absent
+    assert {p["detail"] for p in reachability["probes"] if p["reachable"]} == {None}
+
+    assert invoke("deploy", "-c", REFERENCE).exit_code == 0
+    after = json_of("status")
+    assert_status_keys(after)
+    gateways = after["gateways"]
+    assert isinstance(gateways, list) and len(gateways) == 2
+    assert all(g["peers"] and g["learnedRoutes"] for g in gateways)
+    assert_verify_keys(json_of("verify"))
+    requests = json.loads(invoke("emulator", "requests", "-o", "json").stdout)["requests"]
+    assert requests and all(set(r) >= REQUEST_ROW for r in requests)
+
+
+def test_deploy_verbose_and_debug_name_each_write_and_never_the_shared_key(
+    state_dir: Path,
+) -> None:
+    key = "Known-Shared-Key-For-This-Test-0427"
+    result = invoke(
+        "deploy", "-c", REFERENCE, "-v", "--debug", "-o", "json", env={"HUBVPN_SHARED_KEY": key}
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)  # stdout stays the JSON alone
+    verbose = [line.split() for line in lines(result.stderr) if line.startswith("verbose:")]
+    assert {(v[1], v[3][0]) for v in verbose} == {("PUT", "2")}  # one line per write
+    written = {v[2] for v in verbose}
+    assert {r["name"] for r in report["resources"]} <= written
+    debug = [line for line in lines(result.stderr) if line.startswith("debug:")]
+    assert len(debug) > len(verbose)  # every request, reads too
+    assert all(" x-ms-request-id=" in line for line in debug)
+    assert key not in result.output
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("hubvpn verify -c {c} --from spo", "spoke10 spoke20 spoke110 spoke120"),
+        ("hubvpn verify -c {c} --to vm-h", "vm-hub00 vm-hub100"),
+        ("hubvpn probe -c {c} spoke10 hub1", "hub100"),
+        ("hubvpn ssh -c {c} vm-spoke1", "vm-spoke10 vm-spoke110 vm-spoke120"),
+        ("hubvpn status -c {c} --hub ", "hub00 hub100"),
+        ("hubvpn status -c no-such-file.toml --hub ", ""),
+    ],
+)
+def test_shell_completion_offers_the_lab_vms_and_hubs(words: str, expected: str) -> None:
+    line = words.format(c=REFERENCE)
+    current = len(line.split()) - (0 if line.endswith(" ") else 1)
+    env = {"_HUBVPN_COMPLETE": "complete_bash", "COMP_WORDS": line, "COMP_CWORD": str(current)}
+    result = invoke(env=env)
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stdout.split()) == expected

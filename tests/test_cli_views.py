@@ -268,3 +268,127 @@ def test_status_json_adds_peerings_inventory_and_advertised_routes(deployed: Pat
     } in advertised
     assert {r["inTopology"] for r in data["resources"]} == {True}
     assert hub01["peers"][0]["connectedDuration"] == "01:00:00.0000000"
+
+
+@pytest.fixture
+def deployed_with_udrs(tmp_path: Path, state_dir: Path) -> Path:
+    """The reference lab with routing.spoke_to_spoke = true: a route table on each spoke
+    sends the other spokes of its hub to the hub's gateway."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    assert "spoke_to_spoke = false" in text
+    config = tmp_path / "topology.toml"
+    config.write_text(
+        text.replace('"~/.ssh/id_ed25519.pub"', f'"{tmp_path / "none" / "id.pub"}"', 1).replace(
+            "spoke_to_spoke = false", "spoke_to_spoke = true", 1
+        ),
+        encoding="utf-8",
+    )
+    result = invoke("deploy", "-c", config)
+    assert result.exit_code == 0, result.output
+    return config
+
+
+def test_status_with_udrs_lists_user_routes_first_among_effective_routes(
+    deployed_with_udrs: Path,
+) -> None:
+    result = invoke("status", "-c", deployed_with_udrs, "--hub", "hub00")
+    assert result.exit_code == 0, result.output
+    assert [PUBLIC.sub("<public>", line) for line in lines(result.stdout)] == [
+        "multi-hub-vpn in rg-multi-hub-vpn: 7 resources (7 Succeeded)",
+        "",
+        "Connections",
+        "connection                    status",
+        "conn-vpngw-hub01-vpngw-hub02  Connected",
+        "",
+        "hub00 (japaneast)",
+        "  gateway vpngw-hub01  AS 65150  BGP 10.0.200.254",
+        "BGP peers of vpngw-hub01",
+        "Neighbor        ASN    State      ConnectedDuration  RoutesReceived",
+        "10.100.200.254  65151  Connected  01:00:00.0000000   3",
+        "Learned routes of vpngw-hub01",
+        "Network        NextHop         Origin  SourcePeer      AsPath  Weight",
+        "10.100.0.0/16  10.100.200.254  EBgp    10.100.200.254  65151   32768",
+        "10.110.0.0/16  10.100.200.254  EBgp    10.100.200.254  65151   32768",
+        "10.120.0.0/16  10.100.200.254  EBgp    10.100.200.254  65151   32768",
+        "Advertised to 10.100.200.254",
+        "Network        NextHop       Origin  SourcePeer  AsPath       Weight",
+        "10.0.0.0/16    10.0.200.254  Igp                 65150        0",
+        "10.10.0.0/16   10.0.200.254  Igp                 65150        0",
+        "10.20.0.0/16   10.0.200.254  Igp                 65150        0",
+        "10.100.0.0/16  10.0.200.254  Igp                 65150 65151  0",
+        "10.110.0.0/16  10.0.200.254  Igp                 65150 65151  0",
+        "10.120.0.0/16  10.0.200.254  Igp                 65150 65151  0",
+        "Peerings",
+        "Name              PeeringState",
+        "hub00-to-spoke10  Connected",
+        "spoke10-to-hub00  Connected",
+        "hub00-to-spoke20  Connected",
+        "spoke20-to-hub00  Connected",
+        "Effective routes of vm-hub00 (8 Default hidden; --all shows them)",
+        "Source                State  Address Prefix    Next Hop Type         Next Hop IP",
+        "VirtualNetworkGateway Active 10.100.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.100.200.254/32 VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.110.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.120.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "Effective routes of vm-spoke10 (7 Default hidden; --all shows them)",
+        "Source                State  Address Prefix    Next Hop Type         Next Hop IP",
+        "User                  Active 10.20.0.0/16      VirtualNetworkGateway",
+        "VirtualNetworkGateway Active 10.100.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.100.200.254/32 VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.110.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.120.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "Effective routes of vm-spoke20 (7 Default hidden; --all shows them)",
+        "Source                State  Address Prefix    Next Hop Type         Next Hop IP",
+        "User                  Active 10.10.0.0/16      VirtualNetworkGateway",
+        "VirtualNetworkGateway Active 10.100.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.100.200.254/32 VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.110.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "VirtualNetworkGateway Active 10.120.0.0/16     VirtualNetworkGateway 10.0.200.4",
+        "                                                                     10.0.200.5",
+        "Addresses",
+        "Kind               Name             Address",
+        "gateway public IP  pip-vpngw-hub01  <public>",
+        "BGP peering        vpngw-hub01      10.0.200.254",
+        "gateway instance   vpngw-hub01      10.0.200.4",
+        "gateway instance   vpngw-hub01      10.0.200.5",
+        "bastion            bas-hub00        <public>",
+        "vm                 vm-hub00         10.0.0.4",
+        "vm                 vm-spoke10       10.10.0.4",
+        "vm                 vm-spoke20       10.20.0.4",
+    ]
+    routes = json.loads(invoke("status", "-c", deployed_with_udrs, "--output", "json").stdout)[
+        "effectiveRoutes"
+    ]
+    assert [r for r in routes["vm-spoke10"] if r["source"] == "User"] == [
+        {
+            "addressPrefix": ["10.20.0.0/16"],
+            "nextHopType": "VirtualNetworkGateway",
+            "source": "User",
+            "state": "Active",
+            "nextHopIpAddress": [],
+        }
+    ]
+    assert not [r for r in routes["vm-hub00"] if r["source"] == "User"]  # spokes only
+
+
+def test_status_in_a_terminal_styles_user_routes(deployed_with_udrs: Path) -> None:
+    env = {**ENV, "FORCE_COLOR": "1"}
+    result = CliRunner(env=env).invoke(
+        app, ["status", "-c", str(deployed_with_udrs), "--hub", "hub00"], prog_name="hubvpn"
+    )
+    user = next(line for line in result.stdout.splitlines() if "User  " in line)
+    magenta = "\x1b[1;35m"  # USER_ROUTE: bold magenta
+    assert user.startswith(f"{magenta}User") and f"{magenta}10.20.0.0/16" in user
+    other = next(line for line in result.stdout.splitlines() if "Active" in line)
+    assert magenta not in other

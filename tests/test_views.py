@@ -115,9 +115,9 @@ def test_render_status_default_routes_only_with_all() -> None:
     full = ANSI.sub("", render(routed_status(), show_all=True))
     assert "Effective routes of vm-spoke10 (1 Default hidden; --all shows them)" in plain
     assert "10.10.0.0/16" not in plain
-    assert [line.rstrip() for line in full.splitlines()][-4:] == [
+    assert [line.rstrip() for line in full.splitlines()][-4:] == [  # User first, then az's order
         "Source                State  Address Prefix Next Hop Type         Next Hop IP",
-        "Default               Active 10.10.0.0/16   VnetLocal",
         "User                  Active 10.20.0.0/16   VirtualNetworkGateway",
+        "Default               Active 10.10.0.0/16   VnetLocal",
         "VirtualNetworkGateway Active 10.100.0.0/16  VirtualNetworkGateway 10.0.200.4",
     ]

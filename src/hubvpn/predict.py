@@ -130,7 +130,7 @@ class Probe:
             "expected": self.expected,
             "reachable": self.reachable,
             "hops": list(self.hops),
-            **({"detail": self.detail} if self.detail else {}),
+            "detail": self.detail or None,  # always present (issue 13's JSON rule)
         }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from hubvpn import naming
 from hubvpn.azure import Clients
+from hubvpn.explain import Cause, problems
 from hubvpn.kinds import KINDS, Kind
 from hubvpn.observe import Observed, observe, state_of, text
 from hubvpn.plan import ConnectionSpec, Plan, Step, VmSpec, step_key
@@ -208,6 +209,7 @@ class Status:
     awaited: tuple[str, ...] = ()  # tunnels and BGP sessions not up when the wait ran out
     peerings: tuple[PeeringRow, ...] = ()
     inventory: tuple[InventoryRow, ...] = ()
+    problems: tuple[Cause, ...] = ()  # what is wrong, with the fix (explain.py)
 
     @property
     def converged(self) -> bool:
@@ -229,6 +231,9 @@ class Status:
             hubs=(row,),
             peerings=tuple(p for p in self.peerings if p.name.split("-to-", 1)[0] in row.networks),
             inventory=tuple(i for i in self.inventory if i.hub == hub),
+            problems=tuple(
+                c for c in self.problems if any(_of_hub(row, name) for name in c.resources)
+            ),
             resources=tuple(
                 r
                 for r in self.resources
@@ -253,7 +258,18 @@ class Status:
             "awaited": list(self.awaited),
             "peerings": [p.as_json() for p in self.peerings],
             "inventory": [i.as_json() for i in self.inventory],
+            "problems": [c.as_json() for c in self.problems],
         }
+
+
+def _of_hub(hub: HubRow, name: str) -> bool:
+    """Whether a resource, by name, belongs to ``hub``'s VNet set or its gateway."""
+    return (
+        name in {hub.gateway, *hub.vms}
+        or name.removeprefix("vnet-") in hub.networks
+        or name.split("-to-", 1)[0] in hub.networks
+        or name.startswith(f"conn-{hub.gateway}-")
+    )
 
 
 def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> Status:
@@ -312,6 +328,7 @@ def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> St
         awaited,
         peerings,
         inventory(plan, observed),
+        tuple(problems(plan, observed)),
     )
 
 

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.explain import unreachable_reason
+from hubvpn.explain import Cause, causes, unreachable_reason
 from hubvpn.observe import Observed, observe, text
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
@@ -73,6 +73,7 @@ class Verification:
     awaited: tuple[str, ...] = ()  # tunnels and BGP sessions not up when the wait ran out
     reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # why each ✗
     paths: dict[tuple[str, str], Path] = field(default_factory=dict)  # measured hops
+    causes: tuple[Cause, ...] = ()  # resources that break probes, with the fix (explain.py)
 
     @property
     def deployed(self) -> bool:
@@ -104,6 +105,7 @@ class Verification:
             "converged": self.converged,
             "incomplete": list(self.incomplete),
             "awaited": list(self.awaited),
+            "causes": [c.as_json() for c in self.causes],
         }
 
     def _probe_json(self, probe: Probe) -> dict[str, Any]:
@@ -148,8 +150,12 @@ def verify(
         return Verification(port, _unmeasured(predicted, why), (f"{group} (missing)",))
     missing = incomplete(plan, observed)
     if missing:
+        expected = [(p.source, p.destination) for p in predicted if p.expected]
         return Verification(
-            port, _unmeasured(predicted, f"{plan.topology.name} is not fully deployed"), missing
+            port,
+            _unmeasured(predicted, f"{plan.topology.name} is not fully deployed"),
+            missing,
+            causes=causes(plan, observed, port, expected),
         )
     if awaited:
         return Verification(port, _unmeasured(predicted, "not converged yet"), awaited=awaited)
@@ -175,7 +181,15 @@ def verify(
         else:
             probes.append(_measured(want, address, result))
             paths[(want.source, want.destination)] = _path(result)
-    return Verification(port, tuple(probes), reasons=_reasons(plan, probes), paths=paths)
+    broken = [(p.source, p.destination) for p in probes if p.expected and not p.reachable]
+    found = causes(plan, observed, port, broken) if broken else ()
+    reasons = _reasons(plan, probes)
+    named: dict[tuple[str, str], list[str]] = {}
+    for cause in found:  # a named resource and its fix beat where the packet died
+        for which in cause.probes:
+            named.setdefault(which, []).append(cause.text)
+    reasons.update({which: "; ".join(texts) for which, texts in named.items()})
+    return Verification(port, tuple(probes), reasons=reasons, paths=paths, causes=found)
 
 
 def _reasons(plan: Plan, probes: list[Probe]) -> dict[tuple[str, str], str]:

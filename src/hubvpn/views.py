@@ -20,6 +20,7 @@ from rich.text import Text
 from hubvpn.console import KIND_LABEL, STATE_STYLE, Console, duration, label
 
 if TYPE_CHECKING:
+    from hubvpn.explain import Cause
     from hubvpn.preview import PlanResult
     from hubvpn.status import EffectiveRoute, GatewayRow, LearnedRoute, Status
     from hubvpn.verify import Verification
@@ -59,6 +60,9 @@ def status(console: Console, status: Status, show_all: bool = False) -> None:
     if status.awaited:
         awaited = escape(", ".join(status.awaited))
         console.out.print(f"[yellow]not converged yet[/]: still waiting for {awaited}")
+    for problem in status.problems:
+        if problem.problem != "is missing":  # said in one line above
+            _cause(console, problem, "breaks", out=True)
     if status.connections:
         console.out.print()
         table = Table(
@@ -188,9 +192,11 @@ def _cell(value: int | None) -> str:
 def _effective_routes(
     console: Console, vm: str, routes: tuple[EffectiveRoute, ...], show_all: bool
 ) -> None:
-    """az network nic show-effective-route-table -o table: user routes stand out,
-    Azure's defaults (Source Default) only with --all."""
+    """az network nic show-effective-route-table -o table: user routes stand out (listed
+    first and styled, so they do piped too), Azure's defaults
+    (Source Default) only with --all."""
     shown = [r for r in routes if show_all or r.source != "Default"]
+    shown.sort(key=lambda r: r.source != "User")  # stable: Azure's order otherwise
     rows: list[tuple[str | Text, ...]] = []
     for r in shown:
         style = USER_ROUTE if r.source == "User" else ""
@@ -264,8 +270,11 @@ def verification(console: Console, result: Verification) -> None:
         _expected_blocks(console, result)
     if not ok:
         console.err.print("[dim]! differs from the prediction, ? not measured[/]")
+    explained = {pair for cause in result.causes for pair in cause.probes}
+    for cause in result.causes:
+        _cause(console, cause, "breaks")
     for p in probes:
-        if p.reachable == p.expected:
+        if p.reachable == p.expected or (p.source, p.destination) in explained:
             continue
         what = (
             "not measured"
@@ -283,6 +292,37 @@ def verification(console: Console, result: Verification) -> None:
         if ok
         else "[bold red]verification failed[/]"
     )
+
+
+def _cause(
+    console: Console, cause: Cause, verb: str, total: int | None = None, *, out: bool = False
+) -> None:
+    """A resource that breaks probes, its fix, and the probes it breaks by source:
+    ``✗ spoke10-to-hub00 is missing: run hubvpn deploy`` then ``breaks 5 probes: ...``
+    (on stderr beside verify's matrix; on stdout, ``out``, as part of status)."""
+    stream = console.out if out else console.err
+    width = max(stream.width, 40)
+    for line in wrapped("✗ ", cause.text.split(" "), width, ""):
+        stream.print(line, style="red" if line.startswith("✗") else "", markup=False)
+    if not cause.probes:
+        return
+    by_source: dict[str, list[str]] = {}
+    for source, destination in cause.probes:
+        by_source.setdefault(source.removeprefix("vm-"), []).append(destination.removeprefix("vm-"))
+    groups = [f"{src} → {' '.join(dsts)}" for src, dsts in by_source.items()]
+    count = len(cause.probes)
+    of = f" of {total}" if total is not None else ""
+    stream.print(f"  {verb} {count}{of} probe{'s' if count > 1 else ''}:", style="dim")
+    for line in wrapped("    ", groups, width, ";"):
+        stream.print(line, style="dim", markup=False)
+
+
+def not_deployed(console: Console, result: Verification) -> None:
+    """Why verify stops before probing: each resource in the way, its fix, and the
+    probes it would break."""
+    total = len(result.probes)
+    for cause in result.causes:
+        _cause(console, cause, "would break", total)
 
 
 def _expected_blocks(console: Console, result: Verification) -> None:

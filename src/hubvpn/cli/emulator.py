@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hubvpn.cli.options import Output, OutputOpt, port_number, whole
+from hubvpn.cli.options import Output, OutputOpt, http_method, port_number, whole
 from hubvpn.errors import EXIT_OK, OperationFailed
 
 
@@ -54,7 +54,13 @@ def emulator_requests(
         ),
     ] = None,
     method: Annotated[
-        str | None, typer.Option("--method", help="Only this HTTP method (GET, PUT, ...).")
+        str | None,
+        typer.Option(
+            "--method",
+            parser=http_method,
+            metavar="<method>",
+            help="Only this HTTP method (GET, PUT, ...).",
+        ),
     ] = None,
     status: Annotated[
         int | None,

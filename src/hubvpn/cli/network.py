@@ -17,7 +17,33 @@ from hubvpn.cli.options import (
     TargetChoice,
     TargetOpt,
 )
-from hubvpn.errors import EXIT_FAILED, BadInput, OperationFailed
+from hubvpn.errors import EXIT_FAILED, BadInput, HubvpnError, OperationFailed
+
+
+def _lab_names(ctx: typer.Context, incomplete: str, hubs_only: bool = False) -> list[str]:
+    """Shell completion: the test VMs (or hubs) of the topology named by -c so far
+    (else the default file); nothing when it cannot be read."""
+    from pathlib import Path
+
+    from hubvpn.config import load_topology
+    from hubvpn.probe import lab_vms
+
+    try:
+        topology = load_topology(Path(ctx.params.get("config") or DEFAULT_CONFIG))
+    except HubvpnError:
+        return []
+    names = [h.name for h in topology.hubs] if hubs_only else lab_vms(topology)
+    if not hubs_only and incomplete and not "vm-".startswith(incomplete[:3]):
+        names = [n.removeprefix("vm-") for n in names]  # "spo" -> spoke10 (also accepted)
+    return [n for n in names if n.startswith(incomplete)]
+
+
+def complete_vm(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _lab_names(ctx, incomplete)
+
+
+def complete_hub(ctx: typer.Context, incomplete: str) -> list[str]:
+    return _lab_names(ctx, incomplete, hubs_only=True)
 
 
 def status(
@@ -26,7 +52,10 @@ def status(
     subscription: SubscriptionOpt = None,
     output: OutputOpt = Output.table,
     hub: Annotated[
-        str | None, typer.Option("--hub", help="Only this hub: its gateway, VNets and VMs.")
+        str | None,
+        typer.Option(
+            "--hub", help="Only this hub: its gateway, VNets and VMs.", autocompletion=complete_hub
+        ),
     ] = None,
     show_all: Annotated[
         bool,
@@ -67,11 +96,17 @@ def verify(
     port: PortOpt = 22,
     sources: Annotated[
         list[str] | None,
-        typer.Option("--from", help="Probe only from this test VM (vm-spoke10 or spoke10)."),
+        typer.Option(
+            "--from",
+            help="Probe only from this test VM (vm-spoke10 or spoke10).",
+            autocompletion=complete_vm,
+        ),
     ] = None,
     destinations: Annotated[
         list[str] | None,
-        typer.Option("--to", help="Probe only to this test VM (repeatable)."),
+        typer.Option(
+            "--to", help="Probe only to this test VM (repeatable).", autocompletion=complete_vm
+        ),
     ] = None,
 ) -> None:
     """Probe TCP reachability between every pair of test VMs (Network Watcher
@@ -105,6 +140,11 @@ def verify(
         )
     if output is Output.json:
         console.json(result.as_json())
+    if not result.deployed and result.causes:
+        views.not_deployed(console, result)
+        raise OperationFailed(
+            f"nothing to verify: {topology.name} is not fully deployed (see above)"
+        )
     if not result.deployed:
         names = ", ".join(result.incomplete[:8]) + (" ..." if len(result.incomplete) > 8 else "")
         raise OperationFailed(
@@ -123,7 +163,12 @@ def verify(
 
 
 def ssh(
-    vm: Annotated[str, typer.Argument(help="Test VM: vm-<vnet> or <vnet> (vm-spoke10).")],
+    vm: Annotated[
+        str,
+        typer.Argument(
+            help="Test VM: vm-<vnet> or <vnet> (vm-spoke10).", autocompletion=complete_vm
+        ),
+    ],
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,
@@ -167,8 +212,13 @@ def ssh(
 
 
 def probe(
-    source: Annotated[str, typer.Argument(metavar="FROM", help="Test VM to probe from.")],
-    destination: Annotated[str, typer.Argument(metavar="TO", help="Test VM to probe.")],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="FROM", help="Test VM to probe from.", autocompletion=complete_vm),
+    ],
+    destination: Annotated[
+        str, typer.Argument(metavar="TO", help="Test VM to probe.", autocompletion=complete_vm)
+    ],
     config: ConfigOpt = DEFAULT_CONFIG,
     target: TargetOpt = TargetChoice.auto,
     subscription: SubscriptionOpt = None,

@@ -54,6 +54,15 @@ def whole(what: str, low: int, high: int) -> Callable[[str], int]:
 
 port_number = whole("a TCP port (1-65535)", 1, 65535)
 
+HTTP_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def http_method(value: str) -> str:
+    """An HTTP method, any case; a typo is bad input, not an empty answer."""
+    if value.upper() not in HTTP_METHODS:
+        raise typer.BadParameter(f"'{value}' is not an HTTP method ({', '.join(HTTP_METHODS)}).")
+    return value.upper()
+
 
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Topology file (TOML).", show_default=True)

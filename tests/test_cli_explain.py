@@ -1,0 +1,178 @@
+"""verify names the resource that breaks probes and the fix (issue 13): a connection
+pair whose shared keys differ, a connection or peering deleted out of band, a Failed
+gateway. Out-of-band changes go through the real SDK, as a person with the portal would
+make them (``clients`` is another client on the same world). Exact text at 80 columns."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from azure.mgmt.network import models as n
+from emulator_helpers import REFERENCE
+from typer.testing import CliRunner, Result
+
+from hubvpn.azure import Clients
+from hubvpn.cli import app
+from hubvpn.config import load_topology
+from hubvpn.explain import causes, problems
+from hubvpn.observe import observe
+from hubvpn.plan import build_plan
+
+ENV: dict[str, str | None] = {
+    "COLUMNS": "80",
+    "HUBVPN_TARGET": None,
+    "FORCE_COLOR": None,
+    "NO_COLOR": None,
+    "TTY_COMPATIBLE": None,
+    "TTY_INTERACTIVE": None,
+}
+GROUP = "rg-multi-hub-vpn"
+FORWARD, BACK = "conn-vpngw-hub01-vpngw-hub02", "conn-vpngw-hub02-vpngw-hub01"
+HEADER = [
+    "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22",
+    "on the emulator, this checks the deployment against the plan with the emulator's "
+    "copy of the routing model (not Azure's data plane)",
+]
+CROSSING = [  # the 18 probes between hub00's set and hub100's set
+    "    hub00 → hub100 spoke110 spoke120; spoke10 → hub100 spoke110 spoke120;",
+    "    spoke20 → hub100 spoke110 spoke120; hub100 → hub00 spoke10 spoke20;",
+    "    spoke110 → hub00 spoke10 spoke20; spoke120 → hub00 spoke10 spoke20",
+]
+
+
+def invoke(*args: str | Path) -> Result:
+    return CliRunner(env=ENV).invoke(app, [str(a) for a in args], prog_name="hubvpn")
+
+
+def lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.splitlines()]
+
+
+@pytest.fixture
+def deployed(tmp_path: Path, state_dir: Path) -> Path:
+    text = REFERENCE.read_text(encoding="utf-8")
+    config = tmp_path / "topology.toml"
+    config.write_text(
+        text.replace('"~/.ssh/id_ed25519.pub"', f'"{tmp_path / "none" / "id.pub"}"', 1),
+        encoding="utf-8",
+    )
+    result = invoke("deploy", "-c", config)
+    assert result.exit_code == 0, result.output
+    return config
+
+
+def test_verify_with_shared_keys_differing_names_both_connections_and_the_fix(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.virtual_network_gateway_connections.begin_set_shared_key(
+        GROUP, BACK, n.ConnectionSharedKey(value="Another-key-for-one-side-7c1e")
+    ).result()
+    result = invoke("verify", "-c", deployed)
+    assert result.exit_code == 1
+    assert lines(result.stderr) == [
+        *HEADER,
+        "! differs from the prediction, ? not measured",
+        f"✗ {FORWARD} and {BACK} are",
+        "  NotConnected: their shared keys differ: run hubvpn deploy (it sets one key on",
+        "  both)",
+        "  breaks 18 probes:",
+        *CROSSING,
+        "verification failed",
+    ]
+    assert "Another-key" not in result.output  # a key is compared, never shown
+    data = json.loads(invoke("verify", "-c", deployed, "--output", "json").stdout)
+    assert [(c["resources"], c["problem"], len(c["probes"])) for c in data["causes"]] == [
+        ([FORWARD, BACK], "are NotConnected: their shared keys differ", 18)
+    ]
+    spoke10_to_hub100 = next(
+        p for p in data["probes"] if (p["from"], p["to"]) == ("vm-spoke10", "vm-hub100")
+    )
+    assert spoke10_to_hub100["reason"] == data["causes"][0]["text"]
+    # and the fix it names is the fix: deploy sets one key, verify passes
+    assert invoke("deploy", "-c", deployed).exit_code == 0
+    assert invoke("verify", "-c", deployed).exit_code == 0
+
+
+def test_verify_after_connection_deleted_out_of_band_stops_naming_it_and_the_fix(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.virtual_network_gateway_connections.begin_delete(GROUP, BACK).result()
+    result = invoke("verify", "-c", deployed)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert lines(result.stderr) == [
+        *HEADER,
+        f"✗ {BACK} is missing: run hubvpn deploy",
+        "  would break 18 of 30 probes:",
+        *CROSSING,
+        "error: nothing to verify: multi-hub-vpn is not fully deployed (see above)",
+    ]
+
+
+def test_verify_after_spoke_peering_deleted_names_it_and_the_probes_it_breaks(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.virtual_network_peerings.begin_delete(
+        GROUP, "vnet-spoke10", "spoke10-to-hub00"
+    ).result()
+    result = invoke("verify", "-c", deployed, "--output", "json")
+    assert result.exit_code == 1
+    assert lines(result.stderr)[2:] == [
+        "✗ spoke10-to-hub00 is missing: run hubvpn deploy",
+        "  would break 8 of 30 probes:",
+        "    hub00 → spoke10; spoke10 → hub00 hub100 spoke110 spoke120; hub100 → spoke10;",
+        "    spoke110 → spoke10; spoke120 → spoke10",
+        "error: nothing to verify: multi-hub-vpn is not fully deployed (see above)",
+    ]
+    (cause,) = json.loads(result.stdout)["causes"]
+    assert (cause["resources"], cause["fix"]) == (["spoke10-to-hub00"], "run hubvpn deploy")
+
+
+def test_problems_name_a_failed_gateway_with_the_fix_and_its_probes(
+    deployed: Path, clients: Clients
+) -> None:
+    plan = build_plan(load_topology(deployed))
+    observed = observe(clients, GROUP)
+    assert problems(plan, observed) == []
+    key = "virtual_network_gateway:vpngw-hub02"
+    failed = copy.copy(observed.resources[key])
+    failed.provisioning_state = "Failed"
+    observed.resources[key] = failed
+    pairs = [("vm-spoke10", "vm-hub100"), ("vm-spoke10", "vm-hub00")]
+    (cause,) = causes(plan, observed, 22, pairs)
+    assert cause.text == "vpngw-hub02 is Failed: run hubvpn deploy (it re-creates it)"
+    assert cause.probes == (("vm-spoke10", "vm-hub100"),)  # not the one within hub00
+
+
+def test_status_with_shared_keys_differing_says_so_under_its_summary(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.virtual_network_gateway_connections.begin_set_shared_key(
+        GROUP, FORWARD, n.ConnectionSharedKey(value="Another-key-for-one-side-7c1e")
+    ).result()
+    result = invoke("status", "-c", deployed, "--hub", "hub100")
+    assert result.exit_code == 0, result.output
+    assert lines(result.stdout)[:8] == [
+        "multi-hub-vpn in rg-multi-hub-vpn: 7 resources (7 Succeeded)",
+        f"✗ {FORWARD} and {BACK} are",
+        "  NotConnected: their shared keys differ: run hubvpn deploy (it sets one key on",
+        "  both)",
+        "",
+        "Connections",
+        "connection                    status",
+        f"{BACK}  NotConnected",
+    ]
+    assert "Another-key" not in result.output
+    problems_ = json.loads(invoke("status", "-c", deployed, "-o", "json").stdout)["problems"]
+    assert [(p["resources"], p["fix"]) for p in problems_] == [
+        ([FORWARD, BACK], "run hubvpn deploy (it sets one key on both)")
+    ]
+
+
+def test_status_on_a_healthy_lab_names_no_problem(deployed: Path) -> None:
+    result = invoke("status", "-c", deployed, "-o", "json")
+    assert json.loads(result.stdout)["problems"] == []
+    assert "✗" not in invoke("status", "-c", deployed).stdout

@@ -401,9 +401,7 @@ def status(
     if hub is not None and hub not in hubs:
         raise BadInput(f"--hub {hub}: no such hub; hubs: {', '.join(hubs)}")
     with _connect(chosen) as clients:
-        result = read_status(build_plan(topology), clients, console.awaiting)
-    if hub is not None and result.deployed:
-        result = result.narrowed(hub)
+        result = read_status(build_plan(topology), clients, console.awaiting, hub=hub)
     if output is Output.json:
         console.json(result.as_json())
     else:

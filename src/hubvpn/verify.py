@@ -298,5 +298,5 @@ def _check(
         protocol="Tcp",
     )
     return lambda: clients.network.network_watchers.begin_check_connectivity(
-        group, name, params
+        group, name, params, polling=clients.polling()
     ).result()

@@ -450,9 +450,15 @@ def verify(
             "on the emulator, this checks the deployment against the plan with the "
             "emulator's copy of the routing model (not Azure's data plane)"
         )
-    with _connect(chosen) as clients:
+    with _connect(chosen) as clients, console.probe_count() as counted:
         result = run_verify(
-            plan_, clients, port, console.awaiting, sources=chosen_from, destinations=chosen_to
+            plan_,
+            clients,
+            port,
+            console.awaiting,
+            counted,
+            sources=chosen_from,
+            destinations=chosen_to,
         )
     if output is Output.json:
         console.json(result.as_json())

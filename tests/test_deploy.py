@@ -485,6 +485,12 @@ def test_status_of_one_hub_queries_only_its_gateway_and_vms(
     status(deployed, clients, hub="hub00")
     since = len(requests(clients))
     result = status(deployed, clients, hub="hub00")
+    read_again = {
+        r["path"].split("?")[0].rsplit("/", 1)[-1]
+        for r in requests(clients)[since:]
+        if r["method"] == "GET" and "/providers/Microsoft.Network/connections/" in r["path"]
+    }
+    assert read_again == {"conn-vpngw-hub01-vpngw-hub02"}  # its own connection's status
     assert diagnostics_sent(requests(clients)[since:]) == {
         "getBgpPeerStatus": 1,
         "getLearnedRoutes": 1,

@@ -140,7 +140,7 @@ class Console:
         if not self.err.is_terminal:
             yield counted
             return
-        with self.err.status("sending probes") as status:
+        with self.err.status("reading the lab") as status:
             counted.status = status
             yield counted
 

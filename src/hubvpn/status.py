@@ -288,7 +288,12 @@ def status(
     observed, awaited = settle(
         plan,
         clients,
-        lambda: observe(clients, group, partial(diagnostic_calls, plan, clients, scope=scope)),
+        lambda: observe(
+            clients,
+            group,
+            partial(diagnostic_calls, plan, clients, scope=scope),
+            scope.connections(plan),
+        ),
         progress,
         gateways=scope.gateways,
     )
@@ -360,6 +365,16 @@ class Scope:
 
     def gateway(self, name: str) -> bool:
         return self.gateways is None or name in self.gateways
+
+    def connections(self, plan: Plan) -> frozenset[str] | None:
+        """The connections of these gateways (None: all), whose status the view shows."""
+        if self.gateways is None:
+            return None
+        return frozenset(
+            s.name
+            for s in plan.steps
+            if isinstance(s.spec, ConnectionSpec) and s.spec.gateway in self.gateways
+        )
 
     def vm(self, name: str) -> bool:
         return self.vms is None or name in self.vms

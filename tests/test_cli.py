@@ -19,6 +19,7 @@ from typer.testing import CliRunner, Result
 
 from hubvpn.azure import Clients
 from hubvpn.cli import app
+from hubvpn.console import ProbeCount
 from hubvpn.emulator.store import Store
 
 # A wide terminal, so that long paths stay on one line, and none of the user's
@@ -575,6 +576,26 @@ def test_verify_table_after_deploy_shows_the_matrix(deployed: Path) -> None:
     ]
     assert out[3] == ["spoke10", "✓", "·", "✗", "✓", "✓", "✓"]
     assert lines(result.stderr)[-1] == "verified: measured matrix equals the prediction"
+
+
+def test_verify_counts_probes_with_time_left_every_ten_seconds_when_piped(
+    deployed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A clock that advances one second per reading: one reading when the count starts,
+    # one per answer (the first at 0 answered), so lines come at 10, 20 and 30 s.
+    ticks = iter(range(1000))
+    monkeypatch.setattr(ProbeCount, "clock", staticmethod(lambda: float(next(ticks))))
+    result = invoke("verify", "-c", deployed, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert lines(result.stderr) == [
+        "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22",
+        "on the emulator, this checks the deployment against the plan with the emulator's "
+        "copy of the routing model (not Azure's data plane)",
+        "9/30 probes · about 23s left",
+        "19/30 probes · about 12s left",
+        "29/30 probes · about 1s left",
+        "verified: measured matrix equals the prediction",
+    ]
 
 
 def test_verify_before_deploy_exits_1(state_dir: Path) -> None:

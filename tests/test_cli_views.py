@@ -243,6 +243,12 @@ def test_status_all_adds_default_and_network_origin_routes(deployed: Path) -> No
 
 def test_status_json_adds_peerings_inventory_and_advertised_routes(deployed: Path) -> None:
     data = json.loads(invoke("status", "-c", deployed, "--output", "json").stdout)
+    # One POST per link: the whole lab's JSON says they were not read (null), one hub's has them.
+    assert {g["name"]: g["advertisedRoutes"] for g in data["gateways"]} == {
+        "vpngw-hub01": None,
+        "vpngw-hub02": None,
+    }
+    hub00 = json.loads(invoke("status", "-c", deployed, "--hub", "hub00", "-o", "json").stdout)
     assert {
         "name": "spoke10-to-hub00",
         "peeringState": "Connected",
@@ -257,7 +263,8 @@ def test_status_json_adds_peerings_inventory_and_advertised_routes(deployed: Pat
         ("gateway instance", "10.0.200.5"),
     ]
     hub01 = next(g for g in data["gateways"] if g["name"] == "vpngw-hub01")
-    advertised = hub01["advertisedRoutes"]["10.100.200.254"]
+    assert [g["name"] for g in hub00["gateways"]] == ["vpngw-hub01"]
+    advertised = hub00["gateways"][0]["advertisedRoutes"]["10.100.200.254"]
     assert {
         "network": "10.10.0.0/16",
         "nextHop": "10.0.200.254",

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from emulator_helpers import REFERENCE
 
-from hubvpn.azure import Clients
+from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.config import Topology, load_topology, parse_topology
 from hubvpn.deploy import Report, deploy
 from hubvpn.destroy import destroy
@@ -441,6 +441,66 @@ def test_status_after_deploy_reads_each_connection_with_a_get(
         if r["method"] == "GET" and "/providers/Microsoft.Network/connections/" in r["path"]
     }
     assert gets == set(CONNECTIONS)
+
+
+def diagnostics_sent(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """POST actions by name, and the polls of their operations ("poll")."""
+    out: dict[str, int] = {}
+    for r in rows:
+        path = r["path"].split("?")[0]
+        if r["method"] == "POST":
+            name = path.rsplit("/", 1)[-1]
+        elif "/operationResults/" in path or "/operations/" in path:
+            name = "poll"
+        else:
+            continue
+        out[name] = out.get(name, 0) + 1
+    return out
+
+
+def test_status_of_the_lab_sends_no_advertised_routes_query_and_polls_each_once(
+    clients: Clients, deployed: Plan, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status(deployed, clients)  # tunnels and BGP sessions up: the next status reads once
+    # A query takes 10 Azure seconds: 1/6 s here, long enough for an early poll to miss.
+    monkeypatch.setenv("HUBVPN_EMULATOR_SPEED", "60")
+    with connect(resolve_target("emulator", None), state_dir) as slower:
+        since = len(requests(slower))
+        result = status(deployed, slower)
+        sent = diagnostics_sent(requests(slower)[since:])
+    # Per gateway its BGP peers and learned routes, per test VM its effective routes;
+    # the first poll waits the Retry-After of the 202, so it finds each one done.
+    assert sent == {
+        "getBgpPeerStatus": 2,
+        "getLearnedRoutes": 2,
+        "effectiveRouteTable": 6,
+        "poll": 10,
+    }
+    assert [g.as_json()["advertisedRoutes"] for g in result.gateways] == [None, None]
+
+
+def test_status_of_one_hub_queries_only_its_gateway_and_vms(
+    clients: Clients, deployed: Plan
+) -> None:
+    status(deployed, clients, hub="hub00")
+    since = len(requests(clients))
+    result = status(deployed, clients, hub="hub00")
+    read_again = {
+        r["path"].split("?")[0].rsplit("/", 1)[-1]
+        for r in requests(clients)[since:]
+        if r["method"] == "GET" and "/providers/Microsoft.Network/connections/" in r["path"]
+    }
+    assert read_again == {"conn-vpngw-hub01-vpngw-hub02"}  # its own connection's status
+    assert diagnostics_sent(requests(clients)[since:]) == {
+        "getBgpPeerStatus": 1,
+        "getLearnedRoutes": 1,
+        "getAdvertisedRoutes": 1,
+        "effectiveRouteTable": 3,
+        "poll": 6,
+    }
+    assert [g.name for g in result.gateways] == ["vpngw-hub01"]
+    assert sorted(result.effective_routes) == ["vm-hub00", "vm-spoke10", "vm-spoke20"]
+    assert list(result.gateways[0].advertised_routes) == ["10.100.200.254"]
 
 
 def test_status_after_deploy_hub01_learns_remote_prefixes_over_ebgp(

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from azure.mgmt.network import models as n
 from test_deploy import GROUP, deployed
 
-from hubvpn.azure import Clients
+from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.observe import Observed
 from hubvpn.plan import Plan
 from hubvpn.status import awaited, settle
@@ -173,3 +175,25 @@ def test_verify_after_deploy_counts_every_check(clients: Clients, deployed: Plan
     told: list[tuple[int, int]] = []
     result = verify(deployed, clients, 22, counted=lambda d, t: told.append((d, t)))
     assert told == [(i, len(result.probes)) for i in range(len(result.probes) + 1)]
+
+
+def test_verify_sends_one_check_and_one_poll_per_probe(
+    clients: Clients, deployed: Plan, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verify(deployed, clients, 22)  # tunnels and BGP sessions up: one read of the lab next
+    # A check takes 30 Azure seconds: half a second here, long enough for an early poll
+    # to find it running; the first poll waits the Retry-After of the 202.
+    monkeypatch.setenv("HUBVPN_EMULATOR_SPEED", "60")
+    with connect(resolve_target("emulator", None), state_dir) as slower:
+        assert slower.emulator is not None
+        since = len(slower.emulator.store.requests())
+        result = verify(deployed, slower, 22)
+        sent = slower.emulator.store.requests()[since:]
+    checks = [r for r in sent if r["path"].split("?")[0].endswith("/connectivityCheck")]
+    polls = [
+        r for r in sent if "/operationResults/" in r["path"] and "/networkWatchers" not in r["path"]
+    ]
+    assert result.ok
+    assert (len(checks), len(result.probes)) == (30, 30)
+    # and one poll per check, besides the BGP peer queries' (one per gateway)
+    assert len(polls) == len(checks) + 2

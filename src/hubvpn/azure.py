@@ -42,6 +42,8 @@ EMULATOR_URL = "https://management.emulator.hubvpn.invalid"
 ARM_SCOPE = "https://management.azure.com/.default"
 TARGETS = ("auto", "azure", "emulator")
 POOL_SIZE = 64  # deploy runs dozens of pollers at once
+AZURE_URL = "https://management.azure.com"
+POLLING_INTERVAL_S = 10  # between polls when ARM gives no Retry-After
 STATE_DIR_ENV = "HUBVPN_STATE_DIR"
 SUBSCRIPTION_API_VERSION = "2022-12-01"
 # What `az login` writes for a tenant where the user has no subscription: not one.
@@ -343,6 +345,7 @@ class Clients:
             credential = target.credential
         self._credential = credential
         self._session = session
+        self.base_url = str(options.get("base_url", AZURE_URL))
         transport = RequestsTransport(session=session, session_owner=False)
         sub = target.subscription_id
         self.network: NetworkManagementClient
@@ -354,9 +357,23 @@ class Clients:
             # azure-core's policies are not documented as shareable.
             common = _pipeline_options(budget, self.recorder, debug, verbose)
             clients.append(
-                cls(credential, sub, transport=transport, polling_interval=10, **common, **options)
+                cls(
+                    credential,
+                    sub,
+                    transport=transport,
+                    polling_interval=POLLING_INTERVAL_S,
+                    **common,
+                    **options,
+                )
             )
         self.network, self.compute, self.resource = clients
+
+    def polling(self) -> Any:
+        """A polling method for one long-running operation (``begin_*(..., polling=)``):
+        ARM's, with the first poll after the Retry-After of the first answer."""
+        from hubvpn.retry import PatientPolling
+
+        return PatientPolling(POLLING_INTERVAL_S, path_format_arguments={"endpoint": self.base_url})
 
     def close(self) -> None:
         for client in (self.network, self.compute, self.resource):

@@ -157,6 +157,17 @@ class Console:
         with self.err.status(escape(message)) as status:
             yield lambda elapsed: status.update(f"{escape(message)} · {duration(elapsed)}")
 
+    @contextmanager
+    def probe_count(self) -> Iterator[ProbeCount]:
+        """verify's live count of probes (``ProbeCount``); the line goes when they are done."""
+        counted = ProbeCount(self)
+        if not self.err.is_terminal:
+            yield counted
+            return
+        with self.err.status("reading the lab") as status:
+            counted.status = status
+            yield counted
+
     def awaiting(self, awaited: tuple[str, ...]) -> None:
         """Progress of a bounded wait for tunnels and BGP sessions that lag provisioning."""
         self.info(f"waiting for tunnels to come up: {', '.join(awaited)}")
@@ -225,6 +236,36 @@ class Console:
         self.info(f"Next: hubvpn verify{ssh} · hubvpn destroy")
         for note in notes:
             self.info(note)
+
+
+class ProbeCount:
+    """verify's count of answered probes with the time left (``12/30 probes · about 8s
+    left``): on a terminal one live line; in logs and pipes that line at most every
+    ``HEARTBEAT_S`` seconds (nothing for a verify quicker than that). Called as
+    ``counted(done, total)`` each time a probe answers."""
+
+    clock: Clock = staticmethod(time.monotonic)
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.started = self.last = self.clock()
+        self.status: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        line = self.text(done, total, now - self.started)
+        if self.status is not None:
+            self.status.update(line)
+        elif done < total and now - self.last >= HEARTBEAT_S:
+            self.last = now
+            self.console.err.print(line, markup=False, highlight=False)
+
+    @staticmethod
+    def text(done: int, total: int, elapsed: float) -> str:
+        line = f"{done}/{total} probes"
+        if 0 < done < total:
+            line += f" · about {short(elapsed / done * (total - done))} left"
+        return line
 
 
 class Heartbeat:

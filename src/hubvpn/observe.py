@@ -92,12 +92,18 @@ def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]
 More = Callable[[Observed], dict[str, Callable[[], Any]]]
 
 
-def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
+def observe(
+    clients: Clients,
+    group: str,
+    more: More | None = None,
+    connections: frozenset[str] | None = None,
+) -> Observed:
     """Everything in the resource group, in two rounds of concurrent reads.
 
     ``more`` adds calls that need the first round's answers to the second round
     (status's BGP and route queries), so they cost no extra round trip; their
-    results land in ``Observed.extra``.
+    results land in ``Observed.extra``. ``connections``: only these are read again by
+    GET (a view of one hub); the others keep what the LIST said (no runtime fields).
     """
     calls: dict[str, Callable[[], Any]] = {
         "resource_group": lambda: clients.resource.resource_groups.get(group),
@@ -128,7 +134,11 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
     vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
     # Azure's LIST of connections carries no runtime fields (connectionStatus, sharedKey,
     # tunnel and byte counters); only a GET of one connection does (azure-facts.md).
-    connections = [m.name for k, m in observed.resources.items() if k.startswith("connection:")]
+    read_again = [
+        m.name
+        for k, m in observed.resources.items()
+        if k.startswith("connection:") and (connections is None or m.name in connections)
+    ]
     second: dict[str, Callable[[], Any]] = {
         **{
             f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
@@ -138,7 +148,7 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
             f"conn:{name}": partial(
                 clients.network.virtual_network_gateway_connections.get, group, name
             )
-            for name in connections
+            for name in read_again
         },
     }
     extra = more(observed) if more is not None else {}
@@ -152,7 +162,7 @@ def observe(clients: Clients, group: str, more: More | None = None) -> Observed:
             raise found
         for ext in getattr(found, "value", None) or []:
             observed.resources[step_key("vm_extension", ext.name, vm)] = ext
-    for name in connections:
+    for name in read_again:
         found = results[f"conn:{name}"]
         if isinstance(found, Exception):
             if not_found(found):  # deleted between the two rounds

@@ -12,7 +12,11 @@ azure-core's three attempts::
     policy = BudgetRetryPolicy(RetryBudget.azure())           # 10 minutes per request
     NetworkManagementClient(credential, sub, retry_policy=policy)
 
-Only azure.py builds one (the module imports azure-core, which only it loads).
+``PatientPolling`` is ARM's polling that waits what the operation's first answer says
+(Retry-After) before its first poll: azure-core's polls once at once, which for a short
+operation (a connectivity check, a BGP query) is a wasted GET each time.
+
+Only azure.py builds these (the module imports azure-core, which only it loads).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
+from azure.mgmt.core.polling.arm_polling import ARMPolling
 
 # What ARM answers while it sheds load or restarts: each is worth another try of the
 # same request, whatever its method (a 429 was refused before any processing).
@@ -124,3 +129,13 @@ class BudgetRetryPolicy(RetryPolicy):  # type: ignore[misc]  # azure-core is unt
         """Exponential, capped, with jitter so that parallel pollers do not retry in step."""
         ceiling = min(self.budget.backoff_max_s, self.budget.backoff_s * 2 ** max(failures - 1, 0))
         return float(ceiling / 2 + self._dice.uniform(0, ceiling / 2))
+
+
+class PatientPolling(ARMPolling):  # type: ignore[misc]  # azure-mgmt-core is untyped here
+    """ARMPolling whose first poll comes after the initial answer's Retry-After (ARM's
+    "come back then"), not at once; later polls follow each answer's Retry-After too."""
+
+    def _poll(self) -> None:
+        if not self.finished():
+            self._delay()  # the initial 202's Retry-After (else the client's interval)
+        super()._poll()

@@ -373,6 +373,18 @@ class _World:
         self._ribs: dict[str, dict[_IPNet, _Path]] | None = None
         self._received: dict[str, dict[str, tuple[tuple[_IPNet, _Path], ...]]] = {}
         self._effective: dict[str, tuple[EffectiveRoute, ...]] = {}
+        # Who answers a connection, by index, not by scanning every gateway and
+        # connection per question (a full mesh asks it of every connection per probe).
+        self._gateways_at: dict[str | None, list[VirtualNetworkGateway]] = {}
+        for g in net.gateways:
+            self._gateways_at.setdefault(g.public_ip, []).append(g)
+        self._connections_of: dict[str, list[Connection]] = {}
+        for c in net.connections:
+            self._connections_of.setdefault(c.gateway, []).append(c)
+        self._counterparts: dict[str, tuple[Connection, VirtualNetworkGateway] | None] = {}
+        self._statuses: dict[str, str] = {}
+        self._sessions: dict[str, list[_Session]] = {}
+        self._forwarding: dict[str, list[tuple[_IPNet, Connection]]] = {}
 
     # -- lookups -------------------------------------------------------------
 
@@ -431,10 +443,18 @@ class _World:
 
     def counterpart(self, conn: Connection) -> tuple[Connection, VirtualNetworkGateway] | None:
         """The connection back (and its gateway) that makes ``conn`` Connected, if any."""
-        for other, remote in self._candidates(conn):
-            if other.ready and remote.ready and other.shared_key_digest == conn.shared_key_digest:
-                return other, remote
-        return None
+        if conn.name not in self._counterparts:
+            self._counterparts[conn.name] = next(
+                (
+                    (other, remote)
+                    for other, remote in self._candidates(conn)
+                    if other.ready
+                    and remote.ready
+                    and other.shared_key_digest == conn.shared_key_digest
+                ),
+                None,
+            )
+        return self._counterparts[conn.name]
 
     def _candidates(self, conn: Connection) -> Iterator[tuple[Connection, VirtualNetworkGateway]]:
         """Connections of the gateway ``conn`` points at that point back at ``conn``'s gateway."""
@@ -442,15 +462,20 @@ class _World:
         lng = self.lngs.get(conn.local_network_gateway)
         if gw is None or lng is None or gw.public_ip is None:
             return
-        for remote in self.net.gateways:
-            if remote.name == gw.name or remote.public_ip != lng.gateway_ip:
+        for remote in self._gateways_at.get(lng.gateway_ip, []):
+            if remote.name == gw.name:
                 continue
-            for other in self.net.connections:
+            for other in self._connections_of.get(remote.name, []):
                 back = self.lngs.get(other.local_network_gateway)
-                if other.gateway == remote.name and back and back.gateway_ip == gw.public_ip:
+                if back and back.gateway_ip == gw.public_ip:
                     yield other, remote
 
     def connection_status(self, name: str) -> str:
+        if name not in self._statuses:
+            self._statuses[name] = self._connection_status(name)
+        return self._statuses[name]
+
+    def _connection_status(self, name: str) -> str:
         if name not in self.connections:
             raise KeyError(f"no connection named {name!r}")
         conn = self.connections[name]
@@ -464,10 +489,15 @@ class _World:
         return "NotConnected"
 
     def sessions(self, gw: VirtualNetworkGateway) -> list[_Session]:
+        if gw.name not in self._sessions:
+            self._sessions[gw.name] = self._gateway_sessions(gw)
+        return self._sessions[gw.name]
+
+    def _gateway_sessions(self, gw: VirtualNetworkGateway) -> list[_Session]:
         if not (gw.ready and gw.enable_bgp):
             return []
         sessions = []
-        for conn in self.net.connections:
+        for conn in self._connections_of.get(gw.name, []):
             lng = self.lngs.get(conn.local_network_gateway)
             if conn.gateway != gw.name or not conn.enable_bgp or lng is None:
                 continue
@@ -599,11 +629,13 @@ class _World:
 
     def forwarding(self, gw: VirtualNetworkGateway) -> list[tuple[_IPNet, Connection]]:
         """Where the gateway sends what is not in its VNets: static, host and BGP routes."""
-        routes = self.static_prefixes(gw)
-        sessions = {s.neighbor: s.connection for s in self.sessions(gw)}
-        routes += [(_net(n), conn) for n, conn in sessions.items()]
-        routes += [(p, sessions[path.neighbor]) for p, path in self.rib(gw).items()]
-        return routes
+        if gw.name not in self._forwarding:
+            routes = self.static_prefixes(gw)
+            sessions = {s.neighbor: s.connection for s in self.sessions(gw)}
+            routes += [(_net(n), conn) for n, conn in sessions.items()]
+            routes += [(p, sessions[path.neighbor]) for p, path in self.rib(gw).items()]
+            self._forwarding[gw.name] = routes
+        return self._forwarding[gw.name]
 
     # -- effective routes ----------------------------------------------------
 

@@ -9,6 +9,16 @@ session comes up about a minute later (azure-facts.md)::
     result = status(plan, clients, progress=print)
     result.connections[0].connection_status       # "Connected"
     result.as_json()                              # design.md's status JSON
+    status(plan, clients, hub="hub00")            # one hub, with its advertised routes
+
+Each diagnostic is a long-running POST (a POST and a polling GET at least), so status
+sends only those its view shows: for the whole lab, what grows with the lab (each
+gateway's BGP peers and learned routes, each test VM's effective routes: design.md's
+status); for one hub (``hub``) only that hub's, plus the routes its gateway advertises
+to each peer (one POST per link: a full mesh has N×(N-1), too many for the whole lab;
+``advertised=True`` reads them anyway). Answers are read as the JSON they came in
+(``model["key"]``): an SDK model deserialises a field on every attribute read, which
+cost seconds over the tens of thousands of routes of a 20-hub mesh.
 """
 
 from __future__ import annotations
@@ -150,6 +160,7 @@ class GatewayRow:
     peers: tuple[PeerRow, ...]
     learned_routes: tuple[LearnedRoute, ...]
     advertised_routes: dict[str, tuple[LearnedRoute, ...]] = field(default_factory=dict)
+    advertised_read: bool = True  # False: not asked for (JSON null; ``status --hub`` reads them)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -161,7 +172,9 @@ class GatewayRow:
             "advertisedRoutes": {
                 peer: [r.as_json() for r in routes]
                 for peer, routes in self.advertised_routes.items()
-            },
+            }
+            if self.advertised_read
+            else None,
         }
 
 
@@ -272,15 +285,33 @@ def _of_hub(hub: HubRow, name: str) -> bool:
     )
 
 
-def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> Status:
-    """What exists, once tunnels and BGP sessions are up (or the bounded wait ran out)."""
+def status(
+    plan: Plan,
+    clients: Clients,
+    progress: Progress = no_progress,
+    *,
+    hub: str | None = None,
+    advertised: bool | None = None,
+) -> Status:
+    """What exists, once tunnels and BGP sessions are up (or the bounded wait ran out).
+
+    ``hub``: only that hub's diagnostics are read and the result is narrowed to it;
+    ``advertised``: read the routes advertised to each peer (default: for one hub only).
+    """
     topology = plan.topology
     group = topology.resource_group
+    scope = Scope.of(plan, hub, hub is not None if advertised is None else advertised)
     observed, awaited = settle(
         plan,
         clients,
-        lambda: observe(clients, group, partial(diagnostic_calls, plan, clients)),
+        lambda: observe(
+            clients,
+            group,
+            partial(diagnostic_calls, plan, clients, scope=scope),
+            scope.connections(plan),
+        ),
         progress,
+        gateways=scope.gateways,
     )
     target = clients.target.name
     if observed.group is None:
@@ -308,13 +339,13 @@ def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> St
                         conn.name, text(conn.connection_status or "Unknown"), state_of(conn)
                     )
                 )
-    gateways, routes = _diagnostics(plan, observed)
+    gateways, routes = _diagnostics(plan, observed, scope.advertised)
     peerings = tuple(
         PeeringRow(m.name, text(m.peering_state or "Unknown"), state_of(m))
         for step in plan.steps
         if step.kind == "peering" and (m := observed.get(step.key)) is not None
     )
-    return Status(
+    result = Status(
         target,
         topology.name,
         group,
@@ -330,6 +361,40 @@ def status(plan: Plan, clients: Clients, progress: Progress = no_progress) -> St
         inventory(plan, observed),
         tuple(problems(plan, observed)),
     )
+    return result if hub is None else result.narrowed(hub)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which diagnostics a view needs: those of these gateways and test VMs (None: all),
+    and whether the routes advertised to each peer."""
+
+    gateways: frozenset[str] | None = None
+    vms: frozenset[str] | None = None
+    advertised: bool = False
+
+    @classmethod
+    def of(cls, plan: Plan, hub: str | None, advertised: bool) -> Scope:
+        if hub is None:
+            return cls(advertised=advertised)
+        row = next(h for h in hubs_of(plan) if h.name == hub)
+        return cls(frozenset({row.gateway}), frozenset(row.vms), advertised)
+
+    def gateway(self, name: str) -> bool:
+        return self.gateways is None or name in self.gateways
+
+    def connections(self, plan: Plan) -> frozenset[str] | None:
+        """The connections of these gateways (None: all), whose status the view shows."""
+        if self.gateways is None:
+            return None
+        return frozenset(
+            s.name
+            for s in plan.steps
+            if isinstance(s.spec, ConnectionSpec) and s.spec.gateway in self.gateways
+        )
+
+    def vm(self, name: str) -> bool:
+        return self.vms is None or name in self.vms
 
 
 def inventory(plan: Plan, observed: Observed) -> tuple[InventoryRow, ...]:
@@ -406,12 +471,14 @@ def settle(
     read: Callable[[], Observed],
     progress: Progress,
     wait_s: float = TUNNEL_WAIT_S,
+    gateways: frozenset[str] | None = None,
 ) -> tuple[Observed, tuple[str, ...]]:
     """Read until no provisioned connection or BGP session is still coming up, for at
     most ``wait_s`` Azure seconds (scaled by the emulator's speed); what is still
     awaited then is returned with what was read last.
 
-    ``read`` must include ``bgp_peer_calls`` (the BGP peer status of each gateway).
+    ``read`` must include ``bgp_peer_calls`` (the BGP peer status of each gateway, or
+    of ``gateways``: then only their connections are awaited).
     """
     speed = clients.emulator.settings.speed if clients.emulator is not None else 1.0
     deadline = time.monotonic() + wait_s / speed
@@ -420,7 +487,7 @@ def settle(
     while True:
         if observed.group is None or incomplete(plan, observed):
             return observed, ()  # still being built (or not at all): no tunnel to wait for
-        waiting = awaited(plan, observed)
+        waiting = awaited(plan, observed, gateways)
         if not waiting:
             return observed, ()
         if waiting != shown:
@@ -435,85 +502,117 @@ def settle(
         observed = read()
 
 
-def awaited(plan: Plan, observed: Observed) -> tuple[str, ...]:
-    """Provisioned connections whose tunnel is not up yet, and BGP sessions over
-    Connected tunnels that are not up yet. NotConnected is an answer, not a wait."""
+def awaited(
+    plan: Plan, observed: Observed, gateways: frozenset[str] | None = None
+) -> tuple[str, ...]:
+    """Provisioned connections (of ``gateways``, default all) whose tunnel is not up
+    yet, and BGP sessions over Connected tunnels that are not up yet. NotConnected is
+    an answer, not a wait."""
     out = []
     for step in plan.steps:
+        if step.kind != "connection" or not isinstance(step.spec, ConnectionSpec):
+            continue
+        if gateways is not None and step.spec.gateway not in gateways:
+            continue
         conn = observed.get(step.key)
-        if step.kind != "connection" or conn is None or state_of(conn) != "Succeeded":
+        if conn is None or state_of(conn) != "Succeeded":
             continue
         status_ = text(conn.connection_status or "Unknown")
         if status_ in SETTLING:
             out.append(f"connection {conn.name} ({status_})")
-        elif status_ == "Connected" and isinstance(step.spec, ConnectionSpec):
+        elif status_ == "Connected":
             peer = _peer_of(step.spec, observed)
-            if peer is not None and text(peer.state) != "Connected":
+            if peer is not None and peer.get("state") != "Connected":
                 out.append(
-                    f"BGP session {step.spec.gateway} → {peer.neighbor} ({text(peer.state)})"
+                    f"BGP session {step.spec.gateway} → {peer.get('neighbor')} "
+                    f"({peer.get('state')})"
                 )
     return tuple(out)
 
 
-def _peer_of(spec: ConnectionSpec, observed: Observed) -> Any | None:
-    """The gateway's BGP peer across this connection (the neighbor is the LNG's address)."""
+def _peer_of(spec: ConnectionSpec, observed: Observed) -> dict[str, Any] | None:
+    """The gateway's BGP peer across this connection (the neighbor is the LNG's address),
+    as its JSON."""
     lng = observed.get(step_key("local_network_gateway", spec.local_network_gateway))
     bgp = getattr(lng, "bgp_settings", None)
     peers = observed.extra.get(f"peers:{spec.gateway}")
     if bgp is None or _failed(peers):
         return None
-    return next((p for p in _values(peers) if p.neighbor == bgp.bgp_peering_address), None)
+    address = bgp.bgp_peering_address
+    return next((p for p in _values(peers) if p.get("neighbor") == address), None)
 
 
 # ------------------------------------------------------------ diagnostics
 
 
 def bgp_peer_calls(
-    plan: Plan, clients: Clients, observed: Observed
+    plan: Plan, clients: Clients, observed: Observed, gateways: frozenset[str] | None = None
 ) -> dict[str, Callable[[], Any]]:
-    """The BGP peer status of each Succeeded gateway (what ``settle`` waits on)."""
+    """The BGP peer status of each Succeeded gateway, or of ``gateways`` (what
+    ``settle`` waits on)."""
     gateway_ops = clients.network.virtual_network_gateways
     return {
         f"peers:{step.name}": partial(
-            _lro, gateway_ops.begin_get_bgp_peer_status, plan.topology.resource_group, step.name
+            _lro,
+            clients,
+            gateway_ops.begin_get_bgp_peer_status,
+            plan.topology.resource_group,
+            step.name,
         )
         for step in plan.steps
-        if step.kind == "virtual_network_gateway" and _succeeded(observed.get(step.key))
+        if step.kind == "virtual_network_gateway"
+        and (gateways is None or step.name in gateways)
+        and _succeeded(observed.get(step.key))
     }
 
 
 def diagnostic_calls(
-    plan: Plan, clients: Clients, observed: Observed
+    plan: Plan, clients: Clients, observed: Observed, scope: Scope | None = None
 ) -> dict[str, Callable[[], Any]]:
-    """BGP peers, learned routes and effective routes of what is Succeeded."""
+    """BGP peers, learned routes and effective routes of what is Succeeded (within
+    ``scope``; advertised routes when it asks for them)."""
+    scope = scope or Scope(advertised=True)
     group = plan.topology.resource_group
     net = clients.network
-    calls = bgp_peer_calls(plan, clients, observed)
+    calls = bgp_peer_calls(plan, clients, observed, scope.gateways)
     for step in plan.steps:
-        model = observed.get(step.key)
-        if not _succeeded(model):
-            continue
         if step.kind == "virtual_network_gateway":
-            calls[f"learned:{step.name}"] = partial(
-                _lro, net.virtual_network_gateways.begin_get_learned_routes, group, step.name
-            )
+            if scope.gateway(step.name) and _succeeded(observed.get(step.key)):
+                calls[f"learned:{step.name}"] = partial(
+                    _lro,
+                    clients,
+                    net.virtual_network_gateways.begin_get_learned_routes,
+                    group,
+                    step.name,
+                )
         elif step.kind == "connection" and isinstance(step.spec, ConnectionSpec):
+            if not scope.advertised or not scope.gateway(step.spec.gateway):
+                continue
+            if not _succeeded(observed.get(step.key)):
+                continue
             gateway = observed.get(step_key("virtual_network_gateway", step.spec.gateway))
             lng = observed.get(step_key("local_network_gateway", step.spec.local_network_gateway))
             peer = getattr(getattr(lng, "bgp_settings", None), "bgp_peering_address", None)
             if _succeeded(gateway) and peer:
                 calls[f"advertised:{step.spec.gateway}:{peer}"] = partial(
                     _lro,
+                    clients,
                     partial(net.virtual_network_gateways.begin_get_advertised_routes, peer=peer),
                     group,
                     step.spec.gateway,
                 )
         elif step.kind == "virtual_machine" and isinstance(step.spec, VmSpec):
+            if not scope.vm(step.name) or not _succeeded(observed.get(step.key)):
+                continue
             nic = observed.get(step_key("network_interface", step.spec.network_interface))
             if nic is None:
                 continue
             calls[f"routes:{step.name}"] = partial(
-                _lro, net.network_interfaces.begin_get_effective_route_table, group, nic.name
+                _lro,
+                clients,
+                net.network_interfaces.begin_get_effective_route_table,
+                group,
+                nic.name,
             )
     return calls
 
@@ -549,10 +648,27 @@ def _watcher_present(step: Step, observed: Observed) -> bool:
 
 
 def _diagnostics(
-    plan: Plan, observed: Observed
+    plan: Plan, observed: Observed, advertised: bool = True
 ) -> tuple[tuple[GatewayRow, ...], dict[str, tuple[EffectiveRoute, ...]]]:
-    """The answers to ``diagnostic_calls`` as rows."""
+    """The answers to ``diagnostic_calls`` as rows (read from their JSON)."""
     results = observed.extra
+    by_gateway: dict[str, dict[str, tuple[LearnedRoute, ...]]] = {}
+    routes: dict[str, tuple[EffectiveRoute, ...]] = {}
+    for key, value in results.items():
+        if key.startswith("advertised:"):
+            _, gateway, peer = key.split(":", 2)
+            by_gateway.setdefault(gateway, {})[peer] = _gateway_routes(value)
+        elif key.startswith("routes:") and not _failed(value):
+            routes[key.split(":", 1)[1]] = tuple(
+                EffectiveRoute(
+                    tuple(r.get("addressPrefix") or ()),
+                    str(r.get("nextHopType")),
+                    str(r.get("source")),
+                    str(r.get("state")),
+                    tuple(r.get("nextHopIpAddress") or ()),
+                )
+                for r in _values(value)
+            )
     gateways = []
     for step in plan.steps:
         if step.kind != "virtual_network_gateway" or f"peers:{step.name}" not in results:
@@ -566,37 +682,21 @@ def _diagnostics(
                 bgp.bgp_peering_address if bgp else None,
                 tuple(
                     PeerRow(
-                        p.neighbor,
-                        p.asn,
-                        text(p.state),
-                        p.routes_received,
-                        p.connected_duration,
-                        p.messages_sent,
-                        p.messages_received,
+                        str(p.get("neighbor") or ""),
+                        p.get("asn"),
+                        str(p.get("state")),
+                        p.get("routesReceived"),
+                        p.get("connectedDuration"),
+                        p.get("messagesSent"),
+                        p.get("messagesReceived"),
                     )
                     for p in _values(results.get(f"peers:{gw.name}"))
                 ),
                 _gateway_routes(results.get(f"learned:{gw.name}")),
-                {
-                    key.rsplit(":", 1)[1]: _gateway_routes(value)
-                    for key, value in results.items()
-                    if key.startswith(f"advertised:{gw.name}:")
-                },
+                by_gateway.get(gw.name, {}),
+                advertised,
             )
         )
-    routes: dict[str, tuple[EffectiveRoute, ...]] = {}
-    for key, value in results.items():
-        if key.startswith("routes:") and not _failed(value):
-            routes[key.split(":", 1)[1]] = tuple(
-                EffectiveRoute(
-                    tuple(r.address_prefix or ()),
-                    text(r.next_hop_type),
-                    text(r.source),
-                    text(r.state),
-                    tuple(r.next_hop_ip_address or ()),
-                )
-                for r in value.value or []
-            )
     return tuple(gateways), routes
 
 
@@ -607,15 +707,20 @@ def _instances(hub: HubRow, observed: Observed) -> list[str]:
     for vm in hub.vms:
         table = observed.extra.get(f"routes:{vm}")
         for route in _values(table):
-            if text(route.next_hop_type) == "VirtualNetworkGateway":
-                out.extend(a for a in route.next_hop_ip_address or [] if a not in out)
+            if route.get("nextHopType") == "VirtualNetworkGateway":
+                out.extend(a for a in route.get("nextHopIpAddress") or [] if a not in out)
     return out
 
 
 def _gateway_routes(result: Any) -> tuple[LearnedRoute, ...]:
     return tuple(
         LearnedRoute(
-            r.network, r.next_hop, text(r.origin), r.as_path or "", r.source_peer, r.weight
+            str(r.get("network") or ""),
+            r.get("nextHop"),
+            str(r.get("origin")),
+            r.get("asPath") or "",
+            r.get("sourcePeer"),
+            r.get("weight"),
         )
         for r in _values(result)
     )
@@ -625,13 +730,18 @@ def _succeeded(model: Any | None) -> bool:
     return model is not None and state_of(model) == "Succeeded"
 
 
-def _lro(begin: Callable[..., Any], *args: Any) -> Any:
-    """Start a POST action and wait for its result (ARM answers it as an LRO)."""
-    return begin(*args).result()
+def _lro(clients: Clients, begin: Callable[..., Any], *args: Any) -> Any:
+    """Start a POST action and wait for its result (ARM answers it as an LRO), first
+    polling when its Retry-After says."""
+    return begin(*args, polling=clients.polling()).result()
 
 
-def _values(result: Any) -> list[Any]:
-    return [] if _failed(result) else list(result.value or [])
+def _values(result: Any) -> list[dict[str, Any]]:
+    """The ``value`` list of a diagnostic's answer, as JSON objects: mapping access on an
+    SDK model reads its JSON; attribute access deserialises the field on every read."""
+    if _failed(result):
+        return []
+    return list(result.get("value") or [])
 
 
 def _failed(value: Any) -> bool:

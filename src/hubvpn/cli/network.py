@@ -79,9 +79,7 @@ def status(
     if hub is not None and hub not in hubs:
         raise BadInput(f"--hub {hub}: no such hub; hubs: {', '.join(hubs)}")
     with connect_to(chosen) as clients:
-        result = read_status(build_plan(topology), clients, console.awaiting)
-    if hub is not None and result.deployed:
-        result = result.narrowed(hub)
+        result = read_status(build_plan(topology), clients, console.awaiting, hub=hub)
     if output is Output.json:
         console.json(result.as_json())
     else:
@@ -134,9 +132,15 @@ def verify(
             "on the emulator, this checks the deployment against the plan with the "
             "emulator's copy of the routing model (not Azure's data plane)"
         )
-    with connect_to(chosen) as clients:
+    with connect_to(chosen) as clients, console.probe_count() as counted:
         result = run_verify(
-            plan_, clients, port, console.awaiting, sources=chosen_from, destinations=chosen_to
+            plan_,
+            clients,
+            port,
+            console.awaiting,
+            counted,
+            sources=chosen_from,
+            destinations=chosen_to,
         )
     if output is Output.json:
         console.json(result.as_json())

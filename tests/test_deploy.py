@@ -490,7 +490,8 @@ def test_status_of_one_hub_queries_only_its_gateway_and_vms(
         for r in requests(clients)[since:]
         if r["method"] == "GET" and "/providers/Microsoft.Network/connections/" in r["path"]
     }
-    assert read_again == {"conn-vpngw-hub01-vpngw-hub02"}  # its own connection's status
+    # Its own connection's status, and the one pointing back (a pair's keys compared).
+    assert read_again == {"conn-vpngw-hub01-vpngw-hub02", "conn-vpngw-hub02-vpngw-hub01"}
     assert diagnostics_sent(requests(clients)[since:]) == {
         "getBgpPeerStatus": 1,
         "getLearnedRoutes": 1,

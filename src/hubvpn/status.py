@@ -384,13 +384,16 @@ class Scope:
         return self.gateways is None or name in self.gateways
 
     def connections(self, plan: Plan) -> frozenset[str] | None:
-        """The connections of these gateways (None: all), whose status the view shows."""
+        """The connections of these gateways (None: all), whose status the view shows,
+        and those pointing back at them: a pair's keys are compared from both GETs."""
         if self.gateways is None:
             return None
+        gateways = self.gateways
         return frozenset(
             s.name
             for s in plan.steps
-            if isinstance(s.spec, ConnectionSpec) and s.spec.gateway in self.gateways
+            if isinstance(s.spec, ConnectionSpec)
+            and (s.spec.gateway in gateways or s.spec.remote_gateway in gateways)
         )
 
     def vm(self, name: str) -> bool:

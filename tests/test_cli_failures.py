@@ -108,6 +108,7 @@ def test_plan_shows_group_being_deleted_as_blocked_with_the_reason(being_deleted
     result = invoke("plan", "-c", being_deleted, "--detailed-exitcode")
     assert result.exit_code == 1
     out = lines(result.stdout)
+    assert out[0] == "multi-hub-vpn → rg-multi-hub-vpn: 53 resources (53 blocked)"
     assert out[1:5] == [
         "action   type             resource",
         "blocked  resource group   rg-multi-hub-vpn",

@@ -127,7 +127,7 @@ def test_plan_shows_removed_spoke_as_orphans_in_delete_order(deployed: Path) -> 
     assert result.exit_code == 0
     out = lines(result.stdout)
     assert out[:11] == [
-        "multi-hub-vpn → rg-multi-hub-vpn: 46 resources (46 to keep, 7 to orphan)",
+        "multi-hub-vpn → rg-multi-hub-vpn: 46 resources (46 to keep, 7 orphaned)",
         "action  type          resource",
         "orphan  peering       vnet-hub00/hub00-to-spoke20",
         "orphan  peering       vnet-spoke20/spoke20-to-hub00",

@@ -424,7 +424,8 @@ def plan_summary(actions: dict[str, str]) -> str:
 def _plan(console: Console, result: PlanResult) -> None:
     plan, actions = result.plan, result.actions
     counts = Counter(actions.values())
-    summary = ", ".join(f"{n} to {a}" for a, n in counts.most_common())
+    verbs = {"blocked": "blocked", "orphan": "orphaned", "wait": "to wait for"}
+    summary = ", ".join(f"{n} {verbs.get(a, 'to ' + a)}" for a, n in counts.most_common())
     head = f"{plan.topology.name} → {plan.topology.resource_group}: {len(plan.steps)} resources"
     words = [*head.split(), *f"({summary})".split()]
     console.lines(wrapped("", words, console.layout_width() or 10**6, ""), {"^[^ ]+": "bold"})

@@ -211,3 +211,15 @@ def test_verify_with_a_peering_made_by_hand_names_it_as_what_opens_the_probe(
         "    spoke10 → spoke20",
         "verification failed",
     ]
+
+
+def test_verify_after_bastion_deleted_stops_naming_it_though_it_breaks_no_probe(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.bastion_hosts.begin_delete(GROUP, "bas-hub00").result()
+    result = invoke("verify", "-c", deployed)
+    assert result.exit_code == 1
+    assert lines(result.stderr)[2:] == [
+        "✗ bas-hub00 is missing: run hubvpn deploy",
+        "error: nothing to verify: multi-hub-vpn is not fully deployed (see above)",
+    ]

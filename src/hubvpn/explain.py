@@ -256,18 +256,25 @@ def _closure(plan: Plan, keys: set[str]) -> frozenset[str]:
 
 
 def causes(
-    plan: Plan, observed: Observed, port: int, pairs: Iterable[tuple[str, str]]
+    plan: Plan,
+    observed: Observed,
+    port: int,
+    pairs: Iterable[tuple[str, str]],
+    keep_all: bool = False,
 ) -> tuple[Cause, ...]:
     """The problems behind ``pairs`` (probes predicted reachable that are not), each with
-    the probes it breaks; problems no such probe needs are left out."""
+    the probes it breaks; problems no such probe needs are left out unless ``keep_all``
+    (why a lab is not fully deployed: a missing Bastion breaks no probe, yet it is
+    missing)."""
     found = problems(plan, observed)
     if not found:
         return ()
     needs = dependencies(plan, port)
+    pairs = list(pairs)
     out = []
     for cause in found:
         broken = tuple(p for p in pairs if set(cause.keys) & needs.get(p, frozenset()))
-        if broken:
+        if broken or keep_all:
             out.append(replace(cause, probes=broken))
     return tuple(out)
 

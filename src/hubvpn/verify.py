@@ -155,7 +155,7 @@ def verify(
             port,
             _unmeasured(predicted, f"{plan.topology.name} is not fully deployed"),
             missing,
-            causes=causes(plan, observed, port, expected),
+            causes=causes(plan, observed, port, expected, keep_all=True),
         )
     if awaited:
         return Verification(port, _unmeasured(predicted, "not converged yet"), awaited=awaited)

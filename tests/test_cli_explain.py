@@ -176,3 +176,50 @@ def test_status_on_a_healthy_lab_names_no_problem(deployed: Path) -> None:
     result = invoke("status", "-c", deployed, "-o", "json")
     assert json.loads(result.stdout)["problems"] == []
     assert "✗" not in invoke("status", "-c", deployed).stdout
+
+
+def test_verify_with_a_peering_made_by_hand_names_it_as_what_opens_the_probe(
+    deployed: Path, clients: Clients
+) -> None:
+    prefix = f"/subscriptions/{clients.subscription_id}/resourceGroups/{GROUP}"
+    for a, b in (("spoke10", "spoke20"), ("spoke20", "spoke10")):
+        remote = f"{prefix}/providers/Microsoft.Network/virtualNetworks/vnet-{b}"
+        clients.network.virtual_network_peerings.begin_create_or_update(
+            GROUP,
+            f"vnet-{a}",
+            f"{a}-to-{b}",
+            n.VirtualNetworkPeering(
+                remote_virtual_network=n.SubResource(id=remote),
+                allow_virtual_network_access=True,
+            ),
+        ).result()
+    result = invoke("verify", "-c", deployed, "--from", "spoke10", "--to", "spoke20")
+    assert result.exit_code == 1
+    assert lines(result.stdout) == [
+        "vm-spoke10 → vm-spoke20 (10.20.0.4) TCP 22: reachable, avg latency 2 ms",
+        "  hop            address      resource",
+        "  Source         10.10.0.4    nic-spoke10",
+        "  VNetPeering                 spoke10-to-spoke20",
+        "  Destination    10.20.0.4    nic-spoke20",
+        "! predicted unreachable",
+    ]
+    assert lines(result.stderr)[2:] == [
+        "! differs from the prediction, ? not measured",
+        "✗ spoke10-to-spoke20 is not in the topology (made by hand?): delete it (hubvpn",
+        "  builds and verifies only what the topology describes)",
+        "  opens 1 probe:",
+        "    spoke10 → spoke20",
+        "verification failed",
+    ]
+
+
+def test_verify_after_bastion_deleted_stops_naming_it_though_it_breaks_no_probe(
+    deployed: Path, clients: Clients
+) -> None:
+    clients.network.bastion_hosts.begin_delete(GROUP, "bas-hub00").result()
+    result = invoke("verify", "-c", deployed)
+    assert result.exit_code == 1
+    assert lines(result.stderr)[2:] == [
+        "✗ bas-hub00 is missing: run hubvpn deploy",
+        "error: nothing to verify: multi-hub-vpn is not fully deployed (see above)",
+    ]

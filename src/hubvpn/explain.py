@@ -89,7 +89,8 @@ class Cause:
     problem: str  # "is missing", "is Failed", "are NotConnected: their shared keys differ"
     fix: str
     keys: tuple[str, ...] = ()  # the plan step keys behind ``resources``
-    probes: tuple[tuple[str, str], ...] = ()  # (from, to) test VMs it breaks
+    probes: tuple[tuple[str, str], ...] = ()  # (from, to) test VMs it breaks (or opens)
+    effect: str = "breaks"  # what it does to those probes: "breaks", or "opens" (extras)
 
     @property
     def text(self) -> str:
@@ -255,17 +256,47 @@ def _closure(plan: Plan, keys: set[str]) -> frozenset[str]:
 
 
 def causes(
-    plan: Plan, observed: Observed, port: int, pairs: Iterable[tuple[str, str]]
+    plan: Plan,
+    observed: Observed,
+    port: int,
+    pairs: Iterable[tuple[str, str]],
+    keep_all: bool = False,
 ) -> tuple[Cause, ...]:
     """The problems behind ``pairs`` (probes predicted reachable that are not), each with
-    the probes it breaks; problems no such probe needs are left out."""
+    the probes it breaks; problems no such probe needs are left out unless ``keep_all``
+    (why a lab is not fully deployed: a missing Bastion breaks no probe, yet it is
+    missing)."""
     found = problems(plan, observed)
     if not found:
         return ()
     needs = dependencies(plan, port)
+    pairs = list(pairs)
     out = []
     for cause in found:
         broken = tuple(p for p in pairs if set(cause.keys) & needs.get(p, frozenset()))
-        if broken:
+        if broken or keep_all:
             out.append(replace(cause, probes=broken))
     return tuple(out)
+
+
+def extras(plan: Plan, paths: dict[tuple[str, str], tuple[str, ...]]) -> tuple[Cause, ...]:
+    """Resources outside the topology on the measured path of probes that reached a VM
+    the topology says they cannot (``paths``: the resource names of each one's hops),
+    such as a peering made by hand."""
+    known = {s.name for s in plan.steps}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for pair, resources in paths.items():
+        for name in resources:
+            if name and name not in known:
+                found.setdefault(name, []).append(pair)
+    fix = "delete it (hubvpn builds and verifies only what the topology describes)"
+    return tuple(
+        Cause(
+            (name,),
+            "is not in the topology (made by hand?)",
+            fix,
+            probes=tuple(pairs),
+            effect="opens",
+        )
+        for name, pairs in found.items()
+    )

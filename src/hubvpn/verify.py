@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from hubvpn.azure import Clients, error_code, error_message
-from hubvpn.explain import Cause, causes, unreachable_reason
+from hubvpn.explain import Cause, causes, extras, unreachable_reason
 from hubvpn.observe import Observed, observe
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
@@ -155,7 +155,7 @@ def verify(
             port,
             _unmeasured(predicted, f"{plan.topology.name} is not fully deployed"),
             missing,
-            causes=causes(plan, observed, port, expected),
+            causes=causes(plan, observed, port, expected, keep_all=True),
         )
     if awaited:
         return Verification(port, _unmeasured(predicted, "not converged yet"), awaited=awaited)
@@ -183,6 +183,16 @@ def verify(
             paths[(want.source, want.destination)] = _path(result)
     broken = [(p.source, p.destination) for p in probes if p.expected and not p.reachable]
     found = causes(plan, observed, port, broken) if broken else ()
+    found += extras(  # what made a probe reach a VM the topology says it cannot
+        plan,
+        {
+            (p.source, p.destination): tuple(
+                h.resource for h in paths[(p.source, p.destination)].hops
+            )
+            for p in probes
+            if p.reachable and not p.expected and (p.source, p.destination) in paths
+        },
+    )
     reasons = _reasons(plan, probes)
     named: dict[tuple[str, str], list[str]] = {}
     for cause in found:  # a named resource and its fix beat where the packet died

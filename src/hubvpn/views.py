@@ -272,7 +272,7 @@ def verification(console: Console, result: Verification) -> None:
         console.err.print("[dim]! differs from the prediction, ? not measured[/]")
     explained = {pair for cause in result.causes for pair in cause.probes}
     for cause in result.causes:
-        _cause(console, cause, "breaks")
+        _cause(console, cause, cause.effect)
     for p in probes:
         if p.reachable == p.expected or (p.source, p.destination) in explained:
             continue
@@ -366,6 +366,9 @@ def _one_probe(console: Console, result: Verification) -> None:
     if p.reachable is False and p.reachable == p.expected:
         reason = result.reasons.get((p.source, p.destination), "")
         console.out.print(escape(f"✗ as predicted: {reason}"), style="dim")
+    elif p.reachable is not None and p.reachable != p.expected:
+        predicted = "reachable" if p.expected else "unreachable"
+        console.out.print(f"! predicted {predicted}", style="bold red", markup=False)
 
 
 ACTION_STYLE = {

@@ -399,3 +399,12 @@ def test_status_in_a_terminal_styles_user_routes(deployed_with_udrs: Path) -> No
     assert user.startswith(f"{magenta}User") and f"{magenta}10.20.0.0/16" in user
     other = next(line for line in result.stdout.splitlines() if "Active" in line)
     assert magenta not in other
+
+
+def test_status_and_verify_piped_carry_no_trailing_spaces(deployed: Path) -> None:
+    # rich pads every table cell to its column; a pipe must get the lines without it.
+    for command in ("status", "verify"):
+        result = invoke(command, "-c", deployed)
+        assert result.exit_code == 0, result.output
+        padded = [line for line in result.output.splitlines() if line != line.rstrip()]
+        assert padded == [], command

@@ -10,12 +10,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any, TextIO, cast
 
 from rich.console import Console as RichConsole
 from rich.console import Group
@@ -80,11 +82,45 @@ def label(step: Step) -> str:
     return name
 
 
+_TRAILING = re.compile(r"[ \t]+(?=\n)")
+
+
+class Trimmed:
+    """A stream that drops the spaces rich pads table cells with at the end of each
+    line: piped output carries no trailing spaces. Terminals get the stream itself."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(_TRAILING.sub("", text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
+def _stream(stream: TextIO) -> IO[str]:
+    return stream if stream.isatty() else cast(IO[str], Trimmed(stream))
+
+
 class Console:
     def __init__(self) -> None:
-        self.out = RichConsole(highlight=False, soft_wrap=False)
+        self.out = RichConsole(file=_stream(sys.stdout), highlight=False, soft_wrap=False)
         # Messages stay one line each in logs and pipes (no hard wrap at 80 columns).
-        self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True)
+        self.err = RichConsole(
+            file=_stream(sys.stderr), stderr=True, highlight=False, soft_wrap=True
+        )
 
     # ------------------------------------------------------------ basics
     def header(

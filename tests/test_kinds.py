@@ -63,3 +63,25 @@ def test_prune_orphan_waits_for_delete_of_earlier_run(
         with pytest.raises(ResourceNotFoundError):
             slow.network.public_ip_addresses.get(GROUP, "old-ip")
         assert kinds.get(slow, GROUP, "public_ip", "old-ip", None) is None
+
+
+def test_prune_wait_for_earlier_delete_stops_on_cancel(
+    clients: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resource_group(clients)
+    public_ip_address(clients, "old-ip")
+    # 5 Azure seconds of delete at one Azure second per wall second: still Deleting.
+    with connect_at(state_dir, monkeypatch, speed=1) as slow:
+        slow.network.public_ip_addresses.begin_delete(GROUP, "old-ip")
+        deleting = slow.network.public_ip_addresses.get(GROUP, "old-ip")
+        orphan = Orphan("public_ip", "old-ip", None, ())
+        observed = Observed(None, {step_key("public_ip", "old-ip"): deleting})
+        cancel = threading.Event()
+        threading.Timer(0.2, cancel.set).start()  # Ctrl-C while it waits
+
+        done = prune(slow, GROUP, [orphan], observed, cancel, poll_s=0.05)
+
+        assert done == []  # not counted as deleted: Azure is still deleting it
+        assert slow.network.public_ip_addresses.get(GROUP, "old-ip").provisioning_state == (
+            "Deleting"
+        )

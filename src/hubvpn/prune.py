@@ -13,7 +13,6 @@ leaves only whole deletions behind and a re-run continues::
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from functools import partial
 from itertools import groupby
@@ -29,10 +28,15 @@ def _delete(clients: Clients, group: str, orphan: Orphan) -> None:
     kinds.begin_delete(clients, group, orphan.kind, orphan.name, orphan.parent)()
 
 
-def _gone(clients: Clients, group: str, orphan: Orphan, poll_s: float) -> None:
-    """Wait for a delete started by an earlier run: until the GET answers 404."""
+def _gone(
+    clients: Clients, group: str, orphan: Orphan, poll_s: float, cancel: threading.Event
+) -> bool:
+    """Wait for a delete started by an earlier run: until the GET answers 404 (True),
+    or Ctrl-C (False: the delete goes on in Azure; a re-run waits for it again)."""
     while kinds.get(clients, group, orphan.kind, orphan.name, orphan.parent) is not None:
-        time.sleep(poll_s)
+        if cancel.wait(poll_s):
+            return False
+    return True
 
 
 def prune(
@@ -57,12 +61,16 @@ def prune(
         for orphan in rank:
             decision = decide_orphan(orphan, observed, prune=True)
             if decision.action is Action.WAIT:
-                calls[orphan.key] = partial(_gone, clients, group, orphan, poll_s)
+                calls[orphan.key] = partial(_gone, clients, group, orphan, poll_s, cancel)
             else:
                 calls[orphan.key] = partial(_delete, clients, group, orphan)
         results = parallel(calls)
         failed = [r for r in results.values() if isinstance(r, Exception)]
-        done += [o for o in rank if not isinstance(results[o.key], Exception)]
+        done += [
+            o
+            for o in rank
+            if not isinstance(results[o.key], Exception) and results[o.key] is not False
+        ]
         if failed:
             raise failed[0]
     return done

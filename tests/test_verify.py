@@ -16,9 +16,9 @@ from azure.mgmt.network import models as n
 from test_deploy import GROUP, deployed
 
 from hubvpn.azure import Clients, connect, resolve_target
+from hubvpn.diagnostics import awaited, settle
 from hubvpn.observe import Observed
 from hubvpn.plan import Plan
-from hubvpn.status import awaited, settle
 from hubvpn.verify import run_checks, verify
 
 __all__ = ["deployed"]  # the fixture, shared with test_deploy
@@ -103,8 +103,8 @@ def reader(snapshots: list[Observed]) -> tuple[Callable[[], Observed], list[int]
 def observed_lab(clients: Clients, plan: Plan) -> Observed:
     from functools import partial
 
+    from hubvpn.diagnostics import bgp_peer_calls
     from hubvpn.observe import observe
-    from hubvpn.status import bgp_peer_calls
 
     return observe(clients, GROUP, partial(bgp_peer_calls, plan, clients))
 

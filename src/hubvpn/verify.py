@@ -20,11 +20,11 @@ from functools import partial
 from typing import Any
 
 from hubvpn.azure import Clients, error_code, error_message
+from hubvpn.diagnostics import Progress, bgp_peer_calls, incomplete, no_progress, settle
 from hubvpn.explain import Cause, causes, extras, unreachable_reason
 from hubvpn.observe import Observed, observe
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
-from hubvpn.status import Progress, bgp_peer_calls, incomplete, no_progress, settle
 
 # Checks in flight at once. A connectivity check is a POST action (ARM's writes bucket:
 # 200 tokens, 10 a second per subscription, request-limits-and-throttling) answered by an

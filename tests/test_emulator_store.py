@@ -9,6 +9,7 @@ subnet, a NIC) follow creates and deletes.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from emulator_helpers import (
 )
 
 from hubvpn.azure import Clients
-from hubvpn.emulator.store import Store
+from hubvpn.emulator.store import Store, _Cache
 
 
 def test_get_resource_sees_writes_of_another_process(
@@ -135,3 +136,37 @@ def test_get_missing_resource_logged_once(clients: Clients, state_dir: Path) -> 
     rows = Store(state_dir).requests()[before:]
     assert [(r["method"], r["status"]) for r in rows] == [("GET", 404)]
     assert rows[0]["path"].endswith("/virtualNetworks/missing")
+
+
+def _reloads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The versions ``store``'s cache reloads the world at, from now on."""
+    loads: list[str] = []
+    load = _Cache.load
+
+    def counted(cache: _Cache, conn: sqlite3.Connection, version: str) -> None:
+        if cache is store._cache:
+            loads.append(version)
+        load(cache, conn, version)
+
+    monkeypatch.setattr(_Cache, "load", counted)
+    return loads
+
+
+def test_operation_write_of_another_process_keeps_world_cache(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine, other = Store(state_dir), Store(state_dir)
+    with mine.transaction() as tx:
+        tx.put(_record("vnet"))
+    reloads = _reloads(mine, monkeypatch)
+    with other.transaction() as tx:  # a connectivity check's POST in another process
+        tx.put_operation({"name": "OP-1", "status": "Succeeded"})
+    with mine.transaction() as tx:
+        assert tx.get_operation("op-1") == {"name": "OP-1", "status": "Succeeded"}
+        assert [r["name"] for r in tx.select()] == ["vnet"]
+    assert reloads == []
+    with other.transaction() as tx:  # a resource write: the world changed
+        tx.put(_record("vnet2"))
+    with mine.transaction() as tx:
+        assert [r["name"] for r in tx.select()] == ["vnet", "vnet2"]
+    assert len(reloads) == 1

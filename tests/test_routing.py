@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hubvpn import routing
 from hubvpn.routing import (
     BgpPeerStatus,
     Connection,
@@ -571,3 +572,43 @@ def test_reachability_spoke_to_spoke_udrs_make_all_pairs_reachable() -> None:
     ):
         net = with_user_routes(net, a, to_gateway(f"{b}.0.0/16"))
     assert all(result.reachable for result in reachability(net, 22).values())
+
+
+@dataclasses.dataclass(frozen=True)
+class _CountedNetwork(Network):
+    """A Network that counts how often it is hashed (the cost of finding its model)."""
+
+    hashes: list[int] = dataclasses.field(default_factory=list, compare=False)
+
+    def __hash__(self) -> int:
+        self.hashes.append(1)
+        return super().__hash__()
+
+
+def test_trace_same_network_hashes_it_once_for_many_questions() -> None:
+    net = _CountedNetwork(
+        **{f.name: getattr(REFERENCE, f.name) for f in dataclasses.fields(Network)}
+    )
+    for _ in range(50):
+        assert trace(net, "nic-spoke10", "10.110.0.4", 22).reachable
+        effective_routes(net, "nic-spoke10")
+    assert len(net.hashes) == 1
+
+
+def test_reachability_walks_each_source_destination_pair_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walks: list[tuple[str, str]] = []
+    new_walk = routing._World._new_walk
+
+    def counted(self: routing._World, src: NetworkInterface, dest: Any) -> Any:
+        walks.append((src.name, str(dest)))
+        return new_walk(self, src, dest)
+
+    monkeypatch.setattr(routing._World, "_new_walk", counted)
+    net = dataclasses.replace(MESH)  # a new object: no walk of it is known yet
+    traces = reachability(net, 22)
+    assert all(t.reachable for t in traces.values())
+    # each probe's reply walks the way of the reverse probe: one walk per ordered pair
+    assert sorted(walks) == sorted(set(walks))
+    assert len(walks) == len(traces)

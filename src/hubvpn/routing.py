@@ -23,6 +23,7 @@ Unknown names raise ``KeyError``. Results are computed once per ``Network`` valu
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -354,8 +355,28 @@ class _Walk:
 _ROUTE_RANK = {"User": 3, "VirtualNetworkGateway": 2, "Default": 1}
 
 
-@lru_cache(maxsize=16)
+_RECENT_WORLDS = 16
+_recent: list[tuple[Network, _World]] = []  # newest last
+_recent_lock = threading.Lock()
+
+
 def _world(net: Network) -> _World:
+    """The _World of ``net``: found by identity first (hashing a large Network costs
+    as much as a trace, and a caller asks the same object thousands of questions),
+    then by equality."""
+    with _recent_lock:
+        for known, world in reversed(_recent):
+            if known is net:
+                return world
+    world = _equal_world(net)
+    with _recent_lock:
+        _recent.append((net, world))
+        del _recent[:-_RECENT_WORLDS]
+    return world
+
+
+@lru_cache(maxsize=16)
+def _equal_world(net: Network) -> _World:
     return _World(net)
 
 
@@ -385,6 +406,12 @@ class _World:
         self._statuses: dict[str, str] = {}
         self._sessions: dict[str, list[_Session]] = {}
         self._forwarding: dict[str, list[tuple[_IPNet, Connection]]] = {}
+        self._peered: dict[str, list[tuple[Peering, Peering]]] = {}
+        self._active: dict[str, list[tuple[_IPNet, EffectiveRoute]]] = {}
+        self._walks: dict[tuple[str, _IPAddr], _Walk] = {}
+        self._nic_at: dict[tuple[str, _IPAddr], NetworkInterface] = {}
+        for n in net.nics:
+            self._nic_at.setdefault((n.vnet, _addr(n.private_ip)), n)
 
     # -- lookups -------------------------------------------------------------
 
@@ -415,11 +442,15 @@ class _World:
 
     def connected_peerings(self, vnet: str) -> Iterator[tuple[Peering, Peering]]:
         """(local side, remote side) of each peering of ``vnet`` present in both directions."""
-        for peering in self.net.peerings:
-            if peering.vnet == vnet and peering.remote_vnet in self.vnets:
-                back = self.peering_back(peering)
-                if back is not None:
-                    yield peering, back
+        if vnet not in self._peered:
+            self._peered[vnet] = [
+                (peering, back)
+                for peering in self.net.peerings
+                if peering.vnet == vnet and peering.remote_vnet in self.vnets
+                for back in [self.peering_back(peering)]
+                if back is not None
+            ]
+        yield from self._peered[vnet]
 
     def spokes(self, gw: VirtualNetworkGateway) -> Iterator[tuple[str, Peering]]:
         """(spoke VNet, spoke-side peering) of each VNet using ``gw`` as remote gateway."""
@@ -527,9 +558,9 @@ class _World:
     def static_prefixes(self, gw: VirtualNetworkGateway) -> list[tuple[_IPNet, Connection]]:
         """Local network gateway address prefixes, reached over their connection."""
         routes: list[tuple[_IPNet, Connection]] = []
-        for conn in self.net.connections:
+        for conn in self._connections_of.get(gw.name, []):  # in the network's order
             lng = self.lngs.get(conn.local_network_gateway)
-            if conn.gateway == gw.name and conn.ready and lng is not None:
+            if conn.ready and lng is not None:
                 routes.extend((_net(p), conn) for p in lng.address_prefixes)
         return routes
 
@@ -720,8 +751,18 @@ class _World:
         return Trace(True, tuple(there.hops), "")
 
     def _walk(self, src: NetworkInterface, dest: _IPAddr) -> _Walk:
+        """The walk of a packet from ``src`` to ``dest``, once per pair (a reply walks the
+        way of the reverse probe); callers must not change it."""
+        key = (src.name, dest)
+        if key not in self._walks:
+            self._walks[key] = self._new_walk(src, dest)
+        return self._walks[key]
+
+    def _new_walk(self, src: NetworkInterface, dest: _IPAddr) -> _Walk:
         walk = _Walk([Hop("Source", src.name, src.private_ip)])
-        chosen = _lookup(self.effective_routes(src.name), dest)
+        if src.name not in self._active:
+            self._active[src.name] = _active(self.effective_routes(src.name))
+        chosen = _choose([(p, r) for p, r in self._active[src.name] if dest in p])
         if chosen is None:
             walk.reason = f"vm {src.name}: no route to {dest}"
             return walk
@@ -782,11 +823,11 @@ class _World:
         return walk
 
     def _deliver(self, walk: _Walk, vnet: str, dest: _IPAddr) -> _Walk:
-        for nic in self.net.nics:
-            if nic.vnet == vnet and _addr(nic.private_ip) == dest:
-                walk.hops.append(Hop("Destination", nic.name, nic.private_ip))
-                walk.delivered_to = nic
-                return walk
+        nic = self._nic_at.get((vnet, dest))
+        if nic is not None:
+            walk.hops.append(Hop("Destination", nic.name, nic.private_ip))
+            walk.delivered_to = nic
+            return walk
         walk.reason = f"vnet {vnet}: no network interface has address {dest}"
         return walk
 
@@ -796,21 +837,25 @@ class _World:
 # ---------------------------------------------------------------------------
 
 
-def _lookup(
-    routes: Iterable[EffectiveRoute], dest: _IPAddr
-) -> tuple[_IPNet, EffectiveRoute] | None:
-    """The route a packet to ``dest`` takes: longest prefix among Active routes.
-
-    udr-overview: system routes for the VNet and its peerings are preferred over BGP
-    routes even when the BGP route is more specific (user routes still win by prefix).
-    """
-    matches = [
+def _active(routes: Iterable[EffectiveRoute]) -> list[tuple[_IPNet, EffectiveRoute]]:
+    """(prefix, route) of each Active route, in order."""
+    return [
         (prefix, route)
         for route in routes
         if route.state == "Active"
         for prefix in map(_net, route.address_prefixes)
-        if dest in prefix
     ]
+
+
+def _choose(
+    matches: list[tuple[_IPNet, EffectiveRoute]],
+) -> tuple[_IPNet, EffectiveRoute] | None:
+    """The route a packet takes among the Active routes whose prefix holds its destination:
+    the longest prefix.
+
+    udr-overview: system routes for the VNet and its peerings are preferred over BGP
+    routes even when the BGP route is more specific (user routes still win by prefix).
+    """
     if any(r.next_hop_type in ("VnetLocal", "VNetPeering") for _, r in matches):
         matches = [(p, r) for p, r in matches if r.source != "VirtualNetworkGateway"]
     if not matches:
@@ -833,6 +878,7 @@ def _net_key(prefix: _IPNet) -> tuple[int, int, int]:
     return (prefix.version, int(prefix.network_address), prefix.prefixlen)
 
 
+@cache  # BGP asks it of every learned route against every own prefix
 def _overlaps(a: _IPNet, b: _IPNet) -> bool:
     return _subnet_of(a, b) or _subnet_of(b, a)
 

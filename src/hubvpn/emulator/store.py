@@ -15,10 +15,11 @@ when a process died keeps provisioning.
 
 SQLite is the durable store; each process keeps the decoded records in memory
 (``_Cache``) with indexes by id, type, group, parent and reference, so that a
-request costs what it touches, not what the world holds. Every write
-transaction stamps a new version token in the ``meta`` table; a transaction
-that finds another token than the one its cache was built at (another process
-wrote) reloads the cache first. Records handed out are copies: mutating one
+request costs what it touches, not what the world holds. Every transaction that
+changes a resource or a secret stamps a new version token in the ``meta`` table
+(operations and request limits are read from the file, not cached: they stamp none);
+a transaction that finds another token than the one its cache was built at (another
+process wrote) reloads the cache first. Records handed out are copies: mutating one
 changes nothing until ``put``.
 """
 
@@ -308,7 +309,9 @@ class Tx:
             "INSERT OR REPLACE INTO operations (id, data) VALUES (?, ?)",
             (op["name"].lower(), json.dumps(op)),
         )
-        self.dirty = True
+        # Not part of the world: read from the file by every process (no cached copy), so
+        # no new version. A connectivity check or a delete's poll writes one; a new version
+        # would make every other process reload its world for nothing.
 
     # request limits (limits.py): not part of the world, so no new version ---
     def get_bucket(self, key: str) -> tuple[float, float] | None:

@@ -308,6 +308,9 @@ class Clients:
 
         from hubvpn.record import DEBUG_ENV, RECORD_ENV, Recorder, Sanitizer, enabled
         from hubvpn.retry import RetryBudget
+        from hubvpn.sdk_models import serialise_model_setup
+
+        serialise_model_setup()  # before any thread creates a model (sdk_models.py)
 
         debug = enabled(DEBUG_ENV) if debug is None else debug
         if record is None and os.environ.get(RECORD_ENV):

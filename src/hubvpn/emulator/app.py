@@ -16,6 +16,7 @@ status, time: never a body) and takes a token from its subscription's bucket
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -62,6 +63,11 @@ _REASONS = {
     503: "Service Unavailable",
 }
 PAGE_SIZE = 100
+UNEXPECTED_ERROR = "The server encountered an internal error. Please retry the request."
+# Tracebacks of the emulator's own failures: for whoever configures logging (the
+# served emulator, a test), never printed to a hubvpn user (no handler of last resort).
+_LOG = logging.getLogger(__name__)
+logging.getLogger("hubvpn.emulator").addHandler(logging.NullHandler())
 THROTTLE_RETRY_S = 10.0  # Azure seconds a throttled client is told to wait
 _WRITES = frozenset({"PUT", "PATCH", "DELETE"})  # into a group: refused while it is deleted
 
@@ -116,6 +122,10 @@ class EmulatorApp:
             response = self.handle(method, path, query, raw, environ, base_url, limit, started)
         except errors.ArmError as err:  # refused before its transaction: logged apart
             response = self._error(err)
+            self.store.log_request(method, path, response.status, started)
+        except Exception:  # a bug of the emulator: ARM answers 500, not a Python exception
+            _LOG.exception("%s %s failed inside the emulator", method, path)
+            response = self._error(errors.InternalServerError(UNEXPECTED_ERROR))
             self.store.log_request(method, path, response.status, started)
         response.headers.update(limit)
         payload = (

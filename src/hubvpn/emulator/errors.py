@@ -631,8 +631,10 @@ class SubscriptionRequestsThrottled(TooManyRequests):
 class InternalServerError(ArmError):
     status = 500
 
-    def __init__(self) -> None:
-        super().__init__("An error has occurred in the server (injected fault).")
+    def __init__(
+        self, message: str = "An error has occurred in the server (injected fault)."
+    ) -> None:
+        super().__init__(message)
 
 
 class ServiceUnavailable(ArmError):

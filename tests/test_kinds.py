@@ -25,6 +25,17 @@ def test_register_body_for_every_kind() -> None:
     assert set(BODIES) == set(KINDS) == set(Kind)
 
 
+def test_list_every_kind_observe_reads_through_its_row(clients: Clients) -> None:
+    # A new kind with a row is observed without touching observe.py; the others are
+    # read with their parent (peerings in the VNet, extensions per VM) or by GET.
+    unlisted = {kind for kind, info in KINDS.items() if info.lister is None}
+    assert unlisted == {Kind.RESOURCE_GROUP, Kind.PEERING, Kind.VM_EXTENSION}
+    for kind, info in KINDS.items():
+        if info.lister is not None:
+            operations = getattr(getattr(clients, info.client), info.operations)
+            assert callable(getattr(operations, info.lister)), kind
+
+
 def test_order_deletes_every_kind_but_group_and_watcher() -> None:
     assert len(DELETE_ORDER) == len(set(DELETE_ORDER))
     assert set(Kind) - set(DELETE_ORDER) == {Kind.RESOURCE_GROUP, Kind.NETWORK_WATCHER}

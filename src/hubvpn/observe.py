@@ -20,6 +20,7 @@ from typing import Any
 from hubvpn import naming
 from hubvpn.azure import Clients
 from hubvpn.errors import OwnershipError
+from hubvpn.kinds import KINDS
 from hubvpn.plan import step_key
 
 MAX_PARALLEL_READS = 32
@@ -73,20 +74,19 @@ def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 
 
 def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:
-    net, compute = clients.network, clients.compute
-    return {
-        "network_security_group": lambda: list(net.network_security_groups.list(group)),
-        "route_table": lambda: list(net.route_tables.list(group)),
-        "virtual_network": lambda: list(net.virtual_networks.list(group)),
-        "public_ip": lambda: list(net.public_ip_addresses.list(group)),
-        "virtual_network_gateway": lambda: list(net.virtual_network_gateways.list(group)),
-        "local_network_gateway": lambda: list(net.local_network_gateways.list(group)),
-        "connection": lambda: list(net.virtual_network_gateway_connections.list(group)),
-        "network_interface": lambda: list(net.network_interfaces.list(group)),
-        "virtual_machine": lambda: list(compute.virtual_machines.list(group)),
-        "bastion": lambda: list(net.bastion_hosts.list_by_resource_group(group)),
-        "network_watcher": lambda: list(net.network_watchers.list_all()),
-    }
+    """One LIST per kind that has one (its ``KINDS`` row says which operation)."""
+    calls: dict[str, Callable[[], list[Any]]] = {}
+    for kind, info in KINDS.items():
+        if info.lister is None:
+            continue
+        operations = getattr(getattr(clients, info.client), info.operations)
+        args = () if info.subscription_wide else (group,)
+        calls[kind.value] = partial(_listed, getattr(operations, info.lister), *args)
+    return calls
+
+
+def _listed(lister: Callable[..., Any], *args: str) -> list[Any]:
+    return list(lister(*args))
 
 
 More = Callable[[Observed], dict[str, Callable[[], Any]]]

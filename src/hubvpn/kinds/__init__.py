@@ -50,6 +50,10 @@ class KindInfo:
     operations: str  # the client's operations group
     long_running: bool = True  # begin_create_or_update; else create_or_update answers at once
     parent: Kind | None = None  # the resource a child lives under (its name is the path's)
+    # The operation observe lists a group's resources of this kind with; None: read
+    # otherwise (the group by GET, children with their parent).
+    lister: str | None = "list"
+    subscription_wide: bool = False  # lister takes no group (the region's watchers)
 
 
 KINDS: dict[Kind, KindInfo] = {
@@ -60,6 +64,7 @@ KINDS: dict[Kind, KindInfo] = {
         "resource",
         "resource_groups",
         long_running=False,
+        lister=None,
     ),
     Kind.NETWORK_SECURITY_GROUP: KindInfo(
         "Microsoft.Network/networkSecurityGroups",
@@ -105,6 +110,7 @@ KINDS: dict[Kind, KindInfo] = {
         "network",
         "virtual_network_peerings",
         parent=Kind.VIRTUAL_NETWORK,
+        lister=None,  # the VNet's LIST carries its peerings
     ),
     Kind.NETWORK_INTERFACE: KindInfo(
         "Microsoft.Network/networkInterfaces", "NIC", 5.0, "network", "network_interfaces"
@@ -119,9 +125,15 @@ KINDS: dict[Kind, KindInfo] = {
         "compute",
         "virtual_machine_extensions",
         parent=Kind.VIRTUAL_MACHINE,
+        lister=None,  # listed per VM in observe's second round
     ),
     Kind.BASTION: KindInfo(
-        "Microsoft.Network/bastionHosts", "Bastion", 600.0, "network", "bastion_hosts"
+        "Microsoft.Network/bastionHosts",
+        "Bastion",
+        600.0,
+        "network",
+        "bastion_hosts",
+        lister="list_by_resource_group",
     ),
     Kind.NETWORK_WATCHER: KindInfo(
         "Microsoft.Network/networkWatchers",
@@ -130,6 +142,8 @@ KINDS: dict[Kind, KindInfo] = {
         "network",
         "network_watchers",
         long_running=False,  # NetworkWatchers_CreateOrUpdate is not an LRO
+        lister="list_all",  # wherever the region's watcher lives (often NetworkWatcherRG)
+        subscription_wide=True,
     ),
 }
 

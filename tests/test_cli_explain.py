@@ -11,24 +11,14 @@ from pathlib import Path
 
 import pytest
 from azure.mgmt.network import models as n
-from emulator_helpers import REFERENCE
-from typer.testing import CliRunner, Result
+from cli_helpers import deploy_reference, invoke, lines
 
 from hubvpn.azure import Clients
-from hubvpn.cli import app
 from hubvpn.config import load_topology
 from hubvpn.explain import causes, problems
 from hubvpn.observe import observe
 from hubvpn.plan import build_plan
 
-ENV: dict[str, str | None] = {
-    "COLUMNS": "80",
-    "HUBVPN_TARGET": None,
-    "FORCE_COLOR": None,
-    "NO_COLOR": None,
-    "TTY_COMPATIBLE": None,
-    "TTY_INTERACTIVE": None,
-}
 GROUP = "rg-multi-hub-vpn"
 FORWARD, BACK = "conn-vpngw-hub01-vpngw-hub02", "conn-vpngw-hub02-vpngw-hub01"
 HEADER = [
@@ -43,25 +33,9 @@ CROSSING = [  # the 18 probes between hub00's set and hub100's set
 ]
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner(env=ENV).invoke(app, [str(a) for a in args], prog_name="hubvpn")
-
-
-def lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.splitlines()]
-
-
 @pytest.fixture
 def deployed(tmp_path: Path, state_dir: Path) -> Path:
-    text = REFERENCE.read_text(encoding="utf-8")
-    config = tmp_path / "topology.toml"
-    config.write_text(
-        text.replace('"~/.ssh/id_ed25519.pub"', f'"{tmp_path / "none" / "id.pub"}"', 1),
-        encoding="utf-8",
-    )
-    result = invoke("deploy", "-c", config)
-    assert result.exit_code == 0, result.output
-    return config
+    return deploy_reference(tmp_path)
 
 
 def test_verify_with_shared_keys_differing_names_both_connections_and_the_fix(

@@ -8,42 +8,19 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_helpers import ENV, deploy_reference, invoke, lines
 from emulator_helpers import REFERENCE
 from typer.testing import CliRunner, Result
 
 from hubvpn.cli import app
 
-ENV: dict[str, str | None] = {
-    "COLUMNS": "80",
-    "HUBVPN_TARGET": None,
-    "FORCE_COLOR": None,
-    "NO_COLOR": None,
-    "TTY_COMPATIBLE": None,
-    "TTY_INTERACTIVE": None,
-}
 HEADER = "hubvpn verify · target: embedded emulator · topology multi-hub-vpn, TCP 22"
 VALID = "vm-hub00, vm-spoke10, vm-spoke20, vm-hub100, vm-spoke110, vm-spoke120"
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner(env=ENV).invoke(app, [str(a) for a in args], prog_name="hubvpn")
-
-
-def lines(text: str) -> list[str]:
-    return [line.rstrip() for line in text.splitlines()]
-
-
 @pytest.fixture
 def deployed(tmp_path: Path, state_dir: Path) -> Path:
-    text = REFERENCE.read_text(encoding="utf-8")
-    config = tmp_path / "topology.toml"
-    config.write_text(
-        text.replace('"~/.ssh/id_ed25519.pub"', f'"{tmp_path / "none" / "id.pub"}"', 1),
-        encoding="utf-8",
-    )
-    result = invoke("deploy", "-c", config)
-    assert result.exit_code == 0, result.output
-    return config
+    return deploy_reference(tmp_path)
 
 
 # ----------------------------------------------------------------- verify

@@ -117,9 +117,13 @@ def _stream(stream: TextIO) -> IO[str]:
 class Console:
     def __init__(self) -> None:
         self.out = RichConsole(file=_stream(sys.stdout), highlight=False, soft_wrap=False)
-        # Messages stay one line each in logs and pipes (no hard wrap at 80 columns).
+        # Messages stay one line each in logs and pipes (no hard wrap at 80 columns); a
+        # terminal gets them wrapped between words, not cut by the terminal mid-word.
         self.err = RichConsole(
-            file=_stream(sys.stderr), stderr=True, highlight=False, soft_wrap=True
+            file=_stream(sys.stderr),
+            stderr=True,
+            highlight=False,
+            soft_wrap=not sys.stderr.isatty(),
         )
 
     # ------------------------------------------------------------ basics

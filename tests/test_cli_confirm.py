@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_helpers import COST_LINES, ENV, lines, reference_without_key
 from test_cli import writes
-from test_cli_extras import COST_LINES, ENV, lines, reference_without_key
 from test_target import SUBSCRIPTION, account, write_profile
 from test_target import fake_az as fake_az  # a fixture
 from test_target import no_credential as no_credential  # a fixture

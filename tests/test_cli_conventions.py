@@ -9,8 +9,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from cli_helpers import invoke, lines
 from emulator_helpers import REFERENCE
-from test_cli_extras import invoke, lines
 
 from hubvpn.record import resource_name
 

@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from cli_helpers import invoke, lines, reference_without_key
 from emulator_helpers import REFERENCE
 from test_cli import writes
-from test_cli_extras import invoke, lines, reference_without_key
 
 import hubvpn.emulator.arm
 from hubvpn.azure import connect, resolve_target

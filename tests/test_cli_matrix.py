@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_cli_extras import invoke, reference_without_key
+from cli_helpers import invoke, reference_without_key
 
 
 def six_hubs(tmp_path: Path) -> Path:

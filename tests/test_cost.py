@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import COST_LINES
 
 from hubvpn import cost
 from hubvpn.config import load_topology
@@ -86,23 +87,7 @@ def test_estimate_cost_reference_lab_offline_sums_bundled_prices() -> None:
 
 
 def test_describe_estimate_reference_lab_offline_prints_exact_lines() -> None:
-    assert cost.describe(offline_estimate()) == [
-        "Estimated cost: $1.82/hour, $43.71/day",
-        "  prices: bundled table of 2026-12-01, USD",
-        "                         region          n     each/h     hourly     daily",
-        "  VPN gateway VpnGw1AZ   japaneast       1 x   0.3610*     0.361      8.66",
-        "  VPN gateway VpnGw1AZ   japanwest       1 x   0.3610*     0.361      8.66",
-        "  Bastion Standard       japaneast       1 x   0.2900*     0.290      6.96",
-        "  Bastion Standard       japanwest       1 x   0.2900*     0.290      6.96",
-        "  public IP Standard     japaneast       2 x   0.0050*     0.010      0.24",
-        "  public IP Standard     japanwest       2 x   0.0050*     0.010      0.24",
-        "  VM Standard_B2ms       japaneast       3 x   0.0832*     0.250      5.99",
-        "  VM Standard_B2ms       japanwest       3 x   0.0832*     0.250      5.99",
-        "  * the table's price for eastus, westus (none for this region)",
-        "  No hourly charge: VNets, peerings, connections, local network gateways, NSGs,",
-        "    route tables, NICs.",
-        "  Not included: data transfer, peering traffic, VM OS disks.",
-    ]
+    assert cost.describe(offline_estimate()) == COST_LINES
 
 
 def test_describe_estimate_unknown_sku_says_no_price_and_excludes_it() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_cli_extras import invoke, reference_without_key
+from cli_helpers import invoke, reference_without_key
 
 from hubvpn.azure import Clients
 from hubvpn.config import load_topology

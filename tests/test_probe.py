@@ -7,8 +7,8 @@ import json
 import re
 from pathlib import Path
 
+from cli_helpers import invoke, lines
 from emulator_helpers import REFERENCE
-from test_cli_extras import invoke, lines
 from test_deploy import deployed
 
 from hubvpn.azure import Clients

@@ -371,12 +371,18 @@ class Clients:
             )
         self.network, self.compute, self.resource = clients
 
-    def polling(self) -> Any:
+    def polling(self, *, read_back: bool = True) -> Any:
         """A polling method for one long-running operation (``begin_*(..., polling=)``):
-        ARM's, with the first poll after the Retry-After of the first answer."""
+        ARM's, with the first poll after the Retry-After of the first answer.
+        ``read_back=False``: a PUT ends on its operation's status, without the final GET
+        of the resource (the poller's result is then None)."""
         from hubvpn.retry import PatientPolling
 
-        return PatientPolling(POLLING_INTERVAL_S, path_format_arguments={"endpoint": self.base_url})
+        return PatientPolling(
+            POLLING_INTERVAL_S,
+            read_back=read_back,
+            path_format_arguments={"endpoint": self.base_url},
+        )
 
     def close(self) -> None:
         for client in (self.network, self.compute, self.resource):

@@ -48,7 +48,9 @@ def destroy(
     exists, count = find_owned_group(topology, clients)
     if not exists:
         return DestroyResult("absent", 0, time.monotonic() - started)
-    poller = clients.resource.resource_groups.begin_delete(topology.resource_group)
+    poller = clients.resource.resource_groups.begin_delete(
+        topology.resource_group, polling=clients.polling()
+    )
     while not poller.done():
         time.sleep(POLL_S)
         if tick is not None:

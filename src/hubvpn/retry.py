@@ -14,7 +14,10 @@ azure-core's three attempts::
 
 ``PatientPolling`` is ARM's polling that waits what the operation's first answer says
 (Retry-After) before its first poll: azure-core's polls once at once, which for a short
-operation (a connectivity check, a BGP query) is a wasted GET each time.
+operation (a connectivity check, a BGP query) is a wasted GET each time. With
+``read_back=False`` a PUT ends on its operation's terminal status, without ARM's final
+GET of the resource: for a write whose answer nobody reads (the poller's result is then
+None; a Failed or Canceled operation raises as before, with its Azure code).
 
 Only azure.py builds these (the module imports azure-core, which only it loads).
 """
@@ -29,7 +32,12 @@ from typing import Any
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
-from azure.mgmt.core.polling.arm_polling import ARMPolling
+from azure.core.polling.base_polling import LocationPolling, StatusCheckPolling
+from azure.mgmt.core.polling.arm_polling import (
+    ARMPolling,
+    AzureAsyncOperationPolling,
+    BodyContentPolling,
+)
 
 # What ARM answers while it sheds load or restarts: each is worth another try of the
 # same request, whatever its method (a 429 was refused before any processing).
@@ -131,11 +139,64 @@ class BudgetRetryPolicy(RetryPolicy):  # type: ignore[misc]  # azure-core is unt
         return float(ceiling / 2 + self._dice.uniform(0, ceiling / 2))
 
 
+class StatusOnlyPolling(AzureAsyncOperationPolling):  # type: ignore[misc]  # untyped
+    """ARM's Azure-AsyncOperation polling whose PUT (or PATCH) ends on the operation's
+    terminal status: the GET of the resource that ARM's protocol ends with is not sent
+    (``skipped`` says it was due). A POST's result (its Location) is still fetched."""
+
+    def __init__(self, lro_options: dict[str, Any] | None = None) -> None:
+        super().__init__(lro_options=lro_options)
+        self.method = ""
+        self.skipped = False
+
+    def set_initial_status(self, pipeline_response: PipelineResponse) -> str:
+        self.method = pipeline_response.http_response.request.method
+        status: str = super().set_initial_status(pipeline_response)
+        return status
+
+    def get_final_get_url(self, pipeline_response: PipelineResponse) -> str | None:
+        url: str | None = super().get_final_get_url(pipeline_response)
+        if url is not None and self.method in ("PUT", "PATCH"):
+            self.skipped = True
+            return None
+        return url
+
+
 class PatientPolling(ARMPolling):  # type: ignore[misc]  # azure-mgmt-core is untyped here
     """ARMPolling whose first poll comes after the initial answer's Retry-After (ARM's
-    "come back then"), not at once; later polls follow each answer's Retry-After too."""
+    "come back then"), not at once; later polls follow each answer's Retry-After too.
+
+    ``read_back=False``: a PUT's operation ends on its terminal status, the resource
+    not read again (``result()`` is None); ARM's other ways of answering an operation
+    (Location, the resource's own provisioningState) are polled as ARMPolling does."""
+
+    def __init__(
+        self,
+        timeout: float = 30,
+        *,
+        read_back: bool = True,
+        path_format_arguments: dict[str, str] | None = None,
+        **operation_config: Any,
+    ) -> None:
+        self.status_only = None if read_back else StatusOnlyPolling()
+        algorithms = (
+            None
+            if self.status_only is None
+            else [self.status_only, LocationPolling(), BodyContentPolling(), StatusCheckPolling()]
+        )
+        super().__init__(
+            timeout,
+            lro_algorithms=algorithms,
+            path_format_arguments=path_format_arguments,
+            **operation_config,
+        )
 
     def _poll(self) -> None:
         if not self.finished():
             self._delay()  # the initial 202's Retry-After (else the client's interval)
         super()._poll()
+
+    def resource(self) -> Any:
+        if self.status_only is not None and self.status_only.skipped:
+            return None  # not read: the last answer is the operation's, not the resource
+        return super().resource()

@@ -54,6 +54,12 @@ class KindInfo:
     # otherwise (the group by GET, children with their parent).
     lister: str | None = "list"
     subscription_wide: bool = False  # lister takes no group (the region's watchers)
+    # Deploy reads what a write of this kind ends with: ARM's final GET of the resource
+    # after its operation succeeds. A gateway's BGP peering address and its public IP's
+    # address feed the local network gateways (vpn.remote_gateway_facts), and gateways,
+    # public IPs and NICs are shown in the deploy record (progress.outputs). Nothing
+    # reads the others' answers: their writes end on the operation's status.
+    read_back: bool = True
 
 
 KINDS: dict[Kind, KindInfo] = {
@@ -72,12 +78,23 @@ KINDS: dict[Kind, KindInfo] = {
         5.0,
         "network",
         "network_security_groups",
+        read_back=False,
     ),
     Kind.ROUTE_TABLE: KindInfo(
-        "Microsoft.Network/routeTables", "route table", 5.0, "network", "route_tables"
+        "Microsoft.Network/routeTables",
+        "route table",
+        5.0,
+        "network",
+        "route_tables",
+        read_back=False,
     ),
     Kind.VIRTUAL_NETWORK: KindInfo(
-        "Microsoft.Network/virtualNetworks", "VNet", 5.0, "network", "virtual_networks"
+        "Microsoft.Network/virtualNetworks",
+        "VNet",
+        5.0,
+        "network",
+        "virtual_networks",
+        read_back=False,
     ),
     Kind.PUBLIC_IP: KindInfo(
         "Microsoft.Network/publicIPAddresses", "public IP", 5.0, "network", "public_ip_addresses"
@@ -95,6 +112,7 @@ KINDS: dict[Kind, KindInfo] = {
         30.0,
         "network",
         "local_network_gateways",
+        read_back=False,
     ),
     Kind.CONNECTION: KindInfo(
         "Microsoft.Network/connections",
@@ -102,6 +120,7 @@ KINDS: dict[Kind, KindInfo] = {
         120.0,
         "network",
         "virtual_network_gateway_connections",
+        read_back=False,
     ),
     Kind.PEERING: KindInfo(
         "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
@@ -111,12 +130,18 @@ KINDS: dict[Kind, KindInfo] = {
         "virtual_network_peerings",
         parent=Kind.VIRTUAL_NETWORK,
         lister=None,  # the VNet's LIST carries its peerings
+        read_back=False,
     ),
     Kind.NETWORK_INTERFACE: KindInfo(
         "Microsoft.Network/networkInterfaces", "NIC", 5.0, "network", "network_interfaces"
     ),
     Kind.VIRTUAL_MACHINE: KindInfo(
-        "Microsoft.Compute/virtualMachines", "VM", 120.0, "compute", "virtual_machines"
+        "Microsoft.Compute/virtualMachines",
+        "VM",
+        120.0,
+        "compute",
+        "virtual_machines",
+        read_back=False,
     ),
     Kind.VM_EXTENSION: KindInfo(
         "Microsoft.Compute/virtualMachines/extensions",
@@ -126,6 +151,7 @@ KINDS: dict[Kind, KindInfo] = {
         "virtual_machine_extensions",
         parent=Kind.VIRTUAL_MACHINE,
         lister=None,  # listed per VM in observe's second round
+        read_back=False,
     ),
     Kind.BASTION: KindInfo(
         "Microsoft.Network/bastionHosts",
@@ -134,6 +160,7 @@ KINDS: dict[Kind, KindInfo] = {
         "network",
         "bastion_hosts",
         lister="list_by_resource_group",
+        read_back=False,
     ),
     Kind.NETWORK_WATCHER: KindInfo(
         "Microsoft.Network/networkWatchers",
@@ -183,13 +210,16 @@ def _address(group: str, name: str, parent: str | None, kind: str) -> tuple[str,
 def begin_put(
     clients: Clients, group: str, kind: str, name: str, parent: str | None, model: Any
 ) -> Callable[[], Any]:
-    """Start the write of one resource; returns the wait for Azure's answer."""
+    """Start the write of one resource; returns the wait for Azure's answer (None for
+    a kind whose answer deploy does not read: ``KindInfo.read_back``)."""
+    info = KINDS[Kind(kind)]
     ops = _operations(clients, kind)
     path = _address(group, name, parent, kind)
-    if not KINDS[Kind(kind)].long_running:
+    if not info.long_running:
         result = ops.create_or_update(*path, model)
         return lambda: result
-    poller = ops.begin_create_or_update(*path, model)
+    polling = clients.polling(read_back=info.read_back)
+    poller = ops.begin_create_or_update(*path, model, polling=polling)
     return poller.result  # type: ignore[no-any-return]
 
 
@@ -207,5 +237,7 @@ def begin_delete(
     clients: Clients, group: str, kind: str, name: str, parent: str | None
 ) -> Callable[[], Any]:
     """Start the delete of one resource; returns the wait for Azure's answer."""
-    poller = _operations(clients, kind).begin_delete(*_address(group, name, parent, kind))
+    poller = _operations(clients, kind).begin_delete(
+        *_address(group, name, parent, kind), polling=clients.polling()
+    )
     return poller.result  # type: ignore[no-any-return]

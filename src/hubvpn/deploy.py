@@ -86,7 +86,9 @@ class Report:
     in_progress: list[Step] = field(default_factory=list)  # running when interrupted
     orphans: list[Orphan] = field(default_factory=list)  # no longer in the topology
     deleted: list[Orphan] = field(default_factory=list)  # of those, deleted (--prune)
-    results: dict[str, Any] = field(default_factory=dict)  # SDK models by step key
+    # SDK models by step key: what Azure answered, or what was kept; None for a write
+    # whose answer nothing reads (its operation's status was the last answer: read_back).
+    results: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[Outcome]:

@@ -148,12 +148,12 @@ def test_awaited_names_a_bgp_session_not_up_over_a_connected_tunnel(
     lab = observed_lab(clients, deployed)
     peers = lab.extra["peers:vpngw-hub01"]
     idle = copy.deepcopy(peers)
-    for peer in idle.value:
-        peer.state = "Connecting"
+    for peer in idle["value"]:
+        peer["state"] = "Connecting"
     late = Observed(
         lab.group, lab.resources, lab.watchers, {**lab.extra, "peers:vpngw-hub01": idle}
     )
-    neighbor = peers.value[0].neighbor
+    neighbor = peers["value"][0]["neighbor"]
     assert awaited(deployed, late) == (f"BGP session vpngw-hub01 → {neighbor} (Connecting)",)
 
 

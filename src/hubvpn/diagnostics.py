@@ -8,8 +8,9 @@ BGP session about a minute later: azure-facts.md)::
     observed, awaited = settle(plan, clients, read, progress)
     calls = diagnostic_calls(plan, clients, observed, Scope(advertised=True))
 
-Answers are kept as the JSON they came in (``values``): an SDK model deserialises a
-field on every attribute read.
+Answers are kept as the JSON they came in (``values``): no SDK model is built for
+them (``PatientPolling.answering_json``). Building one, and reading it back, cost most
+of a 20-hub status's CPU: a model per route, and a re-serialisation per mapping read.
 """
 
 from __future__ import annotations
@@ -235,15 +236,17 @@ def _succeeded(model: Any | None) -> bool:
     return model is not None and state_of(model) == "Succeeded"
 
 
-def _lro(clients: Clients, begin: Callable[..., Any], *args: Any) -> Any:
+def _lro(clients: Clients, begin: Callable[..., Any], *args: Any) -> dict[str, Any] | None:
     """Start a POST action and wait for its result (ARM answers it as an LRO), first
-    polling when its Retry-After says."""
-    return begin(*args, polling=clients.polling()).result()
+    polling when its Retry-After says; the result is the final answer's JSON."""
+    answer: dict[str, Any] | None = begin(
+        *args, polling=clients.polling().answering_json()
+    ).result()
+    return answer
 
 
 def values(result: Any) -> list[dict[str, Any]]:
-    """The ``value`` list of a diagnostic's answer, as JSON objects: mapping access on an
-    SDK model reads its JSON; attribute access deserialises the field on every read."""
+    """The ``value`` list of a diagnostic's answer (its JSON, as ``_lro`` returns it)."""
     if failed_answer(result):
         return []
     return list(result.get("value") or [])

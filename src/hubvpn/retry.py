@@ -196,7 +196,22 @@ class PatientPolling(ARMPolling):  # type: ignore[misc]  # azure-mgmt-core is un
             self._delay()  # the initial 202's Retry-After (else the client's interval)
         super()._poll()
 
+    # ``answering_json``: the operation's result as the JSON of its final answer, not
+    # the SDK model the generated deserialization callback builds.
+    json_answer = False
+
+    def answering_json(self) -> PatientPolling:
+        """This polling, with ``result()`` giving the final answer's JSON (None when it
+        has no body): reading a large answer (thousands of routes, hops) through an SDK
+        model builds and re-serialises a model per field. Failures still raise the SDK's
+        HttpResponseError, with ``e.error.code``: they never reach ``resource()``."""
+        self.json_answer = True
+        return self
+
     def resource(self) -> Any:
         if self.status_only is not None and self.status_only.skipped:
             return None  # not read: the last answer is the operation's, not the resource
-        return super().resource()
+        if not self.json_answer:
+            return super().resource()
+        response = self._pipeline_response.http_response
+        return response.json() if response.body() else None

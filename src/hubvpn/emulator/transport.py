@@ -1,130 +1,179 @@
-"""In-process transport: a ``requests`` adapter that calls the emulator's WSGI app.
+"""In-process transport: an azure-core ``HttpTransport`` that calls the emulator's WSGI app.
 
-The real SDK clients keep their https URL (they refuse bearer tokens over
-http) and send through a session with this adapter mounted; no socket is
-opened::
+The real SDK clients keep their https URL (they refuse bearer tokens over http) and
+their whole pipeline (retry, bearer token, recorder and debug policies); only the last
+step differs: instead of a socket, ``EmulatorTransport.send`` turns azure-core's
+``HttpRequest`` into a WSGI environ, calls the app and wraps its answer in an
+``azure.core.rest.HttpResponse``::
 
-    session = EmulatorSession()
-    session.mount("https://", WsgiAdapter(app))
+    transport = EmulatorTransport(open_app(state))
+    NetworkManagementClient(credential, subscription, transport=transport, base_url=...)
 
-``EmulatorSession`` hands each request straight to the adapter: a plain
-``requests.Session`` merges cookies, auth, proxies and environment settings and
-resolves redirects for every request, a third of an in-process request's CPU,
-none of which the emulator needs (no cookies, no redirects, no socket).
+No ``requests`` objects are built on the way (a requests ``Session``,
+``PreparedRequest`` and ``Response`` per request cost more CPU than the emulator's own
+answer to a GET). ``observers`` see every request and its response as they leave
+the transport, each attempt of a retried request included.
 """
 
 from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.hooks import default_hooks, dispatch_hook
-from requests.structures import CaseInsensitiveDict
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.rest import HttpRequest, HttpResponse
+from azure.core.rest._http_response_impl import HttpResponseImpl
+from azure.core.utils import case_insensitive_dict
 
 from hubvpn.emulator.app import EmulatorApp
 
+BLOCK_SIZE = 4096  # azure-core's default data_block_size: chunks of a streamed body
+Observer = Callable[[HttpRequest, HttpResponse], None]
 
-class WsgiAdapter(BaseAdapter):
-    def __init__(self, app: EmulatorApp) -> None:
-        super().__init__()
+
+@dataclass(frozen=True)
+class Answer:
+    """What the WSGI app answered: status line, headers in order, the whole body."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    payload: bytes
+
+
+def call_app(
+    app: EmulatorApp, method: str, url: str, headers: Mapping[str, str], body: bytes
+) -> Answer:
+    """One request through the app, as a WSGI server would hand it over."""
+    parts = urlsplit(url)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method.upper(),
+        "PATH_INFO": parts.path,
+        "QUERY_STRING": parts.query,
+        "SERVER_NAME": parts.hostname or "localhost",
+        "SERVER_PORT": str(parts.port or 443),
+        "HTTP_HOST": parts.netloc,
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": parts.scheme or "https",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for name, value in headers.items():
+        key = name.upper().replace("-", "_")
+        if key == "CONTENT_TYPE" or key == "CONTENT_LENGTH":
+            environ[key] = str(value)
+        else:
+            environ["HTTP_" + key] = str(value)
+    environ["CONTENT_LENGTH"] = str(len(body))  # the body as sent, whatever a header says
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+        started.append((status, response_headers))
+
+    payload = b"".join(app(environ, start_response))
+    status, response_headers = started[-1]
+    code, _, reason = status.partition(" ")
+    return Answer(int(code), reason, response_headers, payload)
+
+
+def request_body(content: Any) -> bytes:
+    """The bytes of an ``azure.core.rest.HttpRequest``'s content (str, bytes, a file,
+    an iterable of chunks, or none)."""
+    if content is None:
+        return b""
+    if isinstance(content, bytes):
+        return content
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    if isinstance(content, Mapping):  # form data or files: never sent to ARM
+        raise TypeError("cannot send form data or files to the emulator")
+    if hasattr(content, "read"):
+        data = content.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(content, Iterable):
+        return b"".join(c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in content)
+    raise TypeError(f"cannot send a request body of type {type(content).__name__}")
+
+
+def _charset(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type (``application/json; charset=utf-8``)."""
+    if not content_type:
+        return None
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "charset" and value:
+            return value.strip().strip('"').lower()
+    return None
+
+
+class EmulatorResponse(HttpResponseImpl):  # type: ignore[misc]  # untyped base internals
+    """An answer of the app as an ``azure.core.rest.HttpResponse``: case-insensitive
+    headers, ``read``/``iter_bytes``/``iter_raw`` over the body in blocks (for
+    ``stream=True`` calls), ``text``/``json``, ``body()`` for legacy policies."""
+
+    def __init__(self, request: HttpRequest, answer: Answer, block_size: int) -> None:
+        headers = case_insensitive_dict(answer.headers)
+        stream = io.BytesIO(answer.payload)
+
+        def blocks(**kwargs: Any) -> Iterator[bytes]:
+            while chunk := stream.read(block_size):
+                yield chunk
+
+        content_type = headers.get("Content-Type")
+        super().__init__(
+            request=request,
+            internal_response=stream,
+            block_size=block_size,
+            status_code=answer.status,
+            reason=answer.reason,
+            content_type=content_type,
+            headers=headers,
+            stream_download_generator=blocks,
+        )
+        # What azure-core would find with an email parser, found without one.
+        self._encoding = _charset(content_type)
+
+
+class EmulatorTransport(HttpTransport):  # type: ignore[misc]  # azure-core is untyped here
+    """Sends ``azure.core.rest`` requests to an ``EmulatorApp`` in this process."""
+
+    def __init__(self, app: EmulatorApp, *, block_size: int = BLOCK_SIZE) -> None:
         self.app = app
+        self.block_size = block_size
+        self.observers: list[Observer] = []
 
-    def send(
-        self,
-        request: requests.PreparedRequest,
-        stream: bool = False,
-        timeout: Any = None,
-        verify: Any = True,
-        cert: Any = None,
-        proxies: Any = None,
-    ) -> requests.Response:
-        url = urlsplit(request.url or "")
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        if not isinstance(body, bytes):
-            body = b"".join(
-                part if isinstance(part, bytes) else str(part).encode()
-                for part in body  # type: ignore[union-attr]
+    def send(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        if not isinstance(request, HttpRequest):
+            raise TypeError(
+                f"EmulatorTransport sends azure.core.rest.HttpRequest, not {type(request).__name__}"
             )
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": request.method or "GET",
-            "PATH_INFO": url.path,
-            "QUERY_STRING": url.query,
-            "SERVER_NAME": url.hostname or "localhost",
-            "SERVER_PORT": str(url.port or 443),
-            "HTTP_HOST": url.netloc,
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": request.headers.get("Content-Type", ""),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.url_scheme": url.scheme or "https",
-            "wsgi.version": (1, 0),
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        for name, value in request.headers.items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
-        captured: dict[str, Any] = {}
-
-        def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-            captured["status"] = int(status.split(" ", 1)[0])
-            captured["reason"] = status.split(" ", 1)[1] if " " in status else ""
-            captured["headers"] = headers
-
-        payload = b"".join(self.app(environ, start_response))
-        response = requests.Response()
-        response.status_code = captured["status"]
-        response.reason = captured["reason"]
-        response.headers = CaseInsensitiveDict(dict(captured["headers"]))
-        response._content = payload
-        response.raw = io.BytesIO(payload)
-        response.url = request.url or ""
-        response.request = request
-        response.encoding = "utf-8"
+        answer = call_app(
+            self.app, request.method, request.url, request.headers, request_body(request.content)
+        )
+        response = EmulatorResponse(request, answer, self.block_size)
+        if not kwargs.get("stream"):
+            response.read()  # what RequestsTransport does for a rest request: read, close
+        for observer in self.observers:
+            observer(request, response)
         return response
+
+    def open(self) -> None:
+        """Nothing to open: no sockets."""
 
     def close(self) -> None:
         """Nothing to release: no sockets."""
 
+    def __enter__(self) -> EmulatorTransport:
+        return self
 
-class EmulatorSession(requests.Session):
-    """A session that sends a request as given to its adapter, then its response hooks.
-
-    What azure-core sends (a method, an encoded URL, headers, a str or bytes body) takes
-    the short way; anything else (params, files, cookies, auth, form data) goes the
-    usual way through ``requests.Session``.
-    """
-
-    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
-        data = kwargs.get("data")
-        plain = (
-            not args
-            and isinstance(method, str)
-            and isinstance(url, str)
-            and (data is None or isinstance(data, (str, bytes)))
-            and not any(kwargs.get(k) for k in ("params", "files", "cookies", "auth", "json"))
-        )
-        if not plain:
-            return super().request(method, url, *args, **kwargs)
-        prepared = requests.PreparedRequest()
-        prepared.method = method.upper()
-        prepared.url = url
-        prepared.headers = CaseInsensitiveDict(kwargs.get("headers") or {})
-        prepared.body = data.encode() if isinstance(data, str) else data
-        prepared.hooks = default_hooks()
-        response = self.get_adapter(url).send(
-            prepared,
-            stream=bool(kwargs.get("stream")),
-            timeout=kwargs.get("timeout"),
-            verify=kwargs.get("verify", True),
-            cert=kwargs.get("cert"),
-            proxies=kwargs.get("proxies"),
-        )
-        hooked: requests.Response = dispatch_hook("response", self.hooks, response)
-        return hooked
+    def __exit__(self, *exc_details: Any) -> None:  # azure-core passes none
+        self.close()

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceNotFoundError,
+    ResponseNotReadError,
+    StreamConsumedError,
+)
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.transport import HttpRequest as LegacyHttpRequest
 from azure.core.rest import HttpRequest, HttpResponse
@@ -22,7 +27,7 @@ from azure.mgmt.network import NetworkManagementClient
 from azure.mgmt.network import models as n
 from emulator_helpers import GROUP, LOCATION, connect_at, resource_group, virtual_network
 
-from hubvpn.azure import ARM_SCOPE, EMULATOR_URL, Clients
+from hubvpn.azure import ARM_SCOPE, EMULATOR_URL, Clients, connect, resolve_target
 from hubvpn.emulator.transport import EmulatorTransport, _charset, request_body
 
 THROTTLED = "throttle=0.5,seed=3"
@@ -158,6 +163,54 @@ def test_send_raw_request_keeps_query_and_headers(clients: Clients) -> None:
     assert missing_version.json()["error"]["code"] == "MissingApiVersionParameter"
     versioned = transport.send(HttpRequest("GET", request.url + "?api-version=2022-09-01"))
     assert (versioned.status_code, versioned.json()["name"]) == (200, GROUP)
+
+
+def test_stream_response_before_and_after_read_behaves_like_a_socket(clients: Clients) -> None:
+    assert clients.emulator is not None
+    resource_group(clients)
+    transport = EmulatorTransport(clients.emulator, block_size=16)
+    url = f"{EMULATOR_URL}/subscriptions/{clients.subscription_id}/resourcegroups/{GROUP}"
+    request = HttpRequest("GET", url + "?api-version=2022-09-01")
+    streamed = transport.send(request, stream=True)
+    with pytest.raises(ResponseNotReadError):
+        streamed.content  # noqa: B018  # the property raises until the body is read
+    body = b"".join(streamed.iter_bytes())
+    assert json.loads(body)["name"] == GROUP
+    with pytest.raises(StreamConsumedError):
+        list(streamed.iter_bytes())
+    whole = transport.send(request)
+    assert (whole.read(), whole.content, whole.is_closed) == (body, body, True)
+    assert b"".join(whole.iter_bytes()) == body  # read content replays in blocks
+
+
+def test_raise_for_status_of_missing_group_raises_http_error(clients: Clients) -> None:
+    assert clients.emulator is not None
+    url = f"{EMULATOR_URL}/subscriptions/{clients.subscription_id}/resourcegroups/absent"
+    response = EmulatorTransport(clients.emulator).send(
+        HttpRequest("GET", url + "?api-version=2022-09-01")
+    )
+    with pytest.raises(HttpResponseError) as info:
+        response.raise_for_status()
+    assert info.value.status_code == 404
+    assert response.json()["error"]["code"] == "ResourceGroupNotFound"
+
+
+def test_record_of_streamed_put_keeps_response_body(state_dir: Path, tmp_path: Path) -> None:
+    # An LRO's first PUT is sent with stream=True: the recorder reads the body before
+    # the SDK does, and both must see it.
+    folder = tmp_path / "recordings"
+    with connect(resolve_target("emulator", None), state_dir, record=folder) as recording:
+        resource_group(recording)
+        made = virtual_network(recording, "hub", "10.0.0.0/16", {"default": "10.0.0.0/24"})
+    assert made.name == "hub"
+    (path,) = folder.glob("*.json")
+    entries = json.loads(path.read_text())["Entries"]
+    put = next(
+        e for e in entries if e["RequestMethod"] == "PUT" and "/virtualNetworks/" in e["RequestUri"]
+    )
+    assert put["StatusCode"] == 201
+    assert put["ResponseBody"]["name"] == "hub"
+    assert put["ResponseBody"]["properties"]["addressSpace"] == {"addressPrefixes": ["10.0.0.0/16"]}
 
 
 def test_send_legacy_request_is_refused(clients: Clients) -> None:

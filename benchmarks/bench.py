@@ -198,19 +198,18 @@ def scale_row(hubs: int, rss: bool, verify_too: bool = True) -> dict[str, Any]:
     plan = build_plan(topology)
     least: dict[str, float] = {}
 
-    def remaining(response: Any, *args: Any, **kwargs: Any) -> Any:
+    def remaining(request: Any, response: Any) -> None:
         for bucket in ("reads", "writes"):
             value = response.headers.get(RATELIMIT + bucket)
             if value is not None:
                 least[bucket] = min(least.get(bucket, float("inf")), float(value))
-        return response
 
     with (
         environment(HUBVPN_EMULATOR_SPEED=str(DEFAULT_SPEED)) as state,
         connect(resolve_target("emulator", None), state) as clients,
     ):
         assert clients.emulator is not None
-        clients._session.hooks["response"].append(remaining)
+        clients.transport.observers.append(remaining)  # every attempt, as sent
         wall, report = timed_deploy(plan, clients)
         if not report.ok:
             raise RuntimeError(f"deploy failed: {[o.detail for o in report.failed][:3]}")

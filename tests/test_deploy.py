@@ -13,8 +13,10 @@ import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from azure.core.rest import HttpRequest, HttpResponse
 from emulator_helpers import REFERENCE
 
 from hubvpn.azure import Clients, connect, resolve_target
@@ -617,18 +619,15 @@ def test_deploy_twice_with_same_shared_key_keeps_it(clients: Clients) -> None:
 
 def connection_put_bodies(clients: Clients) -> list[dict[str, Any]]:
     """Capture the body of every connection PUT that reaches the emulator (the wire)."""
-    adapter = clients._session.get_adapter("https://")
     seen: list[dict[str, Any]] = []
-    send = adapter.send
 
-    def capture(request: Any, *args: Any, **kwargs: Any) -> Any:
-        path = request.path_url.split("?")[0]
+    def capture(request: HttpRequest, response: HttpResponse) -> None:
+        path = urlsplit(request.url).path
         wanted = "/connections/" in path and not path.endswith("/sharedkey")
-        if request.method == "PUT" and wanted and request.body:
-            seen.append(json.loads(request.body))
-        return send(request, *args, **kwargs)
+        if request.method == "PUT" and wanted and request.content:
+            seen.append(json.loads(request.content))
 
-    adapter.send = capture  # type: ignore[method-assign]
+    clients.transport.observers.append(capture)
     return seen
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline import PipelineResponse
+from azure.core.rest import HttpRequest
 from emulator_helpers import (
     GATEWAY_CREATE_S,
     GROUP,
@@ -36,7 +36,7 @@ from emulator_helpers import (
 
 from hubvpn.azure import Clients
 from hubvpn.emulator.arm import LRO_FAILURE_CODES
-from hubvpn.emulator.transport import WsgiAdapter
+from hubvpn.emulator.transport import EmulatorTransport
 
 
 class Responses:
@@ -66,9 +66,7 @@ def retry_hint_s(headers: Mapping[str, str]) -> tuple[float, float]:
 def operation_status(clients: Clients, url: str) -> dict[str, Any]:
     """GET an Azure-AsyncOperation URL through the same in-process transport."""
     assert clients.emulator is not None
-    with requests.Session() as session:
-        session.mount("https://", WsgiAdapter(clients.emulator))
-        response = session.get(url)
+    response = EmulatorTransport(clients.emulator).send(HttpRequest("GET", url))
     assert response.status_code == 200
     status: dict[str, Any] = response.json()
     return status
@@ -281,9 +279,8 @@ def test_delete_polls_grow_their_retry_after(
         )
         _, headers = responses.first("DELETE")
         assert slow.emulator is not None
-        with requests.Session() as session:
-            session.mount("https://", WsgiAdapter(slow.emulator))
-            answers = [session.get(headers["Location"]) for _ in range(3)]
+        transport = EmulatorTransport(slow.emulator)
+        answers = [transport.send(HttpRequest("GET", headers["Location"])) for _ in range(3)]
     assert [a.status_code for a in answers] == [202, 202, 202]
     assert [a.headers["Retry-After"] for a in answers] == ["10", "20", "40"]
 

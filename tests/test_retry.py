@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from azure.core.exceptions import HttpResponseError
-from azure.core.pipeline.transport import RequestsTransport
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.resources import models as r
 from emulator_helpers import GROUP, LOCATION
 
 from hubvpn.azure import ARM_SCOPE, EMULATOR_SUBSCRIPTION, EMULATOR_URL
 from hubvpn.emulator import open_app
+from hubvpn.emulator.app import EmulatorApp
 from hubvpn.emulator.store import Store
-from hubvpn.emulator.transport import WsgiAdapter
+from hubvpn.emulator.transport import EmulatorTransport
 from hubvpn.retry import AZURE_BUDGET_S, EMULATOR_MIN_BUDGET_S, BudgetRetryPolicy, RetryBudget
 
 
@@ -47,11 +46,11 @@ class Clock:
         return self.now
 
 
-class SleepLog(RequestsTransport):  # type: ignore[misc]
-    """The requests transport, whose sleeps advance a clock instead of the wall."""
+class SleepLog(EmulatorTransport):
+    """The in-process transport, whose sleeps advance a clock instead of the wall."""
 
-    def __init__(self, session: requests.Session, clock: Clock) -> None:
-        super().__init__(session=session, session_owner=False)
+    def __init__(self, app: EmulatorApp, clock: Clock) -> None:
+        super().__init__(app)
         self.clock = clock
         self.slept: list[float] = []
 
@@ -65,10 +64,8 @@ def resource_client(
 ) -> tuple[ResourceManagementClient, SleepLog]:
     monkeypatch.setenv("HUBVPN_EMULATOR_SPEED", str(speed))
     monkeypatch.setenv("HUBVPN_EMULATOR_FAULTS", faults)
-    session = requests.Session()
-    session.mount("https://", WsgiAdapter(open_app(state)))
     clock = Clock()
-    transport = SleepLog(session, clock)
+    transport = SleepLog(open_app(state), clock)
     client = ResourceManagementClient(
         StaticToken(),
         EMULATOR_SUBSCRIPTION,

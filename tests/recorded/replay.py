@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
+from azure.core.rest import HttpRequest, HttpResponse
 
 HERE = Path(__file__).resolve().parent
 if __name__ == "__main__":  # run as a script: make the sibling modules importable
@@ -40,7 +40,7 @@ if __name__ == "__main__":  # run as a script: make the sibling modules importab
 from hubvpn.emulator import open_app  # noqa: E402
 from hubvpn.emulator.arm import Faults, Settings  # noqa: E402
 from hubvpn.emulator.resources import KINDS  # noqa: E402
-from hubvpn.emulator.transport import WsgiAdapter  # noqa: E402
+from hubvpn.emulator.transport import EmulatorTransport  # noqa: E402
 from recorded.differences import DIFFERENCES, Difference  # noqa: E402
 
 SPEED = 36000.0  # Azure seconds per wall second: a 30-minute gateway takes 50 ms
@@ -319,10 +319,9 @@ class Emulator:
 
     def __init__(self, state_dir: Path) -> None:
         app = open_app(state_dir, Settings(speed=SPEED, faults=Faults(), latency_ms=0.0))
-        self.http = requests.Session()
-        self.http.mount("https://", WsgiAdapter(app))
+        self.http = EmulatorTransport(app)
 
-    def send(self, method: str, uri: str, body: Any, headers: Any) -> requests.Response:
+    def send(self, method: str, uri: str, body: Any, headers: Any) -> HttpResponse:
         kept = {
             k: str(v) for k, v in (headers or {}).items() if str(k).lower() in _KEPT_REQUEST_HEADERS
         }
@@ -330,23 +329,23 @@ class Emulator:
         if body is not None and body != "":
             data = (body if isinstance(body, str) else json.dumps(body)).encode()
             kept.setdefault("Content-Type", "application/json")
-        return self.http.request(method, _https(uri), data=data, headers=kept, timeout=30)
+        return self.http.send(HttpRequest(method, _https(uri), content=data, headers=kept))
 
-    def finish(self, response: requests.Response) -> requests.Response | None:
+    def finish(self, response: HttpResponse) -> HttpResponse | None:
         """Follow the emulator's own operation to its end; the last answer, if any."""
         async_url = response.headers.get("Azure-AsyncOperation")
         location = response.headers.get("Location")
-        last: requests.Response | None = None
+        last: HttpResponse | None = None
         if async_url:
             for _ in range(MAX_POLLS):
-                last = self.http.get(_https(async_url), timeout=30)
+                last = self.http.send(HttpRequest("GET", _https(async_url)))
                 status = last.json().get("status") if last.status_code == 200 else "Failed"
                 if status not in ("InProgress", "Accepted", "Running", "Updating"):
                     break
                 _pause(last)
         if location:
             for _ in range(MAX_POLLS):
-                last = self.http.get(_https(location), timeout=30)
+                last = self.http.send(HttpRequest("GET", _https(location)))
                 if last.status_code != 202:
                     break
                 _pause(last)
@@ -360,13 +359,13 @@ def _https(uri: str) -> str:
     return f"https://management.azure.com{parts.path}{query}"
 
 
-def _pause(response: requests.Response) -> None:
+def _pause(response: HttpResponse) -> None:
     hint = response.headers.get("retry-after-ms")
     seconds = int(hint) / 1000.0 if hint else float(response.headers.get("Retry-After", "0"))
     time.sleep(min(max(seconds, 0.001), MAX_PAUSE_S))
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: HttpResponse) -> Any:
     if not response.content:
         return None
     try:

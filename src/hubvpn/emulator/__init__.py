@@ -2,7 +2,7 @@
 
 It knows Azure, not hubvpn: it validates like Azure, takes (scaled) Azure
 time, and computes BGP and routes with ``hubvpn.routing``. Clients reach it
-in-process (``transport.WsgiAdapter``) or over loopback (``server``)::
+in-process (``transport.EmulatorTransport``) or over loopback (``server``)::
 
     app = open_app(Path(".hubvpn"))          # settings from HUBVPN_EMULATOR_*
 

@@ -21,6 +21,7 @@ over the few records its tunnel depends on (``_tunnel_network``), not the whole 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -215,22 +216,56 @@ def connection_status(w: World, rec: Record) -> str:
     rid = rec["id"].lower()
     if rec.get("pending") or w.now < rec.get("ikeAt", 0.0):
         return "Unknown"
-    status = routing.connection_status(_tunnel_network(w, rid), rid)
-    return "Connecting" if status == "Unknown" else status
+    tunnel = _shared(w, ("tunnel", rid), lambda: _tunnel_network(w, rid))
+    return tunnel.status(w.now)
 
 
-def _tunnel_network(w: World, rid: str) -> routing.Network:
+class _Tunnel:
+    """The part of the network a connection's tunnel depends on, at one state of the
+    world; its connections' tunnels come up at their ``TUNNEL`` moments, so the answer at
+    a time depends only on which of those moments have passed (one answer each)."""
+
+    def __init__(
+        self,
+        rid: str,
+        gateways: list[routing.VirtualNetworkGateway],
+        lngs: list[routing.LocalNetworkGateway],
+        connections: list[tuple[routing.Connection, float]],
+    ) -> None:
+        self.rid = rid
+        self.gateways = tuple(gateways)
+        self.lngs = tuple(lngs)
+        self.connections = connections  # (connection ready but for its moment, moment)
+        self._statuses: dict[tuple[bool, ...], str] = {}
+
+    def status(self, now: float) -> str:
+        up = tuple(c.ready and now >= moment for c, moment in self.connections)
+        if up not in self._statuses:
+            net = routing.Network(
+                gateways=self.gateways,
+                local_network_gateways=self.lngs,
+                connections=tuple(
+                    c if c.ready == ready else dataclasses.replace(c, ready=ready)
+                    for (c, _), ready in zip(self.connections, up, strict=True)
+                ),
+            )
+            status = routing.connection_status(net, self.rid)
+            self._statuses[up] = "Connecting" if status == "Unknown" else status
+        return self._statuses[up]
+
+
+def _tunnel_network(w: World, rid: str) -> _Tunnel:
     """The part of the network a connection's tunnel depends on, found through the
     store's indexes: its gateway and local network gateway, the gateways holding the
     address that local network gateway points at, and their connections whose local
     network gateway points back at this gateway's address. ``routing.connection_status``
     looks no further, so its answer is the one over the whole network, at a cost that
-    does not grow with the world."""
+    does not grow with the world. Built once per state of the world (``connection_status``)."""
     tx = w.tx
     rec = tx.peek(rid)
     assert rec is not None
     props = rec["body"]["properties"]
-    connections = [_connection(w, rec, TUNNEL)]
+    connections = [_tunnel_connection(w, rec)]
     gateways: list[routing.VirtualNetworkGateway] = []
     lngs: list[routing.LocalNetworkGateway] = []
     own = tx.peek(_ref(props["virtualNetworkGateway1"]))
@@ -253,13 +288,15 @@ def _tunnel_network(w: World, rid: str) -> routing.Network:
             back = tx.peek(_ref(other["body"]["properties"]["localNetworkGateway2"]))
             if back is None or back["body"]["properties"].get("gatewayIpAddress") != own_ip:
                 continue
-            connections.append(_connection(w, other, TUNNEL))
+            connections.append(_tunnel_connection(w, other))
             lngs.append(_local_gateway(back))
-    return routing.Network(
-        gateways=tuple(gateways),
-        local_network_gateways=tuple(lngs),
-        connections=tuple(connections),
-    )
+    return _Tunnel(rid, gateways, lngs, connections)
+
+
+def _tunnel_connection(w: World, rec: Record) -> tuple[routing.Connection, float]:
+    """A connection ready but for its tunnel's moment, and that moment."""
+    conn = _connection(w, rec, TUNNEL)
+    return dataclasses.replace(conn, ready=_ready(rec)), float(rec.get(TUNNEL, 0.0))
 
 
 def schedule_tunnel(w: World, rec: Record) -> None:

@@ -1,0 +1,75 @@
+"""What a read costs the emulator: work done once per state of the world, not per request.
+
+Counts, not times: how often a connection's tunnel network is built, how many records a
+GET or a LIST copies, how many times the world is decoded. Each test would fail if the
+emulator went back to doing the work per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from emulator_helpers import GROUP, connection
+from test_emulator_tunnels import KEY, two_hubs_one_way
+
+from hubvpn.azure import Clients
+from hubvpn.emulator import physics
+from hubvpn.emulator.arm import Settings, World
+
+CONNECTIONS = ("hub-a-to-hub-b", "hub-b-to-hub-a")
+
+
+def both_ways(clients: Clients) -> None:
+    two_hubs_one_way(clients)
+    connection(clients, "hub-b-to-hub-a", "hub-b-gateway", "to-hub-a", KEY)
+
+
+def count_tunnel_networks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    built: list[str] = []
+    tunnel_network = physics._tunnel_network
+
+    def counted(w: World, rid: str) -> Any:
+        built.append(rid.rsplit("/", 1)[-1])
+        return tunnel_network(w, rid)
+
+    monkeypatch.setattr(physics, "_tunnel_network", counted)
+    return built
+
+
+def test_get_connection_builds_tunnel_network_once_per_world_version(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both_ways(clients)
+    connections = clients.network.virtual_network_gateway_connections
+    built = count_tunnel_networks(monkeypatch)
+    tag = clients.network.public_ip_addresses.update_tags
+    tag(GROUP, "hub-a-ip", {"tags": {"k": "1"}})  # a new state of the world
+    for _ in range(5):
+        for name in CONNECTIONS:
+            assert connections.get(GROUP, name).connection_status == "Connected"
+    assert len(list(connections.list(GROUP))) == 2
+    assert sorted(built) == sorted(CONNECTIONS)
+    tag(GROUP, "hub-a-ip", {"tags": {"k": "2"}})
+    assert connections.get(GROUP, "hub-a-to-hub-b").connection_status == "Connected"
+    assert len(built) == 3  # a write is a new state of the world: built again
+
+
+def test_connection_status_follows_tunnel_moments_within_one_world_version(
+    clients: Clients,
+) -> None:
+    both_ways(clients)
+    assert clients.emulator is not None
+    store = clients.emulator.store
+    with store.transaction() as tx:
+        rid = next(k for k in tx._cache.records if k.endswith("/hub-a-to-hub-b"))
+        rec, other = tx.peek(rid), tx.peek(rid.replace("hub-a-to-hub-b", "hub-b-to-hub-a"))
+        assert rec is not None and other is not None
+        ike, mine, theirs = rec["ikeAt"], rec[physics.TUNNEL], other[physics.TUNNEL]
+        settings = Settings(speed=36000.0)
+        seen = []
+        # one transaction, no write: only the clock moves
+        for now in (ike - 1e-6, max(ike, min(mine, theirs) - 1e-6), max(mine, theirs) + 1e-6):
+            tx.now = now
+            seen.append(physics.connection_status(World(tx, settings, ""), rec))
+    assert seen == ["Unknown", "Connecting", "Connected"]

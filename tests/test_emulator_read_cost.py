@@ -7,16 +7,23 @@ emulator went back to doing the work per request.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from emulator_helpers import GROUP, connection
+from test_deploy import GROUP as LAB_GROUP
+from test_deploy import deployed
 from test_emulator_tunnels import KEY, two_hubs_one_way
 
 from hubvpn.azure import Clients
 from hubvpn.emulator import physics
 from hubvpn.emulator.arm import Settings, World
+from hubvpn.plan import Plan
+from hubvpn.status import status
+from hubvpn.verify import verify
 
+__all__ = ["deployed"]  # the fixture, shared with test_deploy
 CONNECTIONS = ("hub-a-to-hub-b", "hub-b-to-hub-a")
 
 
@@ -73,3 +80,45 @@ def test_connection_status_follows_tunnel_moments_within_one_world_version(
             tx.now = now
             seen.append(physics.connection_status(World(tx, settings, ""), rec))
     assert seen == ["Unknown", "Connecting", "Connected"]
+
+
+def test_get_and_list_copy_no_record(clients: Clients) -> None:
+    both_ways(clients)
+    assert clients.emulator is not None
+    store = clients.emulator.store
+    network = clients.network
+    before = store.copies
+    network.virtual_networks.get(GROUP, "hub-a")
+    network.virtual_network_gateway_connections.get(GROUP, "hub-a-to-hub-b")
+    network.virtual_network_gateways.get(GROUP, "hub-a-gateway")
+    assert len(list(network.virtual_network_gateway_connections.list(GROUP))) == 2
+    assert len(list(network.subnets.list(GROUP, "hub-a"))) == 2
+    network.virtual_network_gateways.begin_get_bgp_peer_status(GROUP, "hub-a-gateway").result()
+    # rendered into new objects: the records are read where they are, never copied
+    assert store.copies == before
+    network.public_ip_addresses.update_tags(GROUP, "hub-a-ip", {"tags": {"k": "v"}})
+    assert store.copies > before  # a write copies what it changes
+
+
+def snapshot(clients: Clients) -> str:
+    assert clients.emulator is not None
+    with clients.emulator.store.transaction() as tx:
+        return json.dumps(tx._cache.records, sort_keys=True)
+
+
+def test_reads_of_deployed_lab_leave_store_unchanged(clients: Clients, deployed: Plan) -> None:
+    """Every reader works on the store's own records; none of them may change one."""
+    assert clients.emulator is not None
+    before = snapshot(clients)
+    copies = clients.emulator.store.copies
+    resources = clients.resource.resources
+    ids = [r.id for r in resources.list_by_resource_group(LAB_GROUP)]
+    for rid in ids:
+        version = "2024-07-01" if "Microsoft.Compute" in rid else "2024-05-01"
+        got = resources.get_by_id(rid, api_version=version)
+        got.properties["provisioningState"] = "Changed by the caller"  # the caller's copy
+        got.tags = {"changed": "by the caller"}
+    status(deployed, clients)
+    assert verify(deployed, clients, 22).ok
+    assert snapshot(clients) == before
+    assert clients.emulator.store.copies == copies

@@ -77,7 +77,9 @@ def _phase(w: World, moment: str) -> int:
     """How many connections' ``moment`` (TUNNEL or BGP) has passed: the network changes
     only when this does."""
     moments = _shared(
-        w, ("moments", moment), lambda: sorted(c.get(moment, 0.0) for c in w.select(CONNECTION))
+        w,
+        ("moments", moment),
+        lambda: sorted(c.get(moment, 0.0) for c in w.peek_select(CONNECTION)),
     )
     return bisect.bisect_right(moments, w.now)
 
@@ -96,14 +98,14 @@ def _answer(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
 
 def _build_network(w: World, moment: str) -> routing.Network:
     vnets = []
-    for vnet in w.select(VNET):
+    for vnet in w.peek_select(VNET):
         subnets = tuple(
             routing.Subnet(
                 name=s["name"],
                 prefix=s["body"]["properties"]["addressPrefix"],
                 route_table=_ref(s["body"]["properties"].get("routeTable")) or None,
             )
-            for s in w.select(SUBNET, parent=vnet["id"])
+            for s in w.peek_select(SUBNET, parent=vnet["id"])
         )
         prefixes = tuple(vnet["body"]["properties"]["addressSpace"]["addressPrefixes"])
         vnets.append(routing.VirtualNetwork(vnet["id"].lower(), prefixes, subnets))
@@ -117,7 +119,7 @@ def _build_network(w: World, moment: str) -> routing.Network:
             allow_gateway_transit=bool(p["body"]["properties"]["allowGatewayTransit"]),
             use_remote_gateways=bool(p["body"]["properties"]["useRemoteGateways"]),
         )
-        for p in w.select(PEERING)
+        for p in w.peek_select(PEERING)
         if _ready(p)
     )
     tables = tuple(
@@ -130,22 +132,22 @@ def _build_network(w: World, moment: str) -> routing.Network:
                     next_hop_type=r["body"]["properties"]["nextHopType"],
                     next_hop_ip=r["body"]["properties"].get("nextHopIpAddress"),
                 )
-                for r in w.select(ROUTE, parent=t["id"])
+                for r in w.peek_select(ROUTE, parent=t["id"])
             ),
             disable_bgp_route_propagation=bool(
                 t["body"]["properties"].get("disableBgpRoutePropagation", False)
             ),
         )
-        for t in w.select(ROUTE_TABLE)
+        for t in w.peek_select(ROUTE_TABLE)
     )
     return routing.Network(
         vnets=tuple(vnets),
         peerings=peerings,
         route_tables=tables,
-        gateways=tuple(_gateway(w, g) for g in w.select(GATEWAY)),
-        local_network_gateways=tuple(_local_gateway(g) for g in w.select(LOCAL_GATEWAY)),
-        connections=tuple(_connection(w, c, moment) for c in w.select(CONNECTION)),
-        nics=tuple(_nic(w, n) for n in w.select(NIC)),
+        gateways=tuple(_gateway(w, g) for g in w.peek_select(GATEWAY)),
+        local_network_gateways=tuple(_local_gateway(g) for g in w.peek_select(LOCAL_GATEWAY)),
+        connections=tuple(_connection(w, c, moment) for c in w.peek_select(CONNECTION)),
+        nics=tuple(_nic(w, n) for n in w.peek_select(NIC)),
     )
 
 
@@ -393,7 +395,7 @@ def _names(w: World) -> dict[str, str]:
     return {
         rec["id"].lower(): rec["id"]
         for t in (NIC, GATEWAY, CONNECTION, PEERING)
-        for rec in w.select(t)
+        for rec in w.peek_select(t)
     }
 
 

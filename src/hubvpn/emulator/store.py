@@ -20,7 +20,9 @@ changes a resource or a secret stamps a new version token in the ``meta`` table
 (operations and request limits are read from the file, not cached: they stamp none);
 a transaction that finds another token than the one its cache was built at (another
 process wrote) reloads the cache first. Records handed out are copies: mutating one
-changes nothing until ``put``.
+changes nothing until ``put``. Readers that only render or inspect a record (a GET, a
+LIST, the physics) use the ``peek`` methods, which hand out the cached records
+themselves and must never change them; ``Store.copies`` counts the copies made.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class _Cache:
 
     def __init__(self) -> None:
         self.version: str | None = None  # None: must reload before use
+        self.copies = 0  # records handed out as copies (``Tx.get``, ``select``, ...)
         self.memo: dict[Any, Any] = {}  # answers derived from the world as it is
         self._empty()
 
@@ -211,6 +214,7 @@ class Tx:
         found = self._cache.records.get(key.lower())
         if found is None:
             return None
+        self._cache.copies += 1
         copy: Record = clone(found)
         return copy
 
@@ -256,6 +260,18 @@ class Tx:
         self, *, type_: str | None = None, group: str | None = None, parent: str | None = None
     ) -> list[Record]:
         """Records matching every filter given, by key; costs the smallest index's size."""
+        return self._records(self._select_keys(type_, group, parent))
+
+    def peek_select(
+        self, *, type_: str | None = None, group: str | None = None, parent: str | None = None
+    ) -> list[Record]:
+        """``select``'s records themselves, not copies: for reading only (never change them)."""
+        records = self._cache.records
+        return [records[k] for k in sorted(self._select_keys(type_, group, parent))]
+
+    def _select_keys(
+        self, type_: str | None, group: str | None, parent: str | None
+    ) -> Iterable[str]:
         cache = self._cache
         candidates: list[set[str]] = []
         for index, value in (
@@ -266,18 +282,18 @@ class Tx:
             if value is not None:
                 candidates.append(index.get(value.lower(), set()))
         if not candidates:
-            return self._records(cache.records)
+            return cache.records
         candidates.sort(key=len)
-        keys = candidates[0].intersection(*candidates[1:]) if len(candidates) > 1 else candidates[0]
-        return self._records(keys)
+        return candidates[0].intersection(*candidates[1:]) if len(candidates) > 1 else candidates[0]
 
     def referrers(self, target: str, type_: str | None = None) -> list[Record]:
         """Records whose body references ``target`` by id (optionally of one type), by key."""
-        keys: Iterable[str] = self._cache.referrers.get(target.lower(), ())
-        if type_ is not None:
-            members = self._cache.by_type.get(type_.lower(), set())
-            keys = [k for k in keys if k in members]
-        return self._records(keys)
+        return self._records(self.referrer_keys(target, type_))
+
+    def peek_referrers(self, target: str, type_: str | None = None) -> list[Record]:
+        """``referrers``' records themselves, not copies: for reading only."""
+        records = self._cache.records
+        return [records[k] for k in self.referrer_keys(target, type_)]
 
     def address_holder(self, address: str) -> str | None:
         """The id (lower-cased) of the record holding a public address, if any."""
@@ -285,7 +301,9 @@ class Tx:
 
     def _records(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [clone(records[k]) for k in sorted(keys)]
+        found = [clone(records[k]) for k in sorted(keys)]
+        self._cache.copies += len(found)
+        return found
 
     def due(self, now: float) -> list[Record]:
         rows = self._conn.execute(
@@ -296,7 +314,9 @@ class Tx:
 
     def _records_in_order(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [clone(records[k]) for k in keys if k in records]
+        found = [clone(records[k]) for k in keys if k in records]
+        self._cache.copies += len(found)
+        return found
 
     # operations ---------------------------------------------------------
     def get_operation(self, op_id: str) -> Record | None:
@@ -386,6 +406,11 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    @property
+    def copies(self) -> int:
+        """How many records this process handed out as copies (reads that may change them)."""
+        return self._cache.copies
 
     def log_request(self, method: str, path: str, status: int, started: float) -> None:
         """Log a request refused before its transaction (``Tx.log_request`` otherwise)."""

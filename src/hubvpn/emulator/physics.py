@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
 from hubvpn.emulator.resources.references import vm_of_nic as attached_vm
-from hubvpn.emulator.store import Record, clone
+from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import (
     CONNECTION,
     GATEWAY,
@@ -56,12 +56,6 @@ def _shared(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     result: T = memo[key]
-    return result
-
-
-def _memo(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` once per state of the world; callers get their own copy."""
-    result: T = clone(_shared(w, key, compute))
     return result
 
 
@@ -92,8 +86,10 @@ def build_network(w: World, moment: str = BGP) -> routing.Network:
 
 
 def _answer(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """A routing answer (over the BGP network), once per state and phase; a copy."""
-    return _memo(w, (*key, _phase(w, BGP)), compute)
+    """A routing answer (over the BGP network), once per state and phase. Shared, not
+    copied: every caller hands it on as an action's result, which the operation stores as
+    JSON (``lro.start_action``), or reads it; none may change it."""
+    return _shared(w, (*key, _phase(w, BGP)), compute)
 
 
 def _build_network(w: World, moment: str) -> routing.Network:

@@ -8,10 +8,11 @@ emulator went back to doing the work per request.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_helpers import GROUP, connection
+from emulator_helpers import GROUP, TEST_SPEED, connect_at, connection
 from test_deploy import GROUP as LAB_GROUP
 from test_deploy import deployed
 from test_emulator_tunnels import KEY, two_hubs_one_way
@@ -122,3 +123,25 @@ def test_reads_of_deployed_lab_leave_store_unchanged(clients: Clients, deployed:
     assert verify(deployed, clients, 22).ok
     assert snapshot(clients) == before
     assert clients.emulator.store.copies == copies
+
+
+def test_list_connections_reads_each_secret_once_per_world_version(
+    clients: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both_ways(clients)
+    assert clients.emulator is not None
+    statements: list[str] = []
+    clients.emulator.store._conn.set_trace_callback(statements.append)
+    connections = clients.network.virtual_network_gateway_connections
+    with connect_at(state_dir, monkeypatch, speed=float(TEST_SPEED)) as other:
+        # another process writes: this one reloads the world, its secrets with it
+        other.network.public_ip_addresses.update_tags(GROUP, "hub-a-ip", {"tags": {"k": "1"}})
+        for _ in range(3):
+            assert len(list(connections.list(GROUP))) == 2
+            assert connections.get(GROUP, "hub-a-to-hub-b").shared_key == KEY
+        assert sum("FROM secrets" in s for s in statements) == 2
+        other.network.virtual_network_gateway_connections.begin_set_shared_key(
+            GROUP, "hub-a-to-hub-b", {"value": "Another-key-42"}
+        ).result()
+    assert connections.get(GROUP, "hub-a-to-hub-b").shared_key == "Another-key-42"
+    assert connections.get(GROUP, "hub-b-to-hub-a").shared_key == KEY

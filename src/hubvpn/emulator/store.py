@@ -119,6 +119,7 @@ class _Cache:
         self.referrers: dict[str, set[str]] = {}
         self.refs: dict[str, frozenset[str]] = {}
         self.addresses: dict[str, str] = {}  # public address -> key of its holder
+        self.secrets: dict[str, str | None] = {}  # read from the file once per version
 
     def load(self, conn: sqlite3.Connection, version: str) -> None:
         self._empty()
@@ -253,6 +254,7 @@ class Tx:
         key = key.lower()
         self._conn.execute("DELETE FROM resources WHERE key = ?", (key,))
         self._conn.execute("DELETE FROM secrets WHERE key = ?", (key,))
+        self._cache.secrets.pop(key, None)
         self._cache.unindex(key)
         self._wrote()
 
@@ -346,14 +348,21 @@ class Tx:
 
     # secrets (pre-shared keys): never part of a record, never logged ------
     def get_secret(self, key: str) -> str | None:
-        row = self._conn.execute("SELECT value FROM secrets WHERE key = ?", (key.lower(),))
-        found = row.fetchone()
-        return None if found is None else str(found[0])
+        """A secret, read from the file once per version of the world (a GET of a
+        connection shows its key; a LIST of hundreds asks for each)."""
+        key = key.lower()
+        secrets = self._cache.secrets
+        if key not in secrets:
+            row = self._conn.execute("SELECT value FROM secrets WHERE key = ?", (key,))
+            found = row.fetchone()
+            secrets[key] = None if found is None else str(found[0])
+        return secrets[key]
 
     def put_secret(self, key: str, value: str) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO secrets (key, value) VALUES (?, ?)", (key.lower(), value)
         )
+        self._cache.secrets[key.lower()] = value
         self._wrote()
 
 

@@ -890,10 +890,24 @@ def _choose(
     return max(matches, key=lambda match: (match[0].prefixlen, _ROUTE_RANK[match[1].source]))
 
 
+class _Net4(ipaddress.IPv4Network):
+    """An IPv4 prefix that hashes once: BGP and effective routes key their tables by
+    prefix, and ``IPv4Network.__hash__`` computes in Python at every lookup."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address, strict=False)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 @cache
 def _net(prefix: str) -> _IPNet:
-    """A prefix (or a bare address, as a host route); host bits are cleared."""
-    return ipaddress.ip_network(prefix, strict=False)
+    """A prefix (or a bare address, as a host route); host bits are cleared. One object
+    per prefix (cached), so dictionary lookups find it by identity."""
+    net = ipaddress.ip_network(prefix, strict=False)
+    return _Net4(prefix) if isinstance(net, ipaddress.IPv4Network) else net
 
 
 @cache

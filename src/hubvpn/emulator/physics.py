@@ -15,7 +15,10 @@ at the PUT, in Azure seconds at the writer's speed (``Connection.after_put``).
 The network and every answer are computed once per state of the world (``Tx.memo``,
 emptied by any write) and per *phase*: how many of those moments have passed. A
 connection's status, asked after nearly every write while a mesh deploys, is computed
-over the few records its tunnel depends on (``_tunnel_network``), not the whole world.
+over the few records its tunnel depends on (``_tunnel_network``), not the whole world;
+that part is built once per state of the world and the clock applied to it per request
+(``_Tunnel.status``). Records are read where the store keeps them (``World.peek_select``),
+never copied, and answers are shared, never changed.
 """
 
 from __future__ import annotations

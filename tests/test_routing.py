@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
@@ -612,3 +613,45 @@ def test_reachability_walks_each_source_destination_pair_once(
     # each probe's reply walks the way of the reverse probe: one walk per ordered pair
     assert sorted(walks) == sorted(set(walks))
     assert len(walks) == len(traces)
+
+
+def test_learned_routes_mesh_computes_each_advertisement_once_per_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    advertised: list[str] = []
+    advertisement = routing._World.advertisement
+
+    def counted(self: routing._World, gw: VirtualNetworkGateway, ribs: Any = None) -> Any:
+        advertised.append(gw.name)
+        return advertisement(self, gw, ribs)
+
+    monkeypatch.setattr(routing._World, "advertisement", counted)
+    hubs = [(h, 65001 + i, i + 1, ()) for i, h in enumerate("abcde")]
+    links = [(a, b) for i, a in enumerate("abcde") for b in "abcde"[i + 1 :]]
+    net = hub_and_spokes(hubs, links, key="counted")  # unlike any network asked before
+    for hub in "abcde":
+        assert len(ebgp(net, f"gw-{hub}")) == 4
+    rounds = routing._world(net).rounds
+    # every gateway sends one advertisement to its 4 peers: 5 per round, not 20
+    assert rounds >= 2
+    assert len(advertised) == 5 * rounds
+
+
+def test_learned_routes_mesh_hashes_each_prefix_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    hashes: list[str] = []
+    network_hash = ipaddress.IPv4Network.__hash__
+
+    def counted(self: ipaddress.IPv4Network) -> int:
+        hashes.append(str(self))
+        return network_hash(self)
+
+    monkeypatch.setattr(ipaddress.IPv4Network, "__hash__", counted)
+    hubs = [(h, 65101 + i, 231 + i, ()) for i, h in enumerate("abcde")]  # prefixes new here
+    links = [(a, b) for i, a in enumerate("abcde") for b in "abcde"[i + 1 :]]
+    net = hub_and_spokes(hubs, links, key="hashed")
+    for hub in "abcde":
+        assert len(ebgp(net, f"gw-{hub}")) == 4
+        effective_routes(net, f"nic-{hub}")
+    # a prefix's hash is computed when it is first parsed, not at every table lookup
+    assert hashes
+    assert sorted(hashes) == sorted(set(hashes))

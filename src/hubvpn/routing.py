@@ -337,10 +337,11 @@ class _Path:
     as_path: tuple[int, ...]
     neighbor: str
 
-    def rank(self) -> tuple[int, int, _IPAddr]:
-        # Shortest AS path; tie-break on the lowest neighbor address.
-        addr = ipaddress.ip_address(self.neighbor)
-        return (len(self.as_path), addr.version, addr)
+    def rank(self) -> tuple[int, int, int]:
+        # Shortest AS path; tie-break on the lowest neighbor address (as an integer: an
+        # address object compares in Python code, and BGP ranks every received path).
+        version, number = _address_key(self.neighbor)
+        return (len(self.as_path), version, number)
 
 
 @dataclass
@@ -392,6 +393,9 @@ class _World:
         self.nics = {n.name: n for n in net.nics}
         self.route_tables = {t.name: t for t in net.route_tables}
         self._ribs: dict[str, dict[_IPNet, _Path]] | None = None
+        self.rounds = 0  # rounds of the BGP fixpoint run (once per network)
+        self._owns: dict[str, tuple[list[_IPNet], list[_IPNet]]] = {}
+        self._network_sets: dict[str, frozenset[_IPNet]] = {}
         self._received: dict[str, dict[str, tuple[tuple[_IPNet, _Path], ...]]] = {}
         self._effective: dict[str, tuple[EffectiveRoute, ...]] = {}
         # Who answers a connection, by index, not by scanning every gateway and
@@ -591,8 +595,8 @@ class _World:
     ) -> list[tuple[_IPNet, tuple[int, ...]]]:
         """Routes ``gw`` sends to each of its peers, its own ASN prepended."""
         rib = (ribs if ribs is not None else self._all_ribs()).get(gw.name, {})
-        own = self.vnet_prefixes(gw)
-        routes: list[tuple[_IPNet, tuple[int, ...]]] = [(p, (gw.asn,)) for p in self.originated(gw)]
+        own, originated = self._own(gw)
+        routes: list[tuple[_IPNet, tuple[int, ...]]] = [(p, (gw.asn,)) for p in originated]
         for prefix, path in sorted(rib.items(), key=lambda item: _net_key(item[0])):
             # Transit, except a default route or routes overlapping the gateway's VNets
             # (VPN gateway FAQ, "What address prefixes will Azure VPN gateways advertise").
@@ -601,17 +605,33 @@ class _World:
             routes.append((prefix, (gw.asn, *path.as_path)))
         return routes
 
+    def _own(self, gw: VirtualNetworkGateway) -> tuple[list[_IPNet], list[_IPNet]]:
+        """(VNet prefixes, originated prefixes) of ``gw``: fixed for this network, asked
+        of every gateway in every round of the fixpoint."""
+        if gw.name not in self._owns:
+            self._owns[gw.name] = (self.vnet_prefixes(gw), self.originated(gw))
+        return self._owns[gw.name]
+
     def _receive(
-        self, gw: VirtualNetworkGateway, ribs: dict[str, dict[_IPNet, _Path]]
+        self,
+        gw: VirtualNetworkGateway,
+        ribs: dict[str, dict[_IPNet, _Path]],
+        adverts: dict[str, list[tuple[_IPNet, tuple[int, ...]]]] | None = None,
     ) -> dict[str, tuple[tuple[_IPNet, _Path], ...]]:
-        """Routes accepted from each established neighbor, given the peers' current RIBs."""
+        """Routes accepted from each established neighbor, given the peers' current RIBs
+        (``adverts``: each peer's advertisement over ``ribs``, when already computed)."""
         received = {}
         for session in self.sessions(gw):
-            if session.remote is None:
+            remote = session.remote
+            if remote is None:
                 continue
+            if adverts is not None and remote.name in adverts:
+                advertised = adverts[remote.name]
+            else:
+                advertised = self.advertisement(remote, ribs)
             received[session.neighbor] = tuple(
                 (prefix, _Path(path, session.neighbor))
-                for prefix, path in self.advertisement(session.remote, ribs)
+                for prefix, path in advertised
                 # [Routing] loop prevention: never accept a path containing our own ASN.
                 if gw.asn not in path
             )
@@ -620,15 +640,19 @@ class _World:
     def _best(
         self, gw: VirtualNetworkGateway, received: dict[str, tuple[tuple[_IPNet, _Path], ...]]
     ) -> dict[_IPNet, _Path]:
-        own = set(self.network_routes(gw))  # origin Network beats any learned path
-        best: dict[_IPNet, _Path] = {}
+        if gw.name not in self._network_sets:
+            self._network_sets[gw.name] = frozenset(self.network_routes(gw))
+        own = self._network_sets[gw.name]  # origin Network beats any learned path
+        best: dict[_IPNet, tuple[tuple[int, int, int], _Path]] = {}
         for routes in received.values():
             for prefix, path in routes:
                 if prefix in own:
                     continue
-                if prefix not in best or path.rank() < best[prefix].rank():
-                    best[prefix] = path
-        return best
+                rank = path.rank()
+                held = best.get(prefix)
+                if held is None or rank < held[0]:
+                    best[prefix] = (rank, path)
+        return {prefix: path for prefix, (_, path) in best.items()}
 
     def _all_ribs(self) -> dict[str, dict[_IPNet, _Path]]:
         """Best path per prefix for every gateway, iterated until nothing changes.
@@ -636,13 +660,16 @@ class _World:
         Each round recomputes every RIB from the previous round's (so withdrawals
         propagate). Paths never repeat an ASN, so they are at most as long as the
         number of gateways and rounds beyond that change nothing; the bound only
-        guarantees termination.
+        guarantees termination. A gateway sends one advertisement to all its peers, so
+        each round computes it once per gateway, not once per session.
         """
         if self._ribs is None:
             speakers = [g for g in self.net.gateways if g.ready and g.enable_bgp]
             ribs: dict[str, dict[_IPNet, _Path]] = {g.name: {} for g in speakers}
             for _ in range(2 * len(speakers) + 2):
-                received = {g.name: self._receive(g, ribs) for g in speakers}
+                self.rounds += 1
+                adverts = {g.name: self.advertisement(g, ribs) for g in speakers}
+                received = {g.name: self._receive(g, ribs, adverts) for g in speakers}
                 new = {g.name: self._best(g, received[g.name]) for g in speakers}
                 self._received = received
                 if new == ribs:
@@ -863,15 +890,36 @@ def _choose(
     return max(matches, key=lambda match: (match[0].prefixlen, _ROUTE_RANK[match[1].source]))
 
 
+class _Net4(ipaddress.IPv4Network):
+    """An IPv4 prefix that hashes once: BGP and effective routes key their tables by
+    prefix, and ``IPv4Network.__hash__`` computes in Python at every lookup."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address, strict=False)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 @cache
 def _net(prefix: str) -> _IPNet:
-    """A prefix (or a bare address, as a host route); host bits are cleared."""
-    return ipaddress.ip_network(prefix, strict=False)
+    """A prefix (or a bare address, as a host route); host bits are cleared. One object
+    per prefix (cached), so dictionary lookups find it by identity."""
+    net = ipaddress.ip_network(prefix, strict=False)
+    return _Net4(prefix) if isinstance(net, ipaddress.IPv4Network) else net
 
 
 @cache
 def _addr(address: str) -> _IPAddr:
     return ipaddress.ip_address(address)
+
+
+@cache
+def _address_key(address: str) -> tuple[int, int]:
+    """(version, integer) of an address: how addresses order, without parsing again."""
+    addr = _addr(address)
+    return (addr.version, int(addr))
 
 
 def _net_key(prefix: _IPNet) -> tuple[int, int, int]:

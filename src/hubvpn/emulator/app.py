@@ -227,7 +227,7 @@ class EmulatorApp:
         if found is None:
             raise self._unmatched(w, method, parts, low)
         if found.route.in_group:
-            RESOURCE_GROUP_KIND.existing(w, parts[1], found.param("group"), write=method in _WRITES)
+            RESOURCE_GROUP_KIND.require(w, parts[1], found.param("group"), write=method in _WRITES)
         request = Request(method, query, body, if_match)
         return self._handlers[found.route.endpoint](w, found, request)
 
@@ -245,12 +245,12 @@ class EmulatorApp:
         )
 
     def _groups(self, w: World, m: Match, r: Request) -> Response:
-        return self._list(w, w.select(RG_TYPE), RESOURCE_GROUP_KIND.render, r.query)
+        return self._list(w, w.peek_select(RG_TYPE), RESOURCE_GROUP_KIND.render, r.query)
 
     def _group(self, w: World, m: Match, r: Request) -> Response:
         sub, group, method = m.param("subscription"), m.param("group"), r.method
         if method in ("GET", "HEAD"):
-            rec = w.get(group_id(sub, group))
+            rec = w.peek(group_id(sub, group))  # rendered into a new object
             if rec is None:
                 if method == "HEAD":
                     return Response(404)
@@ -284,7 +284,8 @@ class EmulatorApp:
 
     # ------------------------------------------------------- resources
     def _list_of_type(self, w: World, m: Match, r: Request) -> Response:
-        recs = w.select(m.kind.type, group=m.param("group") if m.route.in_group else None)
+        # rendered into new objects: the store's records are read, not copied
+        recs = w.peek_select(m.kind.type, group=m.param("group") if m.route.in_group else None)
         return self._list(w, recs, lambda rec: render_resource(w, rec, view="list"), r.query)
 
     def _children(self, w: World, m: Match, r: Request) -> Response:
@@ -293,16 +294,16 @@ class EmulatorApp:
             self._existing(w, parent)
             child = m.kind.type.rsplit("/", 1)[1].lower()
             raise errors.InvalidResourceType(parent.namespace, f"{'/'.join(parent.types)}/{child}")
-        recs = w.select(m.kind.type, parent=str(parent))
+        recs = w.peek_select(m.kind.type, parent=str(parent))
         return self._list(w, recs, lambda rec: render_resource(w, rec, view="list"), r.query)
 
     def _resource(self, w: World, m: Match, r: Request) -> Response:
         kind = m.kind
         rid = m.resource_id
         if r.method == "HEAD":  # Resources_CheckExistenceById: 204 or 404, no body
-            return Response(204 if w.get(str(rid)) is not None else 404)
+            return Response(204 if w.peek(str(rid)) is not None else 404)
         if r.method == "GET":
-            rec = self._existing(w, rid)
+            rec = self._existing(w, rid, copy=False)  # rendered into new objects
             return Response(200, render_resource(w, rec), {"ETag": rec["etag"]})
         if r.method == "PUT":
             return self._put(w, kind, rid, r.body, r.if_match)
@@ -312,12 +313,14 @@ class EmulatorApp:
             return self._delete(w, kind, rid, r.if_match)
         raise errors.MethodNotAllowed(r.method)
 
-    def _existing(self, w: World, rid: ResourceId) -> Record:
-        rec = w.get(str(rid))
+    def _existing(self, w: World, rid: ResourceId, *, copy: bool = True) -> Record:
+        """The record ``rid`` names (a copy unless ``copy`` is False: then the store's own,
+        for a reader that never changes it); ARM's not-found error otherwise."""
+        rec = w.get(str(rid)) if copy else w.peek(str(rid))
         if rec is None:
             parent = rid.parent
             if parent is not None:
-                if w.get(str(parent)) is None:
+                if w.peek(str(parent)) is None:
                     raise errors.ResourceNotFound(parent.type, parent.name, rid.group)
                 raise errors.NotFound(str(rid))
             raise errors.ResourceNotFound(rid.type, rid.name, rid.group)
@@ -412,7 +415,7 @@ class EmulatorApp:
     # ---------------------------------------------------- POST actions
     def _action(self, w: World, m: Match, r: Request) -> Response:
         rid = m.resource_id
-        rec = self._existing(w, rid)
+        rec = self._existing(w, rid, copy=False)  # actions read the resource, never change it
         if r.method != "POST":
             raise errors.MethodNotAllowed(r.method)
         assert m.route.action is not None
@@ -448,7 +451,7 @@ class EmulatorApp:
         """ARM's error for a path no route matches: the group first, then the namespace,
         the type, the resource of an unknown action; else the path is not ARM's."""
         if len(low) >= 5 and low[2] == "resourcegroups":
-            RESOURCE_GROUP_KIND.existing(w, parts[1], parts[3], write=method in _WRITES)
+            RESOURCE_GROUP_KIND.require(w, parts[1], parts[3], write=method in _WRITES)
             if len(low) >= 7 and low[4] == "providers":
                 namespace, tail = parts[5], parts[6:]
                 if len(tail) % 2 == 0 or len(tail) == 1:  # a type ARM does not know

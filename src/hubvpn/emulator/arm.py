@@ -188,6 +188,21 @@ class World:
         """Records (of ``type_``) whose body references ``target`` by id: who uses it."""
         return self.tx.referrers(target, type_)
 
+    # reading without copies: the store's own records, never to be changed -------
+    def peek(self, rid: str) -> Record | None:
+        """``get`` without the copy, for a reader that never changes the record."""
+        return self.tx.peek(rid)
+
+    def peek_select(
+        self, type_: str | None = None, group: str | None = None, parent: str | None = None
+    ) -> list[Record]:
+        """``select`` without copies, for a reader that never changes the records."""
+        return self.tx.peek_select(type_=type_, group=group, parent=parent)
+
+    def peek_referrers(self, target: str, type_: str | None = None) -> list[Record]:
+        """``referrers`` without copies, for a reader that never changes the records."""
+        return self.tx.peek_referrers(target, type_)
+
     def reference(self, ref: Any, by: str, *, kind: str | None = None) -> Record:
         """The record a body's ``{"id": ...}`` points at; InvalidResourceReference if none."""
         rid = ref.get("id") if isinstance(ref, dict) else None

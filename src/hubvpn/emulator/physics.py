@@ -15,12 +15,16 @@ at the PUT, in Azure seconds at the writer's speed (``Connection.after_put``).
 The network and every answer are computed once per state of the world (``Tx.memo``,
 emptied by any write) and per *phase*: how many of those moments have passed. A
 connection's status, asked after nearly every write while a mesh deploys, is computed
-over the few records its tunnel depends on (``_tunnel_network``), not the whole world.
+over the few records its tunnel depends on (``_tunnel_network``), not the whole world;
+that part is built once per state of the world and the clock applied to it per request
+(``_Tunnel.status``). Records are read where the store keeps them (``World.peek_select``),
+never copied, and answers are shared, never changed.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -28,7 +32,7 @@ from typing import Any, TypeVar
 from hubvpn import routing
 from hubvpn.emulator.arm import World, provisioning_state
 from hubvpn.emulator.resources.references import vm_of_nic as attached_vm
-from hubvpn.emulator.store import Record, clone
+from hubvpn.emulator.store import Record
 from hubvpn.emulator.types import (
     CONNECTION,
     GATEWAY,
@@ -58,12 +62,6 @@ def _shared(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
     return result
 
 
-def _memo(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` once per state of the world; callers get their own copy."""
-    result: T = clone(_shared(w, key, compute))
-    return result
-
-
 def _ready(rec: Record) -> bool:
     return provisioning_state(rec) == "Succeeded"
 
@@ -76,7 +74,9 @@ def _phase(w: World, moment: str) -> int:
     """How many connections' ``moment`` (TUNNEL or BGP) has passed: the network changes
     only when this does."""
     moments = _shared(
-        w, ("moments", moment), lambda: sorted(c.get(moment, 0.0) for c in w.select(CONNECTION))
+        w,
+        ("moments", moment),
+        lambda: sorted(c.get(moment, 0.0) for c in w.peek_select(CONNECTION)),
     )
     return bisect.bisect_right(moments, w.now)
 
@@ -89,20 +89,22 @@ def build_network(w: World, moment: str = BGP) -> routing.Network:
 
 
 def _answer(w: World, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-    """A routing answer (over the BGP network), once per state and phase; a copy."""
-    return _memo(w, (*key, _phase(w, BGP)), compute)
+    """A routing answer (over the BGP network), once per state and phase. Shared, not
+    copied: every caller hands it on as an action's result, which the operation stores as
+    JSON (``lro.start_action``), or reads it; none may change it."""
+    return _shared(w, (*key, _phase(w, BGP)), compute)
 
 
 def _build_network(w: World, moment: str) -> routing.Network:
     vnets = []
-    for vnet in w.select(VNET):
+    for vnet in w.peek_select(VNET):
         subnets = tuple(
             routing.Subnet(
                 name=s["name"],
                 prefix=s["body"]["properties"]["addressPrefix"],
                 route_table=_ref(s["body"]["properties"].get("routeTable")) or None,
             )
-            for s in w.select(SUBNET, parent=vnet["id"])
+            for s in w.peek_select(SUBNET, parent=vnet["id"])
         )
         prefixes = tuple(vnet["body"]["properties"]["addressSpace"]["addressPrefixes"])
         vnets.append(routing.VirtualNetwork(vnet["id"].lower(), prefixes, subnets))
@@ -116,7 +118,7 @@ def _build_network(w: World, moment: str) -> routing.Network:
             allow_gateway_transit=bool(p["body"]["properties"]["allowGatewayTransit"]),
             use_remote_gateways=bool(p["body"]["properties"]["useRemoteGateways"]),
         )
-        for p in w.select(PEERING)
+        for p in w.peek_select(PEERING)
         if _ready(p)
     )
     tables = tuple(
@@ -129,22 +131,22 @@ def _build_network(w: World, moment: str) -> routing.Network:
                     next_hop_type=r["body"]["properties"]["nextHopType"],
                     next_hop_ip=r["body"]["properties"].get("nextHopIpAddress"),
                 )
-                for r in w.select(ROUTE, parent=t["id"])
+                for r in w.peek_select(ROUTE, parent=t["id"])
             ),
             disable_bgp_route_propagation=bool(
                 t["body"]["properties"].get("disableBgpRoutePropagation", False)
             ),
         )
-        for t in w.select(ROUTE_TABLE)
+        for t in w.peek_select(ROUTE_TABLE)
     )
     return routing.Network(
         vnets=tuple(vnets),
         peerings=peerings,
         route_tables=tables,
-        gateways=tuple(_gateway(w, g) for g in w.select(GATEWAY)),
-        local_network_gateways=tuple(_local_gateway(g) for g in w.select(LOCAL_GATEWAY)),
-        connections=tuple(_connection(w, c, moment) for c in w.select(CONNECTION)),
-        nics=tuple(_nic(w, n) for n in w.select(NIC)),
+        gateways=tuple(_gateway(w, g) for g in w.peek_select(GATEWAY)),
+        local_network_gateways=tuple(_local_gateway(g) for g in w.peek_select(LOCAL_GATEWAY)),
+        connections=tuple(_connection(w, c, moment) for c in w.peek_select(CONNECTION)),
+        nics=tuple(_nic(w, n) for n in w.peek_select(NIC)),
     )
 
 
@@ -215,22 +217,56 @@ def connection_status(w: World, rec: Record) -> str:
     rid = rec["id"].lower()
     if rec.get("pending") or w.now < rec.get("ikeAt", 0.0):
         return "Unknown"
-    status = routing.connection_status(_tunnel_network(w, rid), rid)
-    return "Connecting" if status == "Unknown" else status
+    tunnel = _shared(w, ("tunnel", rid), lambda: _tunnel_network(w, rid))
+    return tunnel.status(w.now)
 
 
-def _tunnel_network(w: World, rid: str) -> routing.Network:
+class _Tunnel:
+    """The part of the network a connection's tunnel depends on, at one state of the
+    world; its connections' tunnels come up at their ``TUNNEL`` moments, so the answer at
+    a time depends only on which of those moments have passed (one answer each)."""
+
+    def __init__(
+        self,
+        rid: str,
+        gateways: list[routing.VirtualNetworkGateway],
+        lngs: list[routing.LocalNetworkGateway],
+        connections: list[tuple[routing.Connection, float]],
+    ) -> None:
+        self.rid = rid
+        self.gateways = tuple(gateways)
+        self.lngs = tuple(lngs)
+        self.connections = connections  # (connection ready but for its moment, moment)
+        self._statuses: dict[tuple[bool, ...], str] = {}
+
+    def status(self, now: float) -> str:
+        up = tuple(c.ready and now >= moment for c, moment in self.connections)
+        if up not in self._statuses:
+            net = routing.Network(
+                gateways=self.gateways,
+                local_network_gateways=self.lngs,
+                connections=tuple(
+                    c if c.ready == ready else dataclasses.replace(c, ready=ready)
+                    for (c, _), ready in zip(self.connections, up, strict=True)
+                ),
+            )
+            status = routing.connection_status(net, self.rid)
+            self._statuses[up] = "Connecting" if status == "Unknown" else status
+        return self._statuses[up]
+
+
+def _tunnel_network(w: World, rid: str) -> _Tunnel:
     """The part of the network a connection's tunnel depends on, found through the
     store's indexes: its gateway and local network gateway, the gateways holding the
     address that local network gateway points at, and their connections whose local
     network gateway points back at this gateway's address. ``routing.connection_status``
     looks no further, so its answer is the one over the whole network, at a cost that
-    does not grow with the world."""
+    does not grow with the world. Built once per state of the world (``connection_status``)."""
     tx = w.tx
     rec = tx.peek(rid)
     assert rec is not None
     props = rec["body"]["properties"]
-    connections = [_connection(w, rec, TUNNEL)]
+    connections = [_tunnel_connection(w, rec)]
     gateways: list[routing.VirtualNetworkGateway] = []
     lngs: list[routing.LocalNetworkGateway] = []
     own = tx.peek(_ref(props["virtualNetworkGateway1"]))
@@ -253,13 +289,15 @@ def _tunnel_network(w: World, rid: str) -> routing.Network:
             back = tx.peek(_ref(other["body"]["properties"]["localNetworkGateway2"]))
             if back is None or back["body"]["properties"].get("gatewayIpAddress") != own_ip:
                 continue
-            connections.append(_connection(w, other, TUNNEL))
+            connections.append(_tunnel_connection(w, other))
             lngs.append(_local_gateway(back))
-    return routing.Network(
-        gateways=tuple(gateways),
-        local_network_gateways=tuple(lngs),
-        connections=tuple(connections),
-    )
+    return _Tunnel(rid, gateways, lngs, connections)
+
+
+def _tunnel_connection(w: World, rec: Record) -> tuple[routing.Connection, float]:
+    """A connection ready but for its tunnel's moment, and that moment."""
+    conn = _connection(w, rec, TUNNEL)
+    return dataclasses.replace(conn, ready=_ready(rec)), float(rec.get(TUNNEL, 0.0))
 
 
 def schedule_tunnel(w: World, rec: Record) -> None:
@@ -356,7 +394,7 @@ def _names(w: World) -> dict[str, str]:
     return {
         rec["id"].lower(): rec["id"]
         for t in (NIC, GATEWAY, CONNECTION, PEERING)
-        for rec in w.select(t)
+        for rec in w.peek_select(t)
     }
 
 

@@ -20,7 +20,9 @@ changes a resource or a secret stamps a new version token in the ``meta`` table
 (operations and request limits are read from the file, not cached: they stamp none);
 a transaction that finds another token than the one its cache was built at (another
 process wrote) reloads the cache first. Records handed out are copies: mutating one
-changes nothing until ``put``.
+changes nothing until ``put``. Readers that only render or inspect a record (a GET, a
+LIST, the physics) use the ``peek`` methods, which hand out the cached records
+themselves and must never change them; ``Store.copies`` counts the copies made.
 """
 
 from __future__ import annotations
@@ -105,6 +107,7 @@ class _Cache:
 
     def __init__(self) -> None:
         self.version: str | None = None  # None: must reload before use
+        self.copies = 0  # records handed out as copies (``Tx.get``, ``select``, ...)
         self.memo: dict[Any, Any] = {}  # answers derived from the world as it is
         self._empty()
 
@@ -116,6 +119,7 @@ class _Cache:
         self.referrers: dict[str, set[str]] = {}
         self.refs: dict[str, frozenset[str]] = {}
         self.addresses: dict[str, str] = {}  # public address -> key of its holder
+        self.secrets: dict[str, str | None] = {}  # read from the file once per version
 
     def load(self, conn: sqlite3.Connection, version: str) -> None:
         self._empty()
@@ -211,6 +215,7 @@ class Tx:
         found = self._cache.records.get(key.lower())
         if found is None:
             return None
+        self._cache.copies += 1
         copy: Record = clone(found)
         return copy
 
@@ -249,6 +254,7 @@ class Tx:
         key = key.lower()
         self._conn.execute("DELETE FROM resources WHERE key = ?", (key,))
         self._conn.execute("DELETE FROM secrets WHERE key = ?", (key,))
+        self._cache.secrets.pop(key, None)
         self._cache.unindex(key)
         self._wrote()
 
@@ -256,6 +262,18 @@ class Tx:
         self, *, type_: str | None = None, group: str | None = None, parent: str | None = None
     ) -> list[Record]:
         """Records matching every filter given, by key; costs the smallest index's size."""
+        return self._records(self._select_keys(type_, group, parent))
+
+    def peek_select(
+        self, *, type_: str | None = None, group: str | None = None, parent: str | None = None
+    ) -> list[Record]:
+        """``select``'s records themselves, not copies: for reading only (never change them)."""
+        records = self._cache.records
+        return [records[k] for k in sorted(self._select_keys(type_, group, parent))]
+
+    def _select_keys(
+        self, type_: str | None, group: str | None, parent: str | None
+    ) -> Iterable[str]:
         cache = self._cache
         candidates: list[set[str]] = []
         for index, value in (
@@ -266,18 +284,18 @@ class Tx:
             if value is not None:
                 candidates.append(index.get(value.lower(), set()))
         if not candidates:
-            return self._records(cache.records)
+            return cache.records
         candidates.sort(key=len)
-        keys = candidates[0].intersection(*candidates[1:]) if len(candidates) > 1 else candidates[0]
-        return self._records(keys)
+        return candidates[0].intersection(*candidates[1:]) if len(candidates) > 1 else candidates[0]
 
     def referrers(self, target: str, type_: str | None = None) -> list[Record]:
         """Records whose body references ``target`` by id (optionally of one type), by key."""
-        keys: Iterable[str] = self._cache.referrers.get(target.lower(), ())
-        if type_ is not None:
-            members = self._cache.by_type.get(type_.lower(), set())
-            keys = [k for k in keys if k in members]
-        return self._records(keys)
+        return self._records(self.referrer_keys(target, type_))
+
+    def peek_referrers(self, target: str, type_: str | None = None) -> list[Record]:
+        """``referrers``' records themselves, not copies: for reading only."""
+        records = self._cache.records
+        return [records[k] for k in self.referrer_keys(target, type_)]
 
     def address_holder(self, address: str) -> str | None:
         """The id (lower-cased) of the record holding a public address, if any."""
@@ -285,7 +303,9 @@ class Tx:
 
     def _records(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [clone(records[k]) for k in sorted(keys)]
+        found = [clone(records[k]) for k in sorted(keys)]
+        self._cache.copies += len(found)
+        return found
 
     def due(self, now: float) -> list[Record]:
         rows = self._conn.execute(
@@ -296,7 +316,9 @@ class Tx:
 
     def _records_in_order(self, keys: Iterable[str]) -> list[Record]:
         records = self._cache.records
-        return [clone(records[k]) for k in keys if k in records]
+        found = [clone(records[k]) for k in keys if k in records]
+        self._cache.copies += len(found)
+        return found
 
     # operations ---------------------------------------------------------
     def get_operation(self, op_id: str) -> Record | None:
@@ -326,14 +348,21 @@ class Tx:
 
     # secrets (pre-shared keys): never part of a record, never logged ------
     def get_secret(self, key: str) -> str | None:
-        row = self._conn.execute("SELECT value FROM secrets WHERE key = ?", (key.lower(),))
-        found = row.fetchone()
-        return None if found is None else str(found[0])
+        """A secret, read from the file once per version of the world (a GET of a
+        connection shows its key; a LIST of hundreds asks for each)."""
+        key = key.lower()
+        secrets = self._cache.secrets
+        if key not in secrets:
+            row = self._conn.execute("SELECT value FROM secrets WHERE key = ?", (key,))
+            found = row.fetchone()
+            secrets[key] = None if found is None else str(found[0])
+        return secrets[key]
 
     def put_secret(self, key: str, value: str) -> None:
         self._conn.execute(
             "INSERT OR REPLACE INTO secrets (key, value) VALUES (?, ?)", (key.lower(), value)
         )
+        self._cache.secrets[key.lower()] = value
         self._wrote()
 
 
@@ -386,6 +415,11 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    @property
+    def copies(self) -> int:
+        """How many records this process handed out as copies (reads that may change them)."""
+        return self._cache.copies
 
     def log_request(self, method: str, path: str, status: int, started: float) -> None:
         """Log a request refused before its transaction (``Tx.log_request`` otherwise)."""

@@ -9,7 +9,6 @@ BGP come from ``physics``.
 
 from __future__ import annotations
 
-import copy
 import secrets
 import string
 from typing import Any, ClassVar
@@ -17,7 +16,7 @@ from typing import Any, ClassVar
 from hubvpn.emulator import errors, physics
 from hubvpn.emulator.arm import Body, Kind, ResourceId, View, World, body_copy, expect_type
 from hubvpn.emulator.resources.common import props_of, ref_id
-from hubvpn.emulator.store import Record
+from hubvpn.emulator.store import Record, clone
 from hubvpn.emulator.types import CONNECTION, GATEWAY, LOCAL_GATEWAY
 
 _PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
@@ -136,7 +135,7 @@ class Connection(Kind):
             # VirtualNetworkGatewayConnectionWithBgpTest, tests/recorded/).
             props[ref] = {"id": props[ref]["id"]}
         for field, value in CONNECTION_COMPUTED.items():  # as recorded Azure shows them
-            props.setdefault(field, copy.deepcopy(value))
+            props.setdefault(field, clone(value))
         status = physics.connection_status(w, rec)
         props["sharedKey"] = w.tx.get_secret(rec["id"]) or ""
         props["connectionStatus"] = status

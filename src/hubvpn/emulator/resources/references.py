@@ -1,4 +1,8 @@
-"""Cross-type queries: who uses a subnet, a NIC, a public IP, a route table or NSG, a gateway."""
+"""Cross-type queries: who uses a subnet, a NIC, a public IP, a route table or NSG, a gateway.
+
+Queries answer from the store's own records, not copies (``World.peek_referrers``): the
+records they return are for reading; a caller that changes one ``get``s a copy first
+(``reverse_peering`` hands out copies unless told otherwise: ``after_put`` changes it)."""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def ip_configuration_users(w: World, subnet_key: str) -> list[tuple[str, Record]
     """(ipConfiguration id, owner record) of everything placed in a subnet."""
     users: list[tuple[str, Record]] = []
     for type_ in (NIC, GATEWAY, BASTION):
-        for rec in w.referrers(subnet_key, type_):
+        for rec in w.peek_referrers(subnet_key, type_):
             for cfg in rec["body"]["properties"].get("ipConfigurations", []):
                 sid = ref_id(cfg.get("properties", {}).get("subnet"))
                 if sid and sid.lower() == subnet_key.lower():
@@ -35,8 +39,8 @@ def ip_configuration_users(w: World, subnet_key: str) -> list[tuple[str, Record]
 def gateway_in_vnet(w: World, vnet_id: str) -> Record | None:
     """The VPN gateway whose GatewaySubnet lies in a VNet, if any."""
     prefix = vnet_id.lower() + "/subnets/"
-    for subnet in w.select(SUBNET, parent=vnet_id):
-        for rec in w.referrers(subnet["id"], GATEWAY):
+    for subnet in w.peek_select(SUBNET, parent=vnet_id):
+        for rec in w.peek_referrers(subnet["id"], GATEWAY):
             for cfg in rec["body"]["properties"].get("ipConfigurations", []):
                 sid = ref_id(cfg.get("properties", {}).get("subnet")) or ""
                 if sid.lower().startswith(prefix):
@@ -44,8 +48,13 @@ def gateway_in_vnet(w: World, vnet_id: str) -> Record | None:
     return None
 
 
-def reverse_peering(w: World, vnet_id: str, remote_id: str) -> Record | None:
-    for peering in w.select(PEERING, parent=remote_id):
+def reverse_peering(w: World, vnet_id: str, remote_id: str, *, copy: bool = True) -> Record | None:
+    """The peering of ``remote_id`` back to ``vnet_id``, if any (a copy unless ``copy`` is
+    False)."""
+    peerings = (
+        w.select(PEERING, parent=remote_id) if copy else w.peek_select(PEERING, parent=remote_id)
+    )
+    for peering in peerings:
         target = peering["body"]["properties"]["remoteVirtualNetwork"]["id"]
         if target.lower() == vnet_id.lower():
             return peering
@@ -54,7 +63,7 @@ def reverse_peering(w: World, vnet_id: str, remote_id: str) -> Record | None:
 
 def public_ip_user(w: World, ip_id: str) -> str | None:
     for type_ in (GATEWAY, BASTION, NIC):
-        for rec in w.referrers(ip_id, type_):
+        for rec in w.peek_referrers(ip_id, type_):
             for cfg in rec["body"]["properties"].get("ipConfigurations", []):
                 pid = ref_id(cfg.get("properties", {}).get("publicIPAddress"))
                 if pid and pid.lower() == ip_id.lower():
@@ -64,7 +73,7 @@ def public_ip_user(w: World, ip_id: str) -> str | None:
 
 def subnets_using(w: World, field: str, rid: str) -> list[str]:
     found = []
-    for sub in w.referrers(rid, SUBNET):
+    for sub in w.peek_referrers(rid, SUBNET):
         target = ref_id(sub["body"]["properties"].get(field))
         if target and target.lower() == rid.lower():
             found.append(sub["id"])
@@ -72,7 +81,7 @@ def subnets_using(w: World, field: str, rid: str) -> list[str]:
 
 
 def vm_of_nic(w: World, nic_id: str) -> Record | None:
-    for vm in w.referrers(nic_id, VM):
+    for vm in w.peek_referrers(nic_id, VM):
         for ref in vm["body"]["properties"].get("networkProfile", {}).get("networkInterfaces", []):
             if str(ref.get("id", "")).lower() == nic_id.lower():
                 return vm
@@ -96,7 +105,7 @@ def used_private_addresses(w: World, subnet: Record, owner: str) -> set[ipaddres
 def connection_using(w: World, field: str, gateway_id: str) -> Record | None:
     """A connection whose ``field`` (virtualNetworkGateway1, localNetworkGateway2) is the
     gateway, if any."""
-    for conn in w.referrers(gateway_id, CONNECTION):
+    for conn in w.peek_referrers(gateway_id, CONNECTION):
         target = ref_id(conn["body"]["properties"].get(field)) or ""
         if target.lower() == gateway_id.lower():
             return conn

@@ -28,7 +28,7 @@ from hubvpn.emulator.arm import (
     normalize_location,
     provisioning_state,
 )
-from hubvpn.emulator.store import Record
+from hubvpn.emulator.store import Record, clone
 
 DELETE_TIERS = (  # ARM deletes a group in dependency order, tier by tier
     (
@@ -53,13 +53,19 @@ class ResourceGroup:
         self.kinds = kinds  # the member types, for their delete durations
 
     def existing(self, w: World, subscription: str, group: str, *, write: bool) -> Record:
-        """The group a request names; a write into a group being deleted is refused."""
+        """The group a request names (a copy); a write into a group being deleted is refused."""
+        self.require(w, subscription, group, write=write)
         rec = w.get(group_id(subscription, group))
+        assert rec is not None
+        return rec
+
+    def require(self, w: World, subscription: str, group: str, *, write: bool) -> None:
+        """``existing``'s checks alone (no copy of the group)."""
+        rec = w.peek(group_id(subscription, group))
         if rec is None:
             raise errors.ResourceGroupNotFound(group)
         if write and rec.get("pending") and rec["pending"]["kind"] == "delete":
             raise errors.ResourceGroupBeingDeleted(group)
-        return rec
 
     def put(self, w: World, subscription: str, group: str, body: Body) -> tuple[Record, bool]:
         """Create or update a group; (the record, whether it was created)."""
@@ -95,7 +101,7 @@ class ResourceGroup:
 
     def delete_s(self, w: World, group: str) -> float:
         """Azure seconds to delete a group: the slowest member of each tier, summed."""
-        remaining = [r for r in w.select(group=group) if r["type"].lower() in self.kinds]
+        remaining = [r for r in w.peek_select(group=group) if r["type"].lower() in self.kinds]
         total = 0.0
         for tier in DELETE_TIERS:
             in_tier = [r for r in remaining if r["type"].lower() in tier]
@@ -115,14 +121,14 @@ class ResourceGroup:
             "properties": {"provisioningState": provisioning_state(rec)},
         }
         if rec["body"].get("tags") is not None:
-            out["tags"] = rec["body"]["tags"]
+            out["tags"] = clone(rec["body"]["tags"])
         return out
 
     def members(self, w: World, group: str, expand: str) -> list[Body]:
         """Resources_ListByResourceGroup: the group's top-level resources, ``$expand``
         adding provisioningState and createdTime."""
         items = []
-        for rec in w.select(group=group):
+        for rec in w.peek_select(group=group):
             if rec["type"] == RG_TYPE or rec.get("parent"):
                 continue
             item: Body = {
@@ -132,10 +138,10 @@ class ResourceGroup:
                 "location": rec["location"],
             }
             if rec["body"].get("tags") is not None:
-                item["tags"] = rec["body"]["tags"]
+                item["tags"] = clone(rec["body"]["tags"])
             for field in ("sku", "zones"):
                 if field in rec["body"]:
-                    item[field] = rec["body"][field]
+                    item[field] = clone(rec["body"][field])
             if "provisioningstate" in expand:
                 item["provisioningState"] = provisioning_state(rec)
             if "createdtime" in expand and rec.get("createdAt"):

@@ -89,7 +89,7 @@ class RouteTable(Kind):
         out = body_copy(rec)
         out["properties"]["resourceGuid"] = rec["guid"]
         out["properties"]["routes"] = [
-            render_child(w, r) for r in w.select(ROUTE, parent=rec["id"])
+            render_child(w, r) for r in w.peek_select(ROUTE, parent=rec["id"])
         ]
         users = subnets_using(w, "routeTable", rec["id"])
         if users:

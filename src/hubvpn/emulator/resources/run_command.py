@@ -28,7 +28,7 @@ def run_command(w: World, vm: Record, body: Body) -> tuple[Body, float]:
     script = expect_type(body.get("script"), list, "script") or []
     if provisioning_state(vm) != "Succeeded":
         raise errors.OperationNotAllowed()
-    nic = w.get(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
+    nic = w.peek(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
 
     def probe(address: str, port: int) -> bool:
         if nic is None:

@@ -142,9 +142,9 @@ class VirtualNetwork(Kind):
         out = body_copy(rec)
         props = out["properties"]
         props["resourceGuid"] = rec["guid"]
-        props["subnets"] = [render_child(w, s) for s in w.select(SUBNET, parent=rec["id"])]
+        props["subnets"] = [render_child(w, s) for s in w.peek_select(SUBNET, parent=rec["id"])]
         props["virtualNetworkPeerings"] = [
-            render_child(w, p) for p in w.select(PEERING, parent=rec["id"])
+            render_child(w, p) for p in w.peek_select(PEERING, parent=rec["id"])
         ]
         return out
 
@@ -329,8 +329,8 @@ class VirtualNetworkPeering(Kind):
     def render(self, w: World, rec: Record) -> Body:
         out = body_copy(rec)
         props = out["properties"]
-        remote = w.get(props["remoteVirtualNetwork"]["id"])
-        back = reverse_peering(w, rec["parent"], props["remoteVirtualNetwork"]["id"])
+        remote = w.peek(props["remoteVirtualNetwork"]["id"])
+        back = reverse_peering(w, rec["parent"], props["remoteVirtualNetwork"]["id"], copy=False)
         if back is not None:
             state = "Connected"
         else:

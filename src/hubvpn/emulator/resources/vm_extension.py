@@ -51,7 +51,7 @@ class VirtualMachineExtension(Kind):
 
 
 def has_network_watcher_agent(w: World, vm: Record) -> bool:
-    for ext in w.select(EXTENSION, parent=vm["id"]):
+    for ext in w.peek_select(EXTENSION, parent=vm["id"]):
         props = ext["body"]["properties"]
         if (
             (props.get("publisher"), props.get("type")) in NETWORK_WATCHER_AGENTS

@@ -39,7 +39,7 @@ WATCHER_GROUP = "NetworkWatcherRG"
 def region_watcher(w: World, subscription: str, location: str) -> Record | None:
     """The subscription's watcher in a region (there is at most one), wherever it lives."""
     prefix = f"/subscriptions/{subscription}/".lower()
-    for other in w.select(WATCHER):
+    for other in w.peek_select(WATCHER):
         if other["id"].lower().startswith(prefix) and other.get("location") == location:
             return other
     return None
@@ -76,7 +76,7 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
     destination = expect_type(body.get("destination"), dict, "destination") or {}
     if not vm_id or not destination:
         raise errors.InvalidRequestBody("source.resourceId and destination are required.")
-    vm = w.get(vm_id)
+    vm = w.peek(vm_id)  # read, never changed: a check costs what its answer needs
     if vm is None or vm["type"].lower() != VM.lower():
         raise errors.InvalidResourceReference(vm_id, watcher["id"])
     if vm.get("location") != watcher.get("location"):
@@ -101,7 +101,7 @@ def connectivity_check(w: World, watcher: Record, body: Body) -> tuple[Body, flo
     if protocol not in ("Tcp", "Http", "Https", "Icmp"):
         raise errors.InvalidRequestBody(f"protocol '{protocol}' is invalid.", target="protocol")
     nic_ref = vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
-    nic = w.get(nic_ref)
+    nic = w.peek(nic_ref)
     if nic is None:
         raise errors.InvalidResourceReference(nic_ref, vm["id"])
     return physics.connectivity(w, nic, address, port), CONNECTIVITY_CHECK_S
@@ -119,10 +119,10 @@ def _internet_host(address: str) -> str:
 
 
 def _primary_ip(w: World, vm_id: str) -> str | None:
-    vm = w.get(vm_id)
+    vm = w.peek(vm_id)
     if vm is None:
         return None
-    nic = w.get(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
+    nic = w.peek(vm["body"]["properties"]["networkProfile"]["networkInterfaces"][0]["id"])
     if nic is None:
         return None
     address: Any = nic["body"]["properties"]["ipConfigurations"][0]["properties"].get(

@@ -1,11 +1,13 @@
 """Converge Azure to the plan: each step starts the moment its dependencies succeed.
 
 No rounds, no phase barriers: a bounded pool of workers (``MAX_WORKERS``) sends
-each step's requests; a long-running write hands its wait to the SDK's poller
-(azure-core's ``LROPoller`` polls in its own thread and sleeps as long as ARM's
-Retry-After says), so a gateway's 30 minutes hold no worker. When a step ends,
-the scheduler decrements its dependents' counts of unfinished dependencies and
-starts those that reach zero (constant work per edge, whatever the plan's size).
+each step's requests, the most urgent first (the longest chain of Azure time still
+behind the step: the critical path starts first however many steps are ready); a
+long-running write hands its wait to the SDK's poller (azure-core's ``LROPoller``
+polls in its own thread and sleeps as long as ARM's Retry-After says), so a
+gateway's 30 minutes hold no worker. When a step ends, the scheduler decrements
+its dependents' counts of unfinished dependencies and starts those that reach zero
+(constant work per edge, whatever the plan's size).
 What already matches the plan is left alone (no write); what is still
 provisioning from an earlier run is waited for, not re-written::
 
@@ -19,12 +21,14 @@ need it are skipped and everything independent finishes.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from hubvpn.azure import Clients, error_code, error_message
@@ -60,7 +64,66 @@ AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisio
 # observe's parallel reads keeps the emulator's lock and 2 cores busy without a queue
 # of hundreds of threads. A step that must wait in-process (a resource another run
 # left provisioning, a retry after AnotherOperationInProgress) holds its worker.
+# The bound is on requests in flight, as before; only which queued step a free worker
+# takes changed (the most urgent, not the oldest: PriorityPool).
 MAX_WORKERS = 32
+
+
+class PriorityPool:
+    """At most ``size`` worker threads; a free worker takes the most urgent queued task.
+
+    A ThreadPoolExecutor's queue is first in, first out: a gateway that becomes ready
+    behind 300 queued NSGs, NICs and VMs waits for all of them, and every second it
+    starts late is a second on the whole deploy. Here tasks are ordered by urgency
+    (highest first), then by submission; a batch is queued at once, so an idle worker
+    picks from all of it. Nothing starves: every queued task runs once the more urgent
+    ones have. Threads start as tasks arrive, up to ``size``.
+    """
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self.tasks: list[tuple[float, int, Callable[[], None] | None]] = []
+        self.order = itertools.count()
+        self.ready = threading.Condition()
+        self.threads: list[threading.Thread] = []
+        self.closed = False
+
+    def submit(self, urgency: float, fn: Callable[..., None], *args: Any) -> None:
+        self.submit_all([(urgency, partial(fn, *args))])
+
+    def submit_all(self, batch: Iterable[tuple[float, Callable[[], None]]]) -> None:
+        with self.ready:
+            if self.closed:
+                raise RuntimeError("cannot submit to a pool that was shut down")
+            added = 0
+            for urgency, task in batch:
+                heapq.heappush(self.tasks, (-urgency, next(self.order), task))
+                added += 1
+            for _ in range(min(added, self.size - len(self.threads))):
+                thread = threading.Thread(
+                    target=self._serve, name=f"{self.name}_{len(self.threads)}"
+                )
+                self.threads.append(thread)
+                thread.start()
+            self.ready.notify(added)
+
+    def _serve(self) -> None:
+        while True:
+            with self.ready:
+                while not self.tasks:
+                    self.ready.wait()
+                _, _, task = heapq.heappop(self.tasks)
+            if task is None:
+                return
+            task()
+
+    def shutdown(self) -> None:
+        """Drop what has not started; each worker ends after its current task."""
+        with self.ready:
+            self.closed = True
+            self.tasks = [(float("-inf"), next(self.order), None) for _ in self.threads]
+            self.ready.notify_all()
 
 
 class Reporter(Protocol):
@@ -203,7 +266,8 @@ class Engine:
         waiting = {s.key: len(s.depends_on) for s in self.plan.steps}
         ready = [s.key for s in self.plan.steps if not s.depends_on]
         running: set[str] = set()
-        self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="hubvpn")
+        self.pool = PriorityPool(MAX_WORKERS, "hubvpn")
+        self.urgency = self.plan.remaining
         try:
             self._launch(ready, waiting, running)
             while running:
@@ -230,7 +294,7 @@ class Engine:
             self.report.interrupted = True
             self.report.in_progress = [self.plan.step(k) for k in sorted(running)]
         finally:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown()
             self.report.seconds = time.monotonic() - started
             self.report.results = self.ctx.results
             self.reporter.finished()
@@ -259,10 +323,12 @@ class Engine:
             self.report.seconds += time.monotonic() - started
 
     def _launch(self, keys: list[str], waiting: dict[str, int], running: set[str]) -> None:
+        batch: list[tuple[float, Callable[[], None]]] = []
         for key in keys:
             del waiting[key]
             running.add(key)
-            self.pool.submit(self._work, self.plan.step(key))
+            batch.append((self.urgency[key], partial(self._work, self.plan.step(key))))
+        self.pool.submit_all(batch)
 
     def _skip_dependents(self, key: str, waiting: dict[str, int]) -> None:
         for dependent in self.plan.dependents[key]:
@@ -317,8 +383,11 @@ class Engine:
 
     def _submit(self, fn: Callable[[Pending, float], None], pending: Pending, at: float) -> None:
         # After the run ended (interrupted) the pool refuses: nobody waits for the outcome.
+        # Its urgency is what remains after it: its dependents' (it gates them).
+        step = pending.step
+        after = self.urgency[step.key] - step.azure_s
         with contextlib.suppress(RuntimeError):
-            self.pool.submit(fn, pending, at)
+            self.pool.submit(after, fn, pending, at)
 
     # ----------------------------------------------------------- one step
     def converge(self, step: Step) -> tuple[str, str] | Pending:

@@ -121,3 +121,28 @@ def test_deploy_with_one_worker_sends_ready_steps_longest_chain_first(
     first_put = {s.name: sent.index(s.name) for s in batch}
     assert sorted(batch, key=lambda s: first_put[s.name]) == expected
     assert expected != batch  # first in, first out would have sent them in plan order
+
+
+def test_pool_slack_tasks_hold_at_most_their_share_and_never_the_urgent_ones() -> None:
+    pool = PriorityPool(4, "test", slack_workers=1, slack=lambda urgency: urgency < 10.0)
+    holding = threading.Event()
+    release = threading.Event()
+    ran: list[str] = []
+    urgent_done = threading.Event()
+
+    def hold() -> None:
+        holding.set()
+        release.wait()
+        ran.append("held")
+
+    pool.submit(1.0, hold)
+    holding.wait()
+    pool.submit_all([(2.0, lambda: ran.append("slack")), (50.0, urgent_done.set)])
+    urgent_done.wait()  # a free worker took it although the slack one holds the share
+    assert ran == []  # the second slack task waits for the first to end
+    done = threading.Event()
+    pool.submit(0.5, done.set)
+    release.set()
+    done.wait()
+    finish(pool)
+    assert ran == ["held", "slack"]

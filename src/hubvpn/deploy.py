@@ -67,6 +67,15 @@ AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisio
 # The bound is on requests in flight, as before; only which queued step a free worker
 # takes changed (the most urgent, not the oldest: PriorityPool).
 MAX_WORKERS = 32
+# Workers that steps with slack may hold at once: a step whose chain is shorter than
+# SLACK_FRACTION of the longest chain not yet started. Every request in flight shares
+# the client's CPU (and, on the emulator, the GIL and its lock), so while a gateway's
+# chain is still to be sent, 32 NSG/NIC/VM requests in flight would make each of its
+# requests 32 times slower; at most SLACK_WORKERS of them leaves it most of the CPU.
+# On Azure (100-500 ms a request) 8 in flight is still more writes a second than ARM's
+# write bucket refills; once the longest chains have started, nothing is held back.
+SLACK_WORKERS = 8
+SLACK_FRACTION = 0.5
 
 
 class PriorityPool:
@@ -77,12 +86,23 @@ class PriorityPool:
     starts late is a second on the whole deploy. Here tasks are ordered by urgency
     (highest first), then by submission; a batch is queued at once, so an idle worker
     picks from all of it. Nothing starves: every queued task runs once the more urgent
-    ones have. Threads start as tasks arrive, up to ``size``.
+    ones have. Threads start as tasks arrive, up to ``size``. Tasks for which
+    ``slack(urgency)`` is true hold at most ``slack_workers`` workers at once; the
+    others are never held back by them.
     """
 
-    def __init__(self, size: int, name: str) -> None:
+    def __init__(
+        self,
+        size: int,
+        name: str,
+        slack_workers: int | None = None,
+        slack: Callable[[float], bool] = lambda urgency: False,
+    ) -> None:
         self.size = size
         self.name = name
+        self.slack = slack
+        self.slack_workers = max(1, slack_workers or size)
+        self.slack_running = 0
         self.tasks: list[tuple[float, int, Callable[[], None] | None]] = []
         self.order = itertools.count()
         self.ready = threading.Condition()
@@ -108,15 +128,29 @@ class PriorityPool:
                 thread.start()
             self.ready.notify(added)
 
+    def _held(self) -> bool:
+        """Nothing to run, or the most urgent task has slack and its share is in use."""
+        if not self.tasks:
+            return True
+        return self.slack_running >= self.slack_workers and self.slack(-self.tasks[0][0])
+
     def _serve(self) -> None:
         while True:
             with self.ready:
-                while not self.tasks:
+                while self._held():
                     self.ready.wait()
-                _, _, task = heapq.heappop(self.tasks)
-            if task is None:
-                return
-            task()
+                negated, _, task = heapq.heappop(self.tasks)
+                if task is None:
+                    return
+                has_slack = self.slack(-negated)
+                self.slack_running += has_slack
+            try:
+                task()
+            finally:
+                if has_slack:
+                    with self.ready:
+                        self.slack_running -= 1
+                        self.ready.notify()
 
     def shutdown(self) -> None:
         """Drop what has not started; each worker ends after its current task."""
@@ -266,8 +300,12 @@ class Engine:
         waiting = {s.key: len(s.depends_on) for s in self.plan.steps}
         ready = [s.key for s in self.plan.steps if not s.depends_on]
         running: set[str] = set()
-        self.pool = PriorityPool(MAX_WORKERS, "hubvpn")
         self.urgency = self.plan.remaining
+        # Steps by urgency, longest chain first; ``begun`` are those started or skipped.
+        self.by_urgency = sorted(self.urgency, key=lambda k: -self.urgency[k])
+        self.begun: set[str] = set()
+        self.longest_unbegun = 0
+        self.pool = PriorityPool(MAX_WORKERS, "hubvpn", SLACK_WORKERS, self._has_slack)
         try:
             self._launch(ready, waiting, running)
             while running:
@@ -334,13 +372,24 @@ class Engine:
         for dependent in self.plan.dependents[key]:
             if dependent in waiting:
                 del waiting[dependent]
+                self.begun.add(dependent)
                 step = self.plan.step(dependent)
                 outcome = Outcome(step, "skipped", f"needs {key}")
                 self.report.outcomes[dependent] = outcome
                 self.reporter.step(step, "skipped", outcome.detail)
                 self._skip_dependents(dependent, waiting)
 
+    def _has_slack(self, urgency: float) -> bool:
+        """Far shorter than the longest chain not yet started (called under the pool's lock)."""
+        keys = self.by_urgency
+        while self.longest_unbegun < len(keys) and keys[self.longest_unbegun] in self.begun:
+            self.longest_unbegun += 1
+        if self.longest_unbegun == len(keys):
+            return False
+        return urgency < SLACK_FRACTION * self.urgency[keys[self.longest_unbegun]]
+
     def _work(self, step: Step) -> None:
+        self.begun.add(step.key)
         started = time.monotonic()
         self._settle(step, started, lambda: self.converge(step))
 

@@ -1,11 +1,13 @@
 """Converge Azure to the plan: each step starts the moment its dependencies succeed.
 
 No rounds, no phase barriers: a bounded pool of workers (``MAX_WORKERS``) sends
-each step's requests; a long-running write hands its wait to the SDK's poller
-(azure-core's ``LROPoller`` polls in its own thread and sleeps as long as ARM's
-Retry-After says), so a gateway's 30 minutes hold no worker. When a step ends,
-the scheduler decrements its dependents' counts of unfinished dependencies and
-starts those that reach zero (constant work per edge, whatever the plan's size).
+each step's requests, the most urgent first (the longest chain of Azure time still
+behind the step: the critical path starts first however many steps are ready); a
+long-running write hands its wait to the SDK's poller (azure-core's ``LROPoller``
+polls in its own thread and sleeps as long as ARM's Retry-After says), so a
+gateway's 30 minutes hold no worker. When a step ends, the scheduler decrements
+its dependents' counts of unfinished dependencies and starts those that reach zero
+(constant work per edge, whatever the plan's size).
 What already matches the plan is left alone (no write); what is still
 provisioning from an earlier run is waited for, not re-written::
 
@@ -19,12 +21,14 @@ need it are skipped and everything independent finishes.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from hubvpn.azure import Clients, error_code, error_message
@@ -60,7 +64,100 @@ AZURE_POLL_S = 10.0  # how often to re-read a resource another run left provisio
 # observe's parallel reads keeps the emulator's lock and 2 cores busy without a queue
 # of hundreds of threads. A step that must wait in-process (a resource another run
 # left provisioning, a retry after AnotherOperationInProgress) holds its worker.
+# The bound is on requests in flight, as before; only which queued step a free worker
+# takes changed (the most urgent, not the oldest: PriorityPool).
 MAX_WORKERS = 32
+# Workers that steps with slack may hold at once: a step whose chain is shorter than
+# SLACK_FRACTION of the longest chain not yet started. Every request in flight shares
+# the client's CPU (and, on the emulator, the GIL and its lock), so while a gateway's
+# chain is still to be sent, 32 NSG/NIC/VM requests in flight would make each of its
+# requests 32 times slower; at most SLACK_WORKERS of them leaves it most of the CPU.
+# On Azure (100-500 ms a request) 8 in flight is still more writes a second than ARM's
+# write bucket refills; once the longest chains have started, nothing is held back.
+SLACK_WORKERS = 8
+SLACK_FRACTION = 0.5
+
+
+class PriorityPool:
+    """At most ``size`` worker threads; a free worker takes the most urgent queued task.
+
+    A ThreadPoolExecutor's queue is first in, first out: a gateway that becomes ready
+    behind 300 queued NSGs, NICs and VMs waits for all of them, and every second it
+    starts late is a second on the whole deploy. Here tasks are ordered by urgency
+    (highest first), then by submission; a batch is queued at once, so an idle worker
+    picks from all of it. Nothing starves: every queued task runs once the more urgent
+    ones have. Threads start as tasks arrive, up to ``size``. Tasks for which
+    ``slack(urgency)`` is true hold at most ``slack_workers`` workers at once; the
+    others are never held back by them.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        name: str,
+        slack_workers: int | None = None,
+        slack: Callable[[float], bool] = lambda urgency: False,
+    ) -> None:
+        self.size = size
+        self.name = name
+        self.slack = slack
+        self.slack_workers = max(1, slack_workers or size)
+        self.slack_running = 0
+        self.tasks: list[tuple[float, int, Callable[[], None] | None]] = []
+        self.order = itertools.count()
+        self.ready = threading.Condition()
+        self.threads: list[threading.Thread] = []
+        self.closed = False
+
+    def submit(self, urgency: float, fn: Callable[..., None], *args: Any) -> None:
+        self.submit_all([(urgency, partial(fn, *args))])
+
+    def submit_all(self, batch: Iterable[tuple[float, Callable[[], None]]]) -> None:
+        with self.ready:
+            if self.closed:
+                raise RuntimeError("cannot submit to a pool that was shut down")
+            added = 0
+            for urgency, task in batch:
+                heapq.heappush(self.tasks, (-urgency, next(self.order), task))
+                added += 1
+            for _ in range(min(added, self.size - len(self.threads))):
+                thread = threading.Thread(
+                    target=self._serve, name=f"{self.name}_{len(self.threads)}"
+                )
+                self.threads.append(thread)
+                thread.start()
+            self.ready.notify(added)
+
+    def _held(self) -> bool:
+        """Nothing to run, or the most urgent task has slack and its share is in use."""
+        if not self.tasks:
+            return True
+        return self.slack_running >= self.slack_workers and self.slack(-self.tasks[0][0])
+
+    def _serve(self) -> None:
+        while True:
+            with self.ready:
+                while self._held():
+                    self.ready.wait()
+                negated, _, task = heapq.heappop(self.tasks)
+                if task is None:
+                    return
+                has_slack = self.slack(-negated)
+                self.slack_running += has_slack
+            try:
+                task()
+            finally:
+                if has_slack:
+                    with self.ready:
+                        self.slack_running -= 1
+                        self.ready.notify()
+
+    def shutdown(self) -> None:
+        """Drop what has not started; each worker ends after its current task."""
+        with self.ready:
+            self.closed = True
+            self.tasks = [(float("-inf"), next(self.order), None) for _ in self.threads]
+            self.ready.notify_all()
 
 
 class Reporter(Protocol):
@@ -203,7 +300,12 @@ class Engine:
         waiting = {s.key: len(s.depends_on) for s in self.plan.steps}
         ready = [s.key for s in self.plan.steps if not s.depends_on]
         running: set[str] = set()
-        self.pool = ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="hubvpn")
+        self.urgency = self.plan.remaining
+        # Steps by urgency, longest chain first; ``begun`` are those started or skipped.
+        self.by_urgency = sorted(self.urgency, key=lambda k: -self.urgency[k])
+        self.begun: set[str] = set()
+        self.longest_unbegun = 0
+        self.pool = PriorityPool(MAX_WORKERS, "hubvpn", SLACK_WORKERS, self._has_slack)
         try:
             self._launch(ready, waiting, running)
             while running:
@@ -230,7 +332,7 @@ class Engine:
             self.report.interrupted = True
             self.report.in_progress = [self.plan.step(k) for k in sorted(running)]
         finally:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown()
             self.report.seconds = time.monotonic() - started
             self.report.results = self.ctx.results
             self.reporter.finished()
@@ -259,22 +361,35 @@ class Engine:
             self.report.seconds += time.monotonic() - started
 
     def _launch(self, keys: list[str], waiting: dict[str, int], running: set[str]) -> None:
+        batch: list[tuple[float, Callable[[], None]]] = []
         for key in keys:
             del waiting[key]
             running.add(key)
-            self.pool.submit(self._work, self.plan.step(key))
+            batch.append((self.urgency[key], partial(self._work, self.plan.step(key))))
+        self.pool.submit_all(batch)
 
     def _skip_dependents(self, key: str, waiting: dict[str, int]) -> None:
         for dependent in self.plan.dependents[key]:
             if dependent in waiting:
                 del waiting[dependent]
+                self.begun.add(dependent)
                 step = self.plan.step(dependent)
                 outcome = Outcome(step, "skipped", f"needs {key}")
                 self.report.outcomes[dependent] = outcome
                 self.reporter.step(step, "skipped", outcome.detail)
                 self._skip_dependents(dependent, waiting)
 
+    def _has_slack(self, urgency: float) -> bool:
+        """Far shorter than the longest chain not yet started (called under the pool's lock)."""
+        keys = self.by_urgency
+        while self.longest_unbegun < len(keys) and keys[self.longest_unbegun] in self.begun:
+            self.longest_unbegun += 1
+        if self.longest_unbegun == len(keys):
+            return False
+        return urgency < SLACK_FRACTION * self.urgency[keys[self.longest_unbegun]]
+
     def _work(self, step: Step) -> None:
+        self.begun.add(step.key)
         started = time.monotonic()
         self._settle(step, started, lambda: self.converge(step))
 
@@ -317,8 +432,11 @@ class Engine:
 
     def _submit(self, fn: Callable[[Pending, float], None], pending: Pending, at: float) -> None:
         # After the run ended (interrupted) the pool refuses: nobody waits for the outcome.
+        # Its urgency is what remains after it: its dependents' (it gates them).
+        step = pending.step
+        after = self.urgency[step.key] - step.azure_s
         with contextlib.suppress(RuntimeError):
-            self.pool.submit(fn, pending, at)
+            self.pool.submit(after, fn, pending, at)
 
     # ----------------------------------------------------------- one step
     def converge(self, step: Step) -> tuple[str, str] | Pending:

@@ -214,6 +214,19 @@ class Plan:
                 found[dep].append(s.key)
         return {k: tuple(v) for k, v in found.items()}
 
+    @cached_property
+    def remaining(self) -> dict[str, float]:
+        """Per step, the longest chain of Azure seconds from its start to the plan's end.
+
+        The scheduler's urgency: the step with the most Azure time still behind it goes
+        first (the first step of ``critical_path`` has the whole path).
+        """
+        tail: dict[str, float] = {}
+        for s in reversed(self.steps):
+            after = max((tail[d] for d in self.dependents[s.key]), default=0.0)
+            tail[s.key] = s.azure_s + after
+        return tail
+
     def critical_path(
         self, durations: dict[str, float] | None = None
     ) -> tuple[float, tuple[Step, ...]]:

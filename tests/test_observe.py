@@ -21,7 +21,7 @@ from emulator_helpers import (
 )
 
 from hubvpn.azure import Clients
-from hubvpn.observe import NETWORK_API_VERSION, listed_connections, observe
+from hubvpn.observe import NETWORK_API_VERSION, listed_connections, observe, state_of
 from hubvpn.plan import step_key
 
 CONNECTIONS = ("to-a", "to-b", "to-c")
@@ -154,3 +154,26 @@ def test_observe_of_some_connections_builds_the_others_from_the_list(
     assert listed is not None and listed.connection_status is None  # LIST: no runtime fields
     assert listed.provisioning_state == "Succeeded"
     assert listed.virtual_network_gateway1.id.endswith("/virtualNetworkGateways/gw")
+
+
+def test_state_of_model_reads_the_rest_body_not_the_attribute(
+    lab: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = lab.network.virtual_network_gateway_connections.get(GROUP, "to-a")
+    gateway = lab.network.virtual_network_gateways.get(GROUP, "gw")
+    group = lab.resource.resource_groups.get(GROUP)
+    assert [state_of(found), state_of(gateway), state_of(group.properties)] == ["Succeeded"] * 3
+
+    def unread(self: Any) -> None:
+        raise AssertionError("provisioning_state read as an attribute")
+
+    for cls in (n.VirtualNetworkGatewayConnection, n.VirtualNetworkGateway):
+        monkeypatch.setattr(cls, "provisioning_state", property(unread), raising=False)
+    assert [state_of(found), state_of(gateway)] == ["Succeeded"] * 2
+
+
+def test_state_of_model_built_with_enum_is_its_text() -> None:
+    model = n.PublicIPAddress(properties=n.PublicIPAddressPropertiesFormat())
+    model["properties"]["provisioningState"] = n.ProvisioningState.UPDATING
+    assert state_of(model) == "Updating"
+    assert state_of(None) == "Unknown"

@@ -11,7 +11,7 @@ calls the caller adds (status's BGP queries, verify's connectivity checks)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -31,7 +31,17 @@ TRANSIENT_STATES = frozenset({"Updating", "Creating", "Deleting", "Provisioning"
 
 
 def state_of(model: Any) -> str:
-    """provisioningState as text (the SDK gives enums that print as ProvisioningState.X)."""
+    """provisioningState as text (the SDK gives enums that print as ProvisioningState.X).
+
+    An SDK model is a mapping over its REST body: the state is read from there, as
+    ARM sent it (an attribute read serialises and deserialises the value on each read,
+    and status and decide read the state of every resource several times)."""
+    if isinstance(model, Mapping):
+        properties = model.get("properties")
+        raw = properties.get("provisioningState") if isinstance(properties, Mapping) else None
+        raw = raw if raw is not None else model.get("provisioningState")
+        if isinstance(raw, str):
+            return text(raw)  # an enum member when a caller built the model
     value = getattr(model, "provisioning_state", None)
     if value is None:
         properties = getattr(model, "properties", None)
@@ -214,12 +224,12 @@ def observe(
     # tunnel and byte counters); only a GET of one connection does (azure-facts.md).
     read_again = [name for name in listed if connections is None or name in connections]
     for name, item in listed.items():
-        # One read again gets its GET's model; until then (``more`` reads the first
-        # round) its summary: no nested models built only to be replaced.
-        read = connections is None or name in connections
-        observed.resources[step_key("connection", name)] = connection_model(
-            _summary(item) if read else item
-        )
+        # One read again gets its GET's model; until then, if ``more`` reads the first
+        # round, its summary: no nested models built only to be replaced.
+        if connections is not None and name not in connections:
+            observed.resources[step_key("connection", name)] = connection_model(item)
+        elif more is not None:
+            observed.resources[step_key("connection", name)] = connection_model(_summary(item))
     second: dict[str, Callable[[], Any]] = {
         **{
             f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
@@ -247,7 +257,7 @@ def observe(
         found = results[f"conn:{name}"]
         if isinstance(found, Exception):
             if not_found(found):  # deleted between the two rounds
-                del observed.resources[step_key("connection", name)]
+                observed.resources.pop(step_key("connection", name), None)
                 continue
             raise found
         observed.resources[step_key("connection", name)] = found

@@ -21,7 +21,14 @@ from emulator_helpers import (
 )
 
 from hubvpn.azure import Clients
-from hubvpn.observe import NETWORK_API_VERSION, listed_connections, observe, state_of
+from hubvpn.observe import (
+    NETWORK_API_VERSION,
+    Observed,
+    field_of,
+    listed_connections,
+    observe,
+    state_of,
+)
 from hubvpn.plan import step_key
 
 CONNECTIONS = ("to-a", "to-b", "to-c")
@@ -177,3 +184,22 @@ def test_state_of_model_built_with_enum_is_its_text() -> None:
     model["properties"]["provisioningState"] = n.ProvisioningState.UPDATING
     assert state_of(model) == "Updating"
     assert state_of(None) == "Unknown"
+
+
+def test_observe_shows_more_the_listed_state_of_connections_read_again(
+    lab: Clients, built: list[str]
+) -> None:
+    seen: dict[str, str] = {}
+
+    def more(first: Observed) -> dict[str, Any]:
+        for name in CONNECTIONS:
+            seen[name] = state_of(first.get(step_key("connection", name)))
+        return {}
+
+    observed = observe(lab, GROUP, more)
+    assert seen == dict.fromkeys(CONNECTIONS, "Succeeded")
+    assert sorted(built) == sorted(CONNECTIONS)  # the GETs' models only
+    for name in CONNECTIONS:
+        found = observed.get(step_key("connection", name))
+        assert isinstance(found, n.VirtualNetworkGatewayConnection)
+        assert field_of(found, "name", "name") == name

@@ -49,6 +49,14 @@ def state_of(model: Any) -> str:
     return str(getattr(value, "value", value or "Unknown"))
 
 
+def field_of(model: Any, rest_name: str, attribute: str) -> Any:
+    """A top-level field of a model (or of a JSON mapping), read from its REST body
+    when it has one (no serialise-deserialise round per read)."""
+    if isinstance(model, Mapping):
+        return model.get(rest_name)
+    return getattr(model, attribute, None)
+
+
 def text(value: Any) -> str:
     return str(getattr(value, "value", value))
 
@@ -225,11 +233,12 @@ def observe(
     read_again = [name for name in listed if connections is None or name in connections]
     for name, item in listed.items():
         # One read again gets its GET's model; until then, if ``more`` reads the first
-        # round, its summary: no nested models built only to be replaced.
+        # round, its LIST item's summary as JSON (a mapping: ``state_of`` and
+        # ``field_of`` read it): no model built only to be replaced.
         if connections is not None and name not in connections:
             observed.resources[step_key("connection", name)] = connection_model(item)
         elif more is not None:
-            observed.resources[step_key("connection", name)] = connection_model(_summary(item))
+            observed.resources[step_key("connection", name)] = _summary(item)
     second: dict[str, Callable[[], Any]] = {
         **{
             f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)

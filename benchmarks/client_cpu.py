@@ -1,5 +1,6 @@
-"""CPU seconds of ``status`` and ``verify`` on an N-hub full mesh (2 spokes per hub) at the
-emulator's default speed: ``python benchmarks/client_cpu.py --hubs 20 [--state DIR]``.
+"""CPU seconds of a no-op redeploy, ``status`` and ``verify`` on an N-hub full mesh
+(2 spokes per hub) at the emulator's default speed:
+``python benchmarks/client_cpu.py --hubs 20 [--state DIR]``.
 
 Wall time is noisy on a shared machine; CPU time is not. The emulator runs in-process,
 so each figure is split: the emulator's share is the thread CPU time spent inside its
@@ -73,7 +74,7 @@ def main() -> None:
     plan = build_plan(mesh_topology(args.hubs, 2))
     clients: Clients
     with connect(resolve_target("emulator", None), state) as clients:
-        adapter = clients._session.get_adapter("https://")
+        adapter = clients.transport  # EmulatorTransport: its WSGI app
         clock = _EmulatorClock(adapter.app)
         adapter.app = clock
         report = deploy(
@@ -88,7 +89,21 @@ def main() -> None:
 
             yappi.set_clock_type("cpu")
             yappi.start(builtins=False, profile_threads=True)
+
+        def noop() -> None:
+            again = deploy(
+                plan,
+                clients,
+                _Silent(),
+                ssh_public_key=KEY,
+                shared_key=None,
+                cancel=threading.Event(),
+            )
+            if not again.ok:
+                raise SystemExit("no-op redeploy failed")
+
         rows = {
+            "noop": measured(clock, noop),
             "status": measured(clock, lambda: status(plan, clients)),
             "verify": measured(clock, lambda: verify(plan, clients, 22)),
         }

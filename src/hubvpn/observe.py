@@ -11,7 +11,7 @@ calls the caller adds (status's BGP queries, verify's connectivity checks)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,16 +24,37 @@ from hubvpn.kinds import KINDS
 from hubvpn.plan import step_key
 
 MAX_PARALLEL_READS = 32
+# The api-version of azure-mgmt-network's generated operations (its ``list`` and ``get``
+# of connections send it); the raw LIST below sends the same (tests pin the equality).
+NETWORK_API_VERSION = "2026-03-01"
 TRANSIENT_STATES = frozenset({"Updating", "Creating", "Deleting", "Provisioning", "Migrating"})
 
 
 def state_of(model: Any) -> str:
-    """provisioningState as text (the SDK gives enums that print as ProvisioningState.X)."""
+    """provisioningState as text (the SDK gives enums that print as ProvisioningState.X).
+
+    An SDK model is a mapping over its REST body: the state is read from there, as
+    ARM sent it (an attribute read serialises and deserialises the value on each read,
+    and status and decide read the state of every resource several times)."""
+    if isinstance(model, Mapping):
+        properties = model.get("properties")
+        raw = properties.get("provisioningState") if isinstance(properties, Mapping) else None
+        raw = raw if raw is not None else model.get("provisioningState")
+        if isinstance(raw, str):
+            return text(raw)  # an enum member when a caller built the model
     value = getattr(model, "provisioning_state", None)
     if value is None:
         properties = getattr(model, "properties", None)
         value = getattr(properties, "provisioning_state", None)
     return str(getattr(value, "value", value or "Unknown"))
+
+
+def field_of(model: Any, rest_name: str, attribute: str) -> Any:
+    """A top-level field of a model (or of a JSON mapping), read from its REST body
+    when it has one (no serialise-deserialise round per read)."""
+    if isinstance(model, Mapping):
+        return model.get(rest_name)
+    return getattr(model, attribute, None)
 
 
 def text(value: Any) -> str:
@@ -74,10 +95,14 @@ def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
 
 
 def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:
-    """One LIST per kind that has one (its ``KINDS`` row says which operation)."""
+    """One LIST per kind that has one (its ``KINDS`` row says which operation).
+    Connections are listed as JSON (``listed_connections``): most are read again by GET."""
     calls: dict[str, Callable[[], list[Any]]] = {}
     for kind, info in KINDS.items():
         if info.lister is None:
+            continue
+        if kind.value == "connection":
+            calls[kind.value] = partial(listed_connections, clients, group)
             continue
         operations = getattr(getattr(clients, info.client), info.operations)
         args = () if info.subscription_wide else (group,)
@@ -87,6 +112,73 @@ def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]
 
 def _listed(lister: Callable[..., Any], *args: str) -> list[Any]:
     return list(lister(*args))
+
+
+def listed_connections(
+    clients: Clients, group: str, page_size: int | None = None
+) -> list[dict[str, Any]]:
+    """The group's connections as ARM's JSON, every page (``nextLink``).
+
+    The same request as the SDK's ``virtual_network_gateway_connections.list`` through
+    the same client pipeline (policies, retry), without building an SDK model per item:
+    ``observe`` reads most connections again by GET, so their LIST models would be
+    thrown away. Errors raise as the SDK's list raises them (ResourceNotFoundError for
+    a missing group, HttpResponseError with the ARM code otherwise). ``page_size``:
+    ``$top`` (ARM's default page otherwise).
+    """
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ResourceNotModifiedError,
+        map_error,
+    )
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    error_map: dict[int, type[HttpResponseError]] = {
+        401: ClientAuthenticationError,
+        404: ResourceNotFoundError,
+        409: ResourceExistsError,
+        304: ResourceNotModifiedError,
+    }
+    params = {"api-version": NETWORK_API_VERSION}
+    if page_size is not None:
+        params["$top"] = str(page_size)
+    path = (
+        f"/subscriptions/{clients.subscription_id}/resourceGroups/{group}"
+        "/providers/Microsoft.Network/connections"
+    )
+    request = HttpRequest("GET", path, params=params, headers={"Accept": "application/json"})
+    items: list[dict[str, Any]] = []
+    while True:
+        response = clients.network.send_request(request)
+        if response.status_code != 200:
+            map_error(status_code=response.status_code, response=response, error_map=error_map)
+            raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+        body = response.json()
+        items.extend(body.get("value") or [])
+        next_link = body.get("nextLink")
+        if not next_link:
+            return items
+        request = HttpRequest("GET", next_link, headers={"Accept": "application/json"})
+
+
+def connection_model(item: dict[str, Any]) -> Any:
+    """The SDK model of one connection's JSON (as the SDK's list would have built it)."""
+    from azure.mgmt.network.models import VirtualNetworkGatewayConnection
+
+    return VirtualNetworkGatewayConnection(item)
+
+
+def _summary(item: dict[str, Any]) -> dict[str, Any]:
+    """A LIST item's identity and provisioning state (its other properties dropped)."""
+    summary = {k: v for k, v in item.items() if k != "properties"}
+    state = (item.get("properties") or {}).get("provisioningState")
+    if state is not None:
+        summary["properties"] = {"provisioningState": state}
+    return summary
 
 
 More = Callable[[Observed], dict[str, Callable[[], Any]]]
@@ -118,6 +210,7 @@ def observe(
             return Observed(None, watchers=watchers if isinstance(watchers, list) else [])
         raise rg
     observed = Observed(rg)
+    listed: dict[str, dict[str, Any]] = {}
     for kind, items in results.items():
         if isinstance(items, Exception):
             if not_found(items):
@@ -125,6 +218,9 @@ def observe(
             raise items
         if kind == "network_watcher":
             observed.watchers = items
+            continue
+        if kind == "connection":
+            listed = {str(item["name"]): item for item in items}
             continue
         for item in items:
             observed.resources[step_key(kind, item.name)] = item
@@ -134,11 +230,15 @@ def observe(
     vms = [m.name for k, m in observed.resources.items() if k.startswith("virtual_machine:")]
     # Azure's LIST of connections carries no runtime fields (connectionStatus, sharedKey,
     # tunnel and byte counters); only a GET of one connection does (azure-facts.md).
-    read_again = [
-        m.name
-        for k, m in observed.resources.items()
-        if k.startswith("connection:") and (connections is None or m.name in connections)
-    ]
+    read_again = [name for name in listed if connections is None or name in connections]
+    for name, item in listed.items():
+        # One read again gets its GET's model; until then, if ``more`` reads the first
+        # round, its LIST item's summary as JSON (a mapping: ``state_of`` and
+        # ``field_of`` read it): no model built only to be replaced.
+        if connections is not None and name not in connections:
+            observed.resources[step_key("connection", name)] = connection_model(item)
+        elif more is not None:
+            observed.resources[step_key("connection", name)] = _summary(item)
     second: dict[str, Callable[[], Any]] = {
         **{
             f"ext:{vm}": partial(clients.compute.virtual_machine_extensions.list, group, vm)
@@ -166,7 +266,7 @@ def observe(
         found = results[f"conn:{name}"]
         if isinstance(found, Exception):
             if not_found(found):  # deleted between the two rounds
-                del observed.resources[step_key("connection", name)]
+                observed.resources.pop(step_key("connection", name), None)
                 continue
             raise found
         observed.resources[step_key("connection", name)] = found

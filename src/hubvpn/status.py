@@ -42,7 +42,7 @@ from hubvpn.diagnostics import (
 )
 from hubvpn.explain import Cause, problems
 from hubvpn.kinds import KINDS, Kind
-from hubvpn.observe import Observed, observe, state_of, text
+from hubvpn.observe import Observed, field_of, observe, state_of, text
 from hubvpn.plan import Plan, VmSpec, step_key
 
 
@@ -429,9 +429,9 @@ def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, An
 
 def _row(key: str, model: Any, *, in_topology: bool = True) -> ResourceRow:
     return ResourceRow(
-        model.id,
+        field_of(model, "id", "id"),
         KINDS[Kind(key.split(":", 1)[0])].arm_type,
-        model.name,
+        field_of(model, "name", "name"),
         state_of(model),
         in_topology,
     )

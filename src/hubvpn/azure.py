@@ -28,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from hubvpn import collector
+
 if TYPE_CHECKING:
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.network import NetworkManagementClient
@@ -418,11 +420,13 @@ def connect(
     verbose: bool = False,
 ) -> Clients:
     try:
-        return Clients(target, state or state_dir(), debug=debug, record=record, verbose=verbose)
+        clients = Clients(target, state or state_dir(), debug=debug, record=record, verbose=verbose)
     except ImportError as err:
         raise TargetError(
             f"the Azure SDK is not installed ({err.name}): pip install hubvpn"
         ) from None
+    collector.settle()  # the SDK is loaded: what exists now lives as long as the process
+    return clients
 
 
 def error_code(err: BaseException) -> str | None:

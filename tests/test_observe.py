@@ -5,6 +5,7 @@ comes from its GET (or, for one not read again, from its LIST item)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +14,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.mgmt.network import models as n
 from emulator_helpers import (
     GROUP,
+    connect_at,
     connection,
     hub,
     local_network_gateway,
@@ -20,7 +22,7 @@ from emulator_helpers import (
     virtual_network_gateway,
 )
 
-from hubvpn.azure import Clients
+from hubvpn.azure import PARALLEL_READS, Clients
 from hubvpn.observe import (
     NETWORK_API_VERSION,
     Observed,
@@ -203,3 +205,44 @@ def test_observe_shows_more_the_listed_state_of_connections_read_again(
         found = observed.get(step_key("connection", name))
         assert isinstance(found, n.VirtualNetworkGatewayConnection)
         assert field_of(found, "name", "name") == name
+
+
+def _most_reads_at_once(clients: Clients, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The most of observe's reads in flight at one moment (through the transport)."""
+    import threading
+
+    lock = threading.Lock()
+    now = [0, 0]  # in flight, most seen
+    send = clients.transport.send
+
+    def counting(request: Any, **kwargs: Any) -> Any:
+        with lock:
+            now[0] += 1
+            now[1] = max(now)
+        try:
+            return send(request, **kwargs)
+        finally:
+            with lock:
+                now[0] -= 1
+
+    monkeypatch.setattr(clients.transport, "send", counting)
+    observe(clients, GROUP)
+    return now[1]
+
+
+def test_observe_in_process_emulator_sends_one_read_at_a_time(
+    lab: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In-process, a read is this process's CPU: more threads only contend (azure.py).
+    assert lab.parallel_reads == 1
+    assert _most_reads_at_once(lab, monkeypatch) == 1
+
+
+def test_observe_emulator_with_latency_reads_in_parallel(
+    lab: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With simulated network latency a read mostly waits, as on Azure: reads overlap.
+    monkeypatch.setenv("HUBVPN_EMULATOR_LATENCY_MS", "20")
+    with connect_at(state_dir, monkeypatch, speed=36000.0) as slow:
+        assert slow.parallel_reads == PARALLEL_READS
+        assert _most_reads_at_once(slow, monkeypatch) > 1

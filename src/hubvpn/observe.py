@@ -18,12 +18,12 @@ from functools import partial
 from typing import Any
 
 from hubvpn import naming
+from hubvpn.azure import PARALLEL_READS as MAX_PARALLEL_READS
 from hubvpn.azure import Clients
 from hubvpn.errors import OwnershipError
 from hubvpn.kinds import KINDS
 from hubvpn.plan import step_key
 
-MAX_PARALLEL_READS = 32
 # The api-version of azure-mgmt-network's generated operations (its ``list`` and ``get``
 # of connections send it); the raw LIST below sends the same (tests pin the equality).
 NETWORK_API_VERSION = "2026-03-01"
@@ -78,9 +78,17 @@ class Observed:
         return self.resources.get(key)
 
 
-def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    """Run independent reads at once; results (or the exception raised) by name."""
-    if not calls:
+def parallel(
+    calls: dict[str, Callable[[], Any]],
+    workers: int = MAX_PARALLEL_READS,
+    waiting: dict[str, Callable[[], Any]] | None = None,
+) -> dict[str, Any]:
+    """Run independent reads at once, ``workers`` at a time; results (or the exception
+    raised) by name. ``waiting``: calls that mostly wait (long-running POSTs sleeping
+    out ARM's Retry-After), each given a thread of its own pool, up to
+    MAX_PARALLEL_READS, beside the reads."""
+    waiting = waiting or {}
+    if not calls and not waiting:
         return {}
 
     def run(fn: Callable[[], Any]) -> Any:
@@ -89,9 +97,19 @@ def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         except Exception as err:  # returned to the caller, which decides
             return err
 
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_READS, len(calls))) as pool:
-        futures = {name: pool.submit(run, fn) for name, fn in calls.items()}
+    pools = [
+        (ThreadPoolExecutor(max_workers=min(size, len(group))), group)
+        for group, size in ((calls, workers), (waiting, MAX_PARALLEL_READS))
+        if group
+    ]
+    try:
+        futures = {
+            name: pool.submit(run, fn) for pool, group in pools for name, fn in group.items()
+        }
         return {name: f.result() for name, f in futures.items()}
+    finally:
+        for pool, _ in pools:
+            pool.shutdown()
 
 
 def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:
@@ -201,7 +219,7 @@ def observe(
         "resource_group": lambda: clients.resource.resource_groups.get(group),
         **_listers(clients, group),
     }
-    results = parallel(calls)
+    results = parallel(calls, clients.parallel_reads)
     rg = results.pop("resource_group")
     if isinstance(rg, Exception):
         if not_found(rg):
@@ -252,7 +270,7 @@ def observe(
         },
     }
     extra = more(observed) if more is not None else {}
-    results = parallel({**second, **extra})
+    results = parallel(second, clients.parallel_reads, waiting=extra)
     observed.extra = {k: results[k] for k in extra}
     for vm in vms:
         found = results[f"ext:{vm}"]

@@ -204,7 +204,7 @@ def test_observe_shows_more_the_listed_state_of_connections_read_again(
     for name in CONNECTIONS:
         found = observed.get(step_key("connection", name))
         assert isinstance(found, n.VirtualNetworkGatewayConnection)
-        assert field_of(found, "name", "name") == name
+        assert field_of(found, "name") == name
 
 
 def _most_reads_at_once(clients: Clients, monkeypatch: pytest.MonkeyPatch) -> int:

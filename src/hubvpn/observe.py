@@ -18,8 +18,7 @@ from functools import partial
 from typing import Any
 
 from hubvpn import naming
-from hubvpn.azure import PARALLEL_READS as MAX_PARALLEL_READS
-from hubvpn.azure import Clients
+from hubvpn.azure import PARALLEL_READS, Clients
 from hubvpn.errors import OwnershipError
 from hubvpn.kinds import KINDS
 from hubvpn.plan import step_key
@@ -49,12 +48,13 @@ def state_of(model: Any) -> str:
     return str(getattr(value, "value", value or "Unknown"))
 
 
-def field_of(model: Any, rest_name: str, attribute: str) -> Any:
-    """A top-level field of a model (or of a JSON mapping), read from its REST body
-    when it has one (no serialise-deserialise round per read)."""
+def field_of(model: Any, name: str) -> Any:
+    """A top-level field spelled alike in ARM and the SDK (``id``, ``name``, ``type``) of a
+    model or a JSON mapping, read from its REST body when it has one (no
+    serialise-deserialise round per read)."""
     if isinstance(model, Mapping):
-        return model.get(rest_name)
-    return getattr(model, attribute, None)
+        return model.get(name)
+    return getattr(model, name, None)
 
 
 def text(value: Any) -> str:
@@ -80,13 +80,13 @@ class Observed:
 
 def parallel(
     calls: dict[str, Callable[[], Any]],
-    workers: int = MAX_PARALLEL_READS,
+    workers: int = PARALLEL_READS,
     waiting: dict[str, Callable[[], Any]] | None = None,
 ) -> dict[str, Any]:
     """Run independent reads at once, ``workers`` at a time; results (or the exception
     raised) by name. ``waiting``: calls that mostly wait (long-running POSTs sleeping
     out ARM's Retry-After), each given a thread of its own pool, up to
-    MAX_PARALLEL_READS, beside the reads."""
+    PARALLEL_READS, beside the reads."""
     waiting = waiting or {}
     if not calls and not waiting:
         return {}
@@ -99,7 +99,7 @@ def parallel(
 
     pools = [
         (ThreadPoolExecutor(max_workers=min(size, len(group))), group)
-        for group, size in ((calls, workers), (waiting, MAX_PARALLEL_READS))
+        for group, size in ((calls, workers), (waiting, PARALLEL_READS))
         if group
     ]
     try:

@@ -429,9 +429,9 @@ def _ordered_resources(plan: Plan, observed: Observed) -> Iterable[tuple[str, An
 
 def _row(key: str, model: Any, *, in_topology: bool = True) -> ResourceRow:
     return ResourceRow(
-        field_of(model, "id", "id"),
+        field_of(model, "id"),
         KINDS[Kind(key.split(":", 1)[0])].arm_type,
-        field_of(model, "name", "name"),
+        field_of(model, "name"),
         state_of(model),
         in_topology,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import signal
 import threading
 import tomllib
 from functools import cache
@@ -21,7 +22,7 @@ from emulator_helpers import REFERENCE
 
 from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.config import Topology, load_topology, parse_topology
-from hubvpn.deploy import Report, deploy
+from hubvpn.deploy import Report, ctrl_c_noted, deploy
 from hubvpn.destroy import destroy
 from hubvpn.errors import OwnershipError
 from hubvpn.plan import Plan, Step, build_plan
@@ -291,6 +292,48 @@ def test_deploy_cancelled_before_start_sends_no_write(clients: Clients) -> None:
     assert not report.ok
     assert report.writes == 0
     assert writes(clients) == []
+
+
+def test_first_ctrl_c_is_noted_not_raised_and_a_second_raises() -> None:
+    """Within a run a Ctrl-C raises nothing where the main thread happens to be (it may
+    hold a lock the workers need); a second one raises at once."""
+    cancel = threading.Event()
+    before = signal.getsignal(signal.SIGINT)
+    with ctrl_c_noted(cancel) as pressed:
+        signal.raise_signal(signal.SIGINT)  # its handler runs in this (the main) thread
+        assert (pressed.is_set(), cancel.is_set()) == (True, True)
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+class CtrlC(Recorder):
+    """Presses Ctrl-C (SIGINT to this process) when the first VM starts creating."""
+
+    def step(self, step: Step, state: str, detail: str = "") -> None:
+        super().step(step, state, detail)
+        if step.kind == "virtual_machine" and state == "creating" and not self.pressed:
+            self.pressed = True
+            signal.raise_signal(signal.SIGINT)  # from a worker: handled in the main thread
+
+    pressed = False
+
+
+def test_deploy_interrupted_by_ctrl_c_reports_what_was_in_flight(clients: Clients) -> None:
+    recorder = CtrlC()
+    report = deploy(
+        build_plan(reference()),
+        clients,
+        recorder,
+        ssh_public_key=ssh_key(),
+        shared_key=None,
+        cancel=threading.Event(),
+    )
+    assert recorder.pressed
+    assert report.interrupted
+    assert report.in_progress  # the steps running when it stopped, for the summary
+    assert recorder.finished_calls == 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("hubvpn_") and not t.daemon]
 
 
 @pytest.mark.parametrize(

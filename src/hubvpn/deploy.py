@@ -24,9 +24,10 @@ import contextlib
 import heapq
 import itertools
 import queue
+import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -121,8 +122,11 @@ class PriorityPool:
                 heapq.heappush(self.tasks, (-urgency, next(self.order), task))
                 added += 1
             for _ in range(min(added, self.size - len(self.threads))):
+                # Daemon: once the run's outcome is decided nothing waits for a worker,
+                # so one that cannot finish (a lock a Ctrl-C left held) never keeps the
+                # process from exiting.
                 thread = threading.Thread(
-                    target=self._serve, name=f"{self.name}_{len(self.threads)}"
+                    target=self._serve, name=f"{self.name}_{len(self.threads)}", daemon=True
                 )
                 self.threads.append(thread)
                 thread.start()
@@ -252,6 +256,37 @@ def when_done(wait: Callable[[], Any], then: Callable[[], None]) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def ctrl_c_noted(cancel: threading.Event) -> Iterator[threading.Event]:
+    """Within: a first Ctrl-C sets ``cancel`` and the event yielded, and raises nothing;
+    the engine's loop then stops where it chooses (it raises KeyboardInterrupt there).
+
+    Python raises KeyboardInterrupt at whatever line the main thread is on; raised
+    between a lock's acquire and its with-block, it leaves the lock held, the workers
+    waiting for it never end and the process never exits (the fault soak's interrupted
+    deploys hung 3 times in 259). A second Ctrl-C raises at once, as before. Outside the
+    main thread (where signals cannot be handled) nothing changes."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum: int, frame: object) -> None:
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+        cancel.set()
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield pressed
+    finally:
+        signal.signal(
+            signal.SIGINT, previous if previous is not None else signal.default_int_handler
+        )
+
+
 class Engine:
     """Runs one deploy: schedules the steps and applies each one's ``Decision``."""
 
@@ -282,6 +317,14 @@ class Engine:
     # ------------------------------------------------------------ scheduling
     def run(self) -> Report:
         started = time.monotonic()
+        with ctrl_c_noted(self.cancel) as pressed:
+            self._run(started, pressed)
+        if self.cancel.is_set():
+            self.report.interrupted = True
+        self._prune()
+        return self.report
+
+    def _run(self, started: float, pressed: threading.Event) -> None:
         group = self.plan.topology.resource_group
         self.observed = observe(self.clients, group)
         self.ctx = Context(
@@ -307,8 +350,12 @@ class Engine:
         self.longest_unbegun = 0
         self.pool = PriorityPool(MAX_WORKERS, "hubvpn", SLACK_WORKERS, self._has_slack)
         try:
+            if pressed.is_set():  # Ctrl-C while observing: nothing is sent
+                raise KeyboardInterrupt
             self._launch(ready, waiting, running)
             while running:
+                if pressed.is_set():  # Ctrl-C, noted by ctrl_c_noted: stop here
+                    raise KeyboardInterrupt
                 try:
                     key, outcome = self.events.get(timeout=0.2)
                 except queue.Empty:
@@ -336,10 +383,6 @@ class Engine:
             self.report.seconds = time.monotonic() - started
             self.report.results = self.ctx.results
             self.reporter.finished()
-        if self.cancel.is_set():
-            self.report.interrupted = True
-        self._prune()
-        return self.report
 
     def _prune(self) -> None:
         """Orphans named in the report; under --prune deleted, once the rest converged."""

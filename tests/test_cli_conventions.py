@@ -329,3 +329,11 @@ def test_shell_completion_offers_the_lab_vms_and_hubs(words: str, expected: str)
     result = invoke(env=env)
     assert result.exit_code == 0, result.output
     assert " ".join(result.stdout.split()) == expected
+
+
+def test_unknown_emulator_retry_hints_exit_2_naming_the_variable(state_dir: Path) -> None:
+    result = invoke("status", "--target", "emulator", env={"HUBVPN_EMULATOR_RETRY_AFTER": "soon"})
+    assert result.exit_code == 2
+    assert lines(result.stderr)[-1].endswith(
+        "HUBVPN_EMULATOR_RETRY_AFTER must be one of remaining, azure (got 'soon')"
+    )

@@ -9,6 +9,8 @@ read from what the emulator reports (retry hints, operation start/end times).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +23,8 @@ from azure.core.rest import HttpRequest
 from emulator_helpers import (
     GATEWAY_CREATE_S,
     GROUP,
+    REFERENCE,
+    SSH_PUBLIC_KEY,
     connect_at,
     connection,
     expect_arm_error,
@@ -35,8 +39,11 @@ from emulator_helpers import (
 )
 
 from hubvpn.azure import Clients
+from hubvpn.config import load_topology
+from hubvpn.deploy import deploy
 from hubvpn.emulator.arm import LRO_FAILURE_CODES
 from hubvpn.emulator.transport import EmulatorTransport
+from hubvpn.plan import Plan, Step, build_plan
 
 
 class Responses:
@@ -54,6 +61,17 @@ class Responses:
     def first(self, method: str) -> tuple[int, Mapping[str, str]]:
         status, headers = next((s, h) for m, s, h in self.seen if m == method)
         return status, headers
+
+
+class _Silent:
+    def started(self, plan: Plan) -> None:
+        """Nothing to show."""
+
+    def step(self, step: Step, state: str, detail: str = "") -> None:
+        """Nothing to show."""
+
+    def finished(self) -> None:
+        """Nothing to show."""
 
 
 def retry_hint_s(headers: Mapping[str, str]) -> tuple[float, float]:
@@ -341,3 +359,95 @@ def test_request_log_records_method_path_status_never_body(hub_without_gateway: 
     assert ("PUT", connection_path, 201) in triples
     assert ("GET", missing_path, 404) in triples
     assert not any("Log-Me-Not-42" in str(entry) for entry in log)
+
+
+# ------------------------------------------- ARM's retry hints, as recorded
+
+
+def test_azure_hints_first_answer_per_kind_then_arm_series(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HUBVPN_EMULATOR_RETRY_AFTER=azure: a write's first answer says what ARM said in
+    the recordings for its kind (VNet 3 s, public IP 1 s, gateway 10 s), and a running
+    operation's status answers 10, 20, 40, 80, 160, then 100 s, whatever is left."""
+    monkeypatch.setenv("HUBVPN_EMULATOR_RETRY_AFTER", "azure")
+    speed = 180.0  # the gateway takes 10 s: it is still running while it is polled
+    with connect_at(state_dir, monkeypatch, speed=speed) as armlike:
+        resource_group(armlike)
+        first: dict[str, float] = {}
+        running: list[str] = []
+        for name, begin in (
+            (
+                "vnet",
+                lambda hook: armlike.network.virtual_networks.begin_create_or_update(
+                    GROUP,
+                    "hub",
+                    virtual_network_model("10.0.0.0/16", {"GatewaySubnet": "10.0.255.0/27"}),
+                    polling=False,
+                    raw_response_hook=hook,
+                ),
+            ),
+            (
+                "public ip",
+                lambda hook: armlike.network.public_ip_addresses.begin_create_or_update(
+                    GROUP, "hub-ip", public_ip_model(), polling=False, raw_response_hook=hook
+                ),
+            ),
+        ):
+            responses = Responses()
+            begin(responses)
+            headers = responses.first("PUT")[1]
+            first[name] = retry_hint_s(headers)[0] * speed
+            running.append(headers["Azure-AsyncOperation"])
+        for url in running:  # the gateway needs both Succeeded (5 Azure seconds each)
+            while (status := operation_status(armlike, url))["status"] == "InProgress":
+                time.sleep(0.01)
+            assert status["status"] == "Succeeded"
+        responses = Responses()
+        armlike.network.virtual_network_gateways.begin_create_or_update(
+            GROUP,
+            "hub-gateway",
+            gateway_model(armlike, "hub", "hub-ip"),
+            polling=False,
+            raw_response_hook=responses,
+        )
+        headers = responses.first("PUT")[1]
+        first["gateway"] = retry_hint_s(headers)[0] * speed
+        polls = []
+        assert armlike.emulator is not None
+        for _ in range(7):
+            response = EmulatorTransport(armlike.emulator).send(
+                HttpRequest("GET", headers["Azure-AsyncOperation"])
+            )
+            assert response.json()["status"] == "InProgress"
+            polls.append(round(retry_hint_s(response.headers)[0] * speed))
+    assert {k: round(v) for k, v in first.items()} == {"vnet": 3, "public ip": 1, "gateway": 10}
+    assert polls == [10, 20, 40, 80, 160, 100, 100]
+
+
+def test_azure_hints_deploy_converges_polling_running_operations_again(
+    state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ARM's hints a write is polled until done, not once as it ends: the reference
+    lab still deploys, with more polls than long-running writes (with the emulator's
+    own hint, the time left, each costs exactly one: test_deploy_requests)."""
+    monkeypatch.setenv("HUBVPN_EMULATOR_RETRY_AFTER", "azure")
+    # At 1800 Azure seconds per second a gateway takes 1 s and ARM's 10 s hint is 6 ms:
+    # a gateway is polled many times before it ends.
+    with connect_at(state_dir, monkeypatch, speed=1800.0) as armlike:
+        assert armlike.emulator is not None
+        assert armlike.emulator.settings.retry_after == "azure"
+        report = deploy(
+            build_plan(load_topology(REFERENCE)),
+            armlike,
+            _Silent(),
+            ssh_public_key=SSH_PUBLIC_KEY,
+            shared_key=None,
+            cancel=threading.Event(),
+        )
+        assert report.ok, [o.detail for o in report.failed]
+        rows = armlike.emulator.store.requests()
+    polls = sum(1 for r in rows if r["method"] == "GET" and "/operations/" in r["path"])
+    puts = [r["path"].split("?")[0].rsplit("/", 2)[-2] for r in rows if r["method"] == "PUT"]
+    operations = len([p for p in puts if p not in ("resourcegroups", "networkWatchers")])
+    assert polls > operations

@@ -24,7 +24,7 @@ import os
 from pathlib import Path
 
 from hubvpn.emulator.app import EmulatorApp
-from hubvpn.emulator.arm import Faults, Settings
+from hubvpn.emulator.arm import RETRY_AFTER_MODES, Faults, Settings
 from hubvpn.emulator.store import Store
 
 DEFAULT_SPEED = 180.0  # a 30-minute gateway takes 10 s
@@ -50,8 +50,18 @@ def settings_from_env() -> Settings:
     except ValueError as err:
         raise EmulatorSettingsError(str(err)) from None
     auto_watcher = env.get("HUBVPN_EMULATOR_NO_AUTO_WATCHER", "") not in ("1", "true", "yes")
+    hints = env.get("HUBVPN_EMULATOR_RETRY_AFTER", "") or "remaining"
+    if hints not in RETRY_AFTER_MODES:
+        raise EmulatorSettingsError(
+            f"HUBVPN_EMULATOR_RETRY_AFTER must be one of {', '.join(RETRY_AFTER_MODES)}"
+            f" (got {hints!r})"
+        )
     return Settings(
-        speed=speed, faults=faults, latency_ms=latency, auto_network_watcher=auto_watcher
+        speed=speed,
+        faults=faults,
+        latency_ms=latency,
+        auto_network_watcher=auto_watcher,
+        retry_after=hints,
     )
 
 

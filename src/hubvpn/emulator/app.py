@@ -69,6 +69,8 @@ UNEXPECTED_ERROR = "The server encountered an internal error. Please retry the r
 _LOG = logging.getLogger(__name__)
 logging.getLogger("hubvpn.emulator").addHandler(logging.NullHandler())
 THROTTLE_RETRY_S = 10.0  # Azure seconds a throttled client is told to wait
+# Retry-After of a resource group DELETE, as recorded (tests/recorded/: 15 s).
+GROUP_DELETE_HINT_S = 15.0
 _WRITES = frozenset({"PUT", "PATCH", "DELETE"})  # into a group: refused while it is deleted
 
 
@@ -274,7 +276,9 @@ class EmulatorApp:
                 delete_s = RESOURCE_GROUP_KIND.delete_s(w, group)
                 op = w.start(rec, "delete", delete_s, "Deleting")
                 w.put(rec)
-            return Response(202, None, lro.accepted(w, op, status_url=False))
+            return Response(
+                202, None, lro.accepted(w, op, status_url=False, hint_s=GROUP_DELETE_HINT_S)
+            )
         raise errors.MethodNotAllowed(method)
 
     def _group_resources(self, w: World, m: Match, r: Request) -> Response:
@@ -377,7 +381,7 @@ class EmulatorApp:
         return Response(
             201 if old is None else 200,
             render_resource(w, rec, view="put"),
-            lro.accepted(w, op, location=False),
+            lro.accepted(w, op, location=False, hint_s=kind.put_hint_s),
         )
 
     def _patch(self, w: World, rid: ResourceId, body: Body, if_match: str | None) -> Response:
@@ -410,7 +414,7 @@ class EmulatorApp:
             for child in w.select(parent=rec["id"]):
                 child["pending"] = dict(rec["pending"])
                 w.put(child)
-        return Response(202, None, lro.accepted(w, op))
+        return Response(202, None, lro.accepted(w, op, hint_s=kind.delete_hint_s))
 
     # ---------------------------------------------------- POST actions
     def _action(self, w: World, m: Match, r: Request) -> Response:

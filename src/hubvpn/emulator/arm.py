@@ -140,6 +140,10 @@ class Settings:
     # Azure creates NetworkWatcher_<region> in NetworkWatcherRG on a region's first VNet
     # write unless the subscription opted out (HUBVPN_EMULATOR_NO_AUTO_WATCHER=1: False).
     auto_network_watcher: bool = True
+    # When to poll again: "remaining" (the operation's time left: one poll lands when it
+    # ends) or "azure" (ARM's hints as recorded: a kind's first answer, then 10, 20, 40,
+    # 80, 160, 100, 100 ... Azure seconds, whatever is left). HUBVPN_EMULATOR_RETRY_AFTER.
+    retry_after: str = "remaining"
 
     def __post_init__(self) -> None:
         self.dice = random.Random(self.faults.seed)
@@ -282,12 +286,30 @@ class World:
             f"{base}/operationResults/{op['name']}{query}",
         )
 
-    def retry_headers(self, until: float) -> dict[str, str]:
+    def first_hint(self, until: float, azure_s: float) -> dict[str, str]:
+        """The retry hint of the answer that started an operation ending at ``until``:
+        the time left, or (``retry_after="azure"``) ARM's recorded ``azure_s``."""
+        if self.settings.retry_after == "azure":
+            return retry_after(self.settings.wall_s(azure_s))
         return retry_after(until - self.now)
 
 
 def parse_subscription(rid: str) -> str:
     return rid.strip("/").split("/")[1]
+
+
+# ARM's retry hints as recorded (Azure/azure-sdk-assets, go/.../armnetwork recordings,
+# TestVirtualNetworkGatewayTestSuite): an operation's first answer says 10 s for most
+# kinds; while it runs, its status answers 10, 20, 40, 80, 160, then 100 s.
+AZURE_HINT_S = 10.0
+AZURE_POLL_HINTS_S = (10.0, 20.0, 40.0, 80.0, 160.0)
+AZURE_LATER_HINT_S = 100.0
+RETRY_AFTER_MODES = ("remaining", "azure")
+
+
+def azure_poll_hint_s(polls: int) -> float:
+    """ARM's hint on the ``polls``-th InProgress answer of one operation (from 0)."""
+    return AZURE_POLL_HINTS_S[polls] if polls < len(AZURE_POLL_HINTS_S) else AZURE_LATER_HINT_S
 
 
 def retry_after(remaining_s: float) -> dict[str, str]:
@@ -329,6 +351,10 @@ class Kind:
     create_s: ClassVar[float] = 5.0  # Azure's typical duration, seconds
     update_s: ClassVar[float] = 5.0
     delete_s: ClassVar[float] = 5.0
+    # Retry-After (Azure seconds) of a PUT's and a DELETE's first answer, as recorded in
+    # Azure/azure-sdk-assets (tests/recorded/): 10 unless a kind says otherwise.
+    put_hint_s: ClassVar[float] = AZURE_HINT_S
+    delete_hint_s: ClassVar[float] = AZURE_HINT_S
     creating_state: ClassVar[str] = "Updating"
     updating_state: ClassVar[str] = "Updating"
     has_location: ClassVar[bool] = True

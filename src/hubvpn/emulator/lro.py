@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 
 from hubvpn.emulator import errors
-from hubvpn.emulator.arm import RG_TYPE, Body, World, retry_after
+from hubvpn.emulator.arm import AZURE_HINT_S, RG_TYPE, Body, World, azure_poll_hint_s, retry_after
 from hubvpn.emulator.routes import Response
 from hubvpn.emulator.store import Record, Tx, utc_iso
 
@@ -23,16 +23,22 @@ DELETE_POLL_S = 10.0  # Azure seconds before a delete's first re-poll; doubles a
 
 
 def accepted(
-    w: World, op: Record, *, status_url: bool = True, location: bool = True
+    w: World,
+    op: Record,
+    *,
+    status_url: bool = True,
+    location: bool = True,
+    hint_s: float = AZURE_HINT_S,
 ) -> dict[str, str]:
-    """The headers of an answer that started ``op``: its poll URLs and when to poll."""
+    """The headers of an answer that started ``op``: its poll URLs and when to poll
+    (``hint_s``: what ARM's first answer says for this kind, in Azure seconds)."""
     async_url, location_url = w.op_urls(op)
     headers: dict[str, str] = {}
     if status_url:
         headers["Azure-AsyncOperation"] = async_url
     if location:
         headers["Location"] = location_url
-    headers.update(w.retry_headers(op["until"]))
+    headers.update(w.first_hint(op["until"], hint_s))
     return headers
 
 
@@ -106,12 +112,17 @@ def _operation(w: World, op_id: str) -> Record:
 
 
 def _hint(w: World, op: Record) -> dict[str, str]:
-    """When to poll again. Deletes back off as ARM's do (10 s, 20 s, 40 s ... of
-    Azure time), never past the operation's end; others get the time remaining."""
-    if op["kind"] != "delete":
-        return w.retry_headers(op["until"])
+    """When to poll again. With ARM's hints (``retry_after="azure"``): 10, 20, 40, 80,
+    160, then 100 s of Azure time, whatever is left. Otherwise deletes back off as ARM's
+    do (10 s, 20 s, 40 s ...) never past the operation's end, and the rest get the
+    time remaining."""
+    azure = w.settings.retry_after == "azure"
+    if not azure and op["kind"] != "delete":
+        return retry_after(op["until"] - w.now)
     polls = int(op.get("polls", 0))
     op["polls"] = polls + 1
     w.tx.put_operation(op)
+    if azure:
+        return retry_after(w.settings.wall_s(azure_poll_hint_s(polls)))
     backoff_s = w.settings.wall_s(DELETE_POLL_S * 2**polls)
     return retry_after(min(op["until"] - w.now, backoff_s))

@@ -91,6 +91,7 @@ def default_security_rules(nsg_id: str) -> list[Body]:
 
 class NetworkSecurityGroup(Kind):
     type = NSG
+    put_hint_s = 3.0  # as recorded (tests/recorded/)
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)

@@ -26,6 +26,7 @@ from hubvpn.emulator.types import (
 
 class PublicIPAddress(Kind):
     type = PUBLIC_IP
+    put_hint_s = 1.0  # as recorded (tests/recorded/)
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)

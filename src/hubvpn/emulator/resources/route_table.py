@@ -47,6 +47,8 @@ def check_route(props: Body, name: str) -> Body:
 
 class RouteTable(Kind):
     type = ROUTE_TABLE
+    put_hint_s = 2.0  # as recorded (tests/recorded/)
+    delete_hint_s = 2.0
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:
         props = props_of(body, self.type)
@@ -104,6 +106,8 @@ class RouteTable(Kind):
 
 class Route(Kind):
     type = ROUTE
+    put_hint_s = 2.0  # as recorded (tests/recorded/)
+    delete_hint_s = 2.0
     has_location = False
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:

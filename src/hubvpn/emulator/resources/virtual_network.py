@@ -46,6 +46,7 @@ from hubvpn.emulator.types import (
 
 class VirtualNetwork(Kind):
     type = VNET
+    put_hint_s = 3.0  # as recorded (tests/recorded/)
     create_s = 5.0
     update_s = 5.0
     delete_s = 10.0
@@ -195,6 +196,7 @@ def check_subnet(
 
 class Subnet(Kind):
     type = SUBNET
+    put_hint_s = 3.0  # as recorded (tests/recorded/)
     has_location = False
 
     def validate(self, w: World, rid: ResourceId, body: Body, old: Record | None) -> Body:

@@ -22,9 +22,10 @@ from emulator_helpers import REFERENCE
 
 from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.config import Topology, load_topology, parse_topology
-from hubvpn.deploy import Report, ctrl_c_noted, deploy
+from hubvpn.deploy import Report, deploy
 from hubvpn.destroy import destroy
 from hubvpn.errors import OwnershipError
+from hubvpn.interrupts import ctrl_c_noted
 from hubvpn.plan import Plan, Step, build_plan
 from hubvpn.preview import plan_against
 from hubvpn.status import status

@@ -8,7 +8,10 @@ the portal or the Azure CLI would make them.
 from __future__ import annotations
 
 import copy
+import signal
+import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.diagnostics import awaited, settle
 from hubvpn.observe import Observed
 from hubvpn.plan import Plan
-from hubvpn.verify import run_checks, verify
+from hubvpn.verify import MAX_PARALLEL_CHECKS, run_checks, verify
 
 __all__ = ["deployed"]  # the fixture, shared with test_deploy
 
@@ -160,15 +163,39 @@ def test_awaited_names_a_bgp_session_not_up_over_a_connected_tunnel(
 def test_run_checks_counts_each_answer_once_up_to_the_total() -> None:
     told: list[tuple[int, int]] = []
 
-    def fails() -> None:
+    def fails(stop: threading.Event) -> None:
         raise ValueError("refused")
 
-    calls: dict[str, Callable[[], object]] = {f"p{i}": (lambda i=i: i) for i in range(40)}
+    calls: dict[str, Callable[[threading.Event], object]] = {
+        f"p{i}": (lambda stop, i=i: i) for i in range(40)
+    }
     calls["bad"] = fails
     results = run_checks(calls, lambda done, total: told.append((done, total)))
     assert told == [(i, 41) for i in range(42)]
     assert {k: v for k, v in results.items() if k != "bad"} == {f"p{i}": i for i in range(40)}
     assert isinstance(results["bad"], ValueError)
+
+
+def test_run_checks_interrupted_starts_no_queued_check_and_stops_those_in_flight() -> None:
+    """Ctrl-C (here: SIGINT sent by the first check) raises KeyboardInterrupt between
+    two answers; the queued checks never start and those in flight stop waiting."""
+    started: list[int] = []
+    stopped: list[bool] = []
+    lock = threading.Lock()
+
+    def check(stop: threading.Event, i: int) -> int:
+        with lock:
+            started.append(i)
+        if i == 0:
+            signal.raise_signal(signal.SIGINT)  # handled in the main thread
+        stopped.append(stop.wait(60))  # in flight: Azure has not answered yet
+        return i
+
+    calls = {f"p{i}": partial(check, i=i) for i in range(200)}
+    with pytest.raises(KeyboardInterrupt):
+        run_checks(calls, lambda done, total: None)
+    assert len(started) <= MAX_PARALLEL_CHECKS
+    assert len(stopped) == len(started) and all(stopped)  # none waited for Azure
 
 
 def test_verify_after_deploy_counts_every_check(clients: Clients, deployed: Plan) -> None:

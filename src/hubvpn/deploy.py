@@ -24,10 +24,9 @@ import contextlib
 import heapq
 import itertools
 import queue
-import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -35,6 +34,7 @@ from typing import Any, Protocol
 from hubvpn.azure import Clients, error_code, error_message
 from hubvpn.converge import Action, Orphan, decide, existing_of, orphans
 from hubvpn.errors import OwnershipError
+from hubvpn.interrupts import ctrl_c_noted
 from hubvpn.kinds.watcher import watcher_group
 from hubvpn.observe import TRANSIENT_STATES, observe, state_of
 from hubvpn.plan import Plan, Step
@@ -254,37 +254,6 @@ def when_done(wait: Callable[[], Any], then: Callable[[], None]) -> bool:
     if done():
         once()
     return True
-
-
-@contextlib.contextmanager
-def ctrl_c_noted(cancel: threading.Event) -> Iterator[threading.Event]:
-    """Within: a first Ctrl-C sets ``cancel`` and the event yielded, and raises nothing;
-    the engine's loop then stops where it chooses (it raises KeyboardInterrupt there).
-
-    Python raises KeyboardInterrupt at whatever line the main thread is on; raised
-    between a lock's acquire and its with-block, it leaves the lock held, the workers
-    waiting for it never end and the process never exits (the fault soak's interrupted
-    deploys hung 3 times in 259). A second Ctrl-C raises at once, as before. Outside the
-    main thread (where signals cannot be handled) nothing changes."""
-    pressed = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield pressed
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def note(signum: int, frame: object) -> None:
-        if pressed.is_set():
-            raise KeyboardInterrupt
-        pressed.set()
-        cancel.set()
-
-    signal.signal(signal.SIGINT, note)
-    try:
-        yield pressed
-    finally:
-        signal.signal(
-            signal.SIGINT, previous if previous is not None else signal.default_int_handler
-        )
 
 
 class Engine:

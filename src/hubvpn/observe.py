@@ -109,7 +109,7 @@ def parallel(
         return {name: f.result() for name, f in futures.items()}
     finally:
         for pool, _ in pools:
-            pool.shutdown()
+            pool.shutdown(cancel_futures=True)  # interrupted: the queued reads never start
 
 
 def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:

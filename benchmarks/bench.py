@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,23 @@ class _Silent:
 
     def finished(self) -> None:
         """Nothing to show."""
+
+
+class EmulatorClock:
+    """Sums the thread CPU time spent inside the emulator's WSGI app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seconds = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
+        started = time.thread_time()
+        body = list(self.app(environ, start_response))
+        spent = time.thread_time() - started
+        with self._lock:
+            self.seconds += spent
+        return body
 
 
 def mesh_topology(hubs: int, spokes: int) -> Topology:

@@ -17,11 +17,17 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import DEFAULT_SPEED, KEY, _Silent, mesh_topology  # type: ignore[import-not-found]
+from bench import (  # type: ignore[import-not-found]
+    DEFAULT_SPEED,
+    KEY,
+    EmulatorClock,
+    _Silent,
+    mesh_topology,
+)
 
 from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.deploy import deploy
@@ -30,24 +36,7 @@ from hubvpn.status import status
 from hubvpn.verify import verify
 
 
-class _EmulatorClock:
-    """Sums the thread CPU time spent inside the emulator's WSGI app."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.seconds = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
-        started = time.thread_time()
-        body = list(self.app(environ, start_response))
-        spent = time.thread_time() - started
-        with self._lock:
-            self.seconds += spent
-        return body
-
-
-def measured(clock: _EmulatorClock, fn: Callable[[], Any]) -> dict[str, float]:
+def measured(clock: EmulatorClock, fn: Callable[[], Any]) -> dict[str, float]:
     before_emulator = clock.seconds
     cpu, wall = time.process_time(), time.perf_counter()
     fn()
@@ -75,7 +64,7 @@ def main() -> None:
     clients: Clients
     with connect(resolve_target("emulator", None), state) as clients:
         adapter = clients.transport  # EmulatorTransport: its WSGI app
-        clock = _EmulatorClock(adapter.app)
+        clock = EmulatorClock(adapter.app)
         adapter.app = clock
         report = deploy(
             plan, clients, _Silent(), ssh_public_key=KEY, shared_key=None, cancel=threading.Event()

@@ -30,12 +30,13 @@ import os
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from bench import (  # type: ignore[import-not-found]
     DEFAULT_SPEED,
     KEY,
+    EmulatorClock,
     _Silent,
     environment,
     mesh_topology,
@@ -51,22 +52,6 @@ from hubvpn.resources import Context, SharedKeys, begin_put, desired
 
 GATED = ("local_network_gateway", "connection", "peering")
 FAST = 100_000.0  # emulator speed of the measuring mesh: operations end at once
-
-
-class _Clock:
-    """Thread CPU time spent inside the emulator's WSGI app."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.seconds = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: Any, start_response: Any) -> Iterable[bytes]:
-        started = time.thread_time()
-        body = list(self.app(environ, start_response))
-        with self._lock:
-            self.seconds += time.thread_time() - started
-        return body
 
 
 def gated_steps(plan: Plan) -> dict[str, int]:
@@ -119,7 +104,7 @@ def write_costs(rounds: int) -> dict[str, dict[str, float]]:
         environment(HUBVPN_EMULATOR_SPEED=str(FAST)) as state,
         connect(resolve_target("emulator", None), state) as clients,
     ):
-        clock = _Clock(clients.transport.app)
+        clock = EmulatorClock(clients.transport.app)
         clients.transport.app = clock
         report = deploy(
             plan, clients, _Silent(), ssh_public_key=KEY, shared_key=None, cancel=threading.Event()

@@ -89,8 +89,9 @@ def run(
     shared_key: str | None = None,
     key: str | None = "generate",
     cancel: threading.Event | None = None,
+    recorder: Recorder | None = None,
 ) -> tuple[Report, Recorder]:
-    recorder = Recorder()
+    recorder = recorder or Recorder()
     report = deploy(
         plan,
         clients,
@@ -321,16 +322,8 @@ class CtrlC(Recorder):
 
 
 def test_deploy_interrupted_by_ctrl_c_reports_what_was_in_flight(clients: Clients) -> None:
-    recorder = CtrlC()
-    report = deploy(
-        build_plan(reference()),
-        clients,
-        recorder,
-        ssh_public_key=ssh_key(),
-        shared_key=None,
-        cancel=threading.Event(),
-    )
-    assert recorder.pressed
+    report, recorder = run(build_plan(reference()), clients, recorder=CtrlC())
+    assert isinstance(recorder, CtrlC) and recorder.pressed
     assert report.interrupted
     assert report.in_progress  # the steps running when it stopped, for the summary
     assert recorder.finished_calls == 1
@@ -442,14 +435,7 @@ def test_deploy_uses_a_watcher_that_appeared_meanwhile(clients: Clients) -> None
             self.theirs = regional_watcher_elsewhere(clients)
 
     recorder = Racer()
-    report = deploy(
-        build_plan(reference()),
-        clients,
-        recorder,
-        ssh_public_key=ssh_key(),
-        shared_key=None,
-        cancel=threading.Event(),
-    )
+    report, _ = run(build_plan(reference()), clients, recorder=recorder)
     assert report.ok, [o.detail for o in report.failed]
     watcher = report.outcomes["network_watcher:NetworkWatcher_japaneast"]
     assert (watcher.state, watcher.detail) == ("unchanged", "uses rg-ops/nw-ops")

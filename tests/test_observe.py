@@ -4,7 +4,11 @@ comes from its GET (or, for one not read again, from its LIST item)."""
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,12 +27,14 @@ from emulator_helpers import (
 )
 
 from hubvpn.azure import PARALLEL_READS, Clients
+from hubvpn.interrupts import NOTED, Interrupted, result_of
 from hubvpn.observe import (
     NETWORK_API_VERSION,
     Observed,
     field_of,
     listed_connections,
     observe,
+    parallel,
     state_of,
 )
 from hubvpn.plan import step_key
@@ -246,3 +252,46 @@ def test_observe_emulator_with_latency_reads_in_parallel(
     with connect_at(state_dir, monkeypatch, speed=36000.0) as slow:
         assert slow.parallel_reads == PARALLEL_READS
         assert _most_reads_at_once(slow, monkeypatch) > 1
+
+
+class NeverAnswers:
+    """An LROPoller whose operation Azure has not finished (answers after 50 waits)."""
+
+    def __init__(self) -> None:
+        self.waits = 0
+
+    def done(self) -> bool:
+        return self.waits >= 50
+
+    def wait(self, timeout: float) -> None:
+        self.waits += 1
+        time.sleep(timeout)
+
+    def result(self) -> str:
+        return "answered"
+
+
+def test_parallel_interrupted_gives_up_waiting_for_azure_and_starts_nothing_queued() -> None:
+    """Ctrl-C (here: SIGINT sent by the first call) during parallel reads: the calls
+    waiting for an operation give up at once, the queued ones never start, and
+    KeyboardInterrupt is raised in the caller's thread."""
+    ended: list[str] = []
+    lock = threading.Lock()
+
+    def call(i: int) -> str:
+        if i == 0:
+            signal.raise_signal(signal.SIGINT)  # handled in the main thread
+        try:
+            answer: str = result_of(NeverAnswers())
+        except Interrupted:
+            answer = "interrupted"
+        with lock:
+            ended.append(answer)
+        return answer
+
+    waiting = {f"c{i}": partial(call, i) for i in range(100)}
+    with pytest.raises(KeyboardInterrupt):
+        parallel({}, waiting=waiting)
+    assert 1 <= len(ended) <= PARALLEL_READS
+    assert set(ended) == {"interrupted"}
+    assert not NOTED.is_set()  # the next command's waits wait again

@@ -20,6 +20,7 @@ from test_deploy import GROUP, deployed
 
 from hubvpn.azure import Clients, connect, resolve_target
 from hubvpn.diagnostics import awaited, settle
+from hubvpn.interrupts import NOTED
 from hubvpn.observe import Observed
 from hubvpn.plan import Plan
 from hubvpn.verify import MAX_PARALLEL_CHECKS, run_checks, verify
@@ -163,12 +164,10 @@ def test_awaited_names_a_bgp_session_not_up_over_a_connected_tunnel(
 def test_run_checks_counts_each_answer_once_up_to_the_total() -> None:
     told: list[tuple[int, int]] = []
 
-    def fails(stop: threading.Event) -> None:
+    def fails() -> None:
         raise ValueError("refused")
 
-    calls: dict[str, Callable[[threading.Event], object]] = {
-        f"p{i}": (lambda stop, i=i: i) for i in range(40)
-    }
+    calls: dict[str, Callable[[], object]] = {f"p{i}": (lambda i=i: i) for i in range(40)}
     calls["bad"] = fails
     results = run_checks(calls, lambda done, total: told.append((done, total)))
     assert told == [(i, 41) for i in range(42)]
@@ -183,12 +182,12 @@ def test_run_checks_interrupted_starts_no_queued_check_and_stops_those_in_flight
     stopped: list[bool] = []
     lock = threading.Lock()
 
-    def check(stop: threading.Event, i: int) -> int:
+    def check(i: int) -> int:
         with lock:
             started.append(i)
         if i == 0:
             signal.raise_signal(signal.SIGINT)  # handled in the main thread
-        stopped.append(stop.wait(60))  # in flight: Azure has not answered yet
+        stopped.append(NOTED.wait(60))  # in flight, as result_of waits for Azure
         return i
 
     calls = {f"p{i}": partial(check, i=i) for i in range(200)}

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from hubvpn.azure import Clients
+from hubvpn.interrupts import result_of
 from hubvpn.observe import Observed, state_of, text
 from hubvpn.plan import ConnectionSpec, Plan, Step, VmSpec, step_key
 
@@ -238,10 +239,11 @@ def _succeeded(model: Any | None) -> bool:
 
 def _lro(clients: Clients, begin: Callable[..., Any], *args: Any) -> dict[str, Any] | None:
     """Start a POST action and wait for its result (ARM answers it as an LRO), first
-    polling when its Retry-After says; the result is the final answer's JSON."""
-    answer: dict[str, Any] | None = begin(
-        *args, polling=clients.polling().answering_json()
-    ).result()
+    polling when its Retry-After says; the result is the final answer's JSON. A Ctrl-C
+    ends the wait (``result_of``)."""
+    answer: dict[str, Any] | None = result_of(
+        begin(*args, polling=clients.polling().answering_json())
+    )
     return answer
 
 

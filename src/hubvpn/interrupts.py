@@ -3,9 +3,11 @@
 Python raises KeyboardInterrupt in the main thread at whatever line it is on. Raised
 between a lock's acquire and its with-block (or inside a loop that takes many locks,
 as ``concurrent.futures.as_completed`` does), it leaves a lock held; the threads
-waiting for it never end, and the process, waiting for them, never exits. deploy and
-verify therefore note the first Ctrl-C (``ctrl_c_noted``) and stop at a point of their
-own choosing.
+waiting for it never end, and the process, waiting for them, never exits. And a thread
+waiting for a long-running operation (a connectivity check, a BGP query: tens of
+seconds on Azure) keeps the process alive until Azure answers. So deploy, verify and
+observe's parallel reads note the first Ctrl-C (``ctrl_c_noted``), their threads stop
+waiting for Azure (``result_of``) and the main thread stops at a point of its choosing.
 """
 
 from __future__ import annotations
@@ -13,15 +15,24 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
+
+WAKE_S = 0.2  # how soon a thread waiting for an operation notices a Ctrl-C
+# Set while a noted Ctrl-C is being acted on: waits for Azure give up (``result_of``).
+NOTED = threading.Event()
+
+
+class Interrupted(Exception):
+    """A wait for Azure given up because the user pressed Ctrl-C."""
 
 
 @contextlib.contextmanager
-def ctrl_c_noted(cancel: threading.Event) -> Iterator[threading.Event]:
-    """Within: a first Ctrl-C sets ``cancel`` and the event yielded, and raises nothing;
-    the caller's loop then stops where it chooses (it raises KeyboardInterrupt there).
-    A second Ctrl-C raises at once, as before. Outside the main thread (where signals
-    cannot be handled) nothing changes.
+def ctrl_c_noted(cancel: threading.Event | None = None) -> Iterator[threading.Event]:
+    """Within: a first Ctrl-C sets the event yielded, ``NOTED`` and ``cancel``, and
+    raises nothing; the caller's loop then stops where it chooses (it raises
+    KeyboardInterrupt there). A second Ctrl-C raises at once, as before. Outside the
+    main thread (where signals cannot be handled) nothing changes.
 
     Without it the fault soak's interrupted deploys hung 3 times in 259 (0 in 270 with
     it), and an interrupted verify ran every queued connectivity check first."""
@@ -35,7 +46,9 @@ def ctrl_c_noted(cancel: threading.Event) -> Iterator[threading.Event]:
         if pressed.is_set():
             raise KeyboardInterrupt
         pressed.set()
-        cancel.set()
+        NOTED.set()
+        if cancel is not None:
+            cancel.set()
 
     signal.signal(signal.SIGINT, note)
     try:
@@ -44,3 +57,26 @@ def ctrl_c_noted(cancel: threading.Event) -> Iterator[threading.Event]:
         signal.signal(
             signal.SIGINT, previous if previous is not None else signal.default_int_handler
         )
+        if pressed.is_set():  # acted on by now: the next command's waits wait again
+            NOTED.clear()
+
+
+def result_of(poller: Any) -> Any:
+    """An LROPoller's result, given up (``Interrupted``) once a Ctrl-C is noted: its
+    polls go on in the poller's daemon thread, and nothing waits for them."""
+    while not poller.done():
+        if NOTED.is_set():
+            raise Interrupted("interrupted before Azure answered")
+        poller.wait(WAKE_S)
+    return poller.result()
+
+
+def outcome_of(fn: Callable[[], Any]) -> Any:
+    """For a pool's queued call: its result or the exception it raised, returned; once a
+    Ctrl-C is noted, ``Interrupted`` without calling it (nothing more is sent)."""
+    if NOTED.is_set():
+        return Interrupted("interrupted before it was sent")
+    try:
+        return fn()
+    except Exception as err:  # returned to the caller, which decides per call
+        return err

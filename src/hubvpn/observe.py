@@ -11,6 +11,7 @@ calls the caller adds (status's BGP queries, verify's connectivity checks)::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from hubvpn import naming
 from hubvpn.azure import PARALLEL_READS, Clients
 from hubvpn.errors import OwnershipError
+from hubvpn.interrupts import WAKE_S, ctrl_c_noted, outcome_of
 from hubvpn.kinds import KINDS
 from hubvpn.plan import step_key
 
@@ -91,25 +93,32 @@ def parallel(
     if not calls and not waiting:
         return {}
 
-    def run(fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except Exception as err:  # returned to the caller, which decides
-            return err
-
     pools = [
         (ThreadPoolExecutor(max_workers=min(size, len(group))), group)
         for group, size in ((calls, workers), (waiting, PARALLEL_READS))
         if group
     ]
-    try:
-        futures = {
-            name: pool.submit(run, fn) for pool, group in pools for name, fn in group.items()
-        }
-        return {name: f.result() for name, f in futures.items()}
-    finally:
-        for pool, _ in pools:
-            pool.shutdown(cancel_futures=True)  # interrupted: the queued reads never start
+    # A Ctrl-C is noted, not raised where the main thread waits: the calls waiting for
+    # Azure give up (interrupts.result_of), the queued ones never start, then it raises.
+    with ctrl_c_noted() as pressed:
+        try:
+            futures = {
+                name: pool.submit(outcome_of, fn)
+                for pool, group in pools
+                for name, fn in group.items()
+            }
+            results = {}
+            for name, future in futures.items():
+                while not pressed.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        results[name] = future.result(timeout=WAKE_S)
+                        break
+                if pressed.is_set():
+                    raise KeyboardInterrupt
+            return results
+        finally:
+            for pool, _ in pools:
+                pool.shutdown(cancel_futures=True)
 
 
 def _listers(clients: Clients, group: str) -> dict[str, Callable[[], list[Any]]]:

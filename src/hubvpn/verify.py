@@ -13,7 +13,6 @@ reported as mismatches::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from typing import Any
 from hubvpn.azure import Clients, error_code, error_message
 from hubvpn.diagnostics import Progress, bgp_peer_calls, incomplete, no_progress, settle
 from hubvpn.explain import Cause, causes, extras, unreachable_reason
-from hubvpn.interrupts import ctrl_c_noted
+from hubvpn.interrupts import ctrl_c_noted, outcome_of, result_of
 from hubvpn.observe import Observed, observe
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
@@ -34,7 +33,6 @@ from hubvpn.predict import Probe, predicted_probes
 # for connection troubleshoot, so the bound is ARM's rate: past the bucket's burst the
 # checks are paced by 429 + Retry-After (retry.py) whatever the concurrency.
 MAX_PARALLEL_CHECKS = 32
-CHECK_WAKE_S = 0.2  # how soon a check in flight notices an interruption
 Counted = Callable[[int, int], None]  # (checks answered, checks sent), as they answer
 
 
@@ -241,43 +239,27 @@ def _path(result: dict[str, Any]) -> Path:
     return Path(tuple(hops), float(avg) if avg is not None else None)
 
 
-class CheckInterrupted(Exception):
-    """A connectivity check left unanswered: the run was interrupted (Ctrl-C)."""
-
-
-def run_checks(
-    calls: dict[str, Callable[[threading.Event], Any]], counted: Counted
-) -> dict[str, Any]:
+def run_checks(calls: dict[str, Callable[[], Any]], counted: Counted) -> dict[str, Any]:
     """Every check, ``MAX_PARALLEL_CHECKS`` at a time; results (or the exception) by pair,
-    with ``counted`` told each time one answers. Each call is given an event set on
-    Ctrl-C: the checks in flight stop waiting, the queued ones never start, and
-    KeyboardInterrupt is raised here, between two answers."""
+    with ``counted`` told each time one answers. On Ctrl-C the checks in flight stop
+    waiting for Azure, the queued ones are never sent, and KeyboardInterrupt is raised
+    here, between two answers."""
     if not calls:
         return {}
     total = len(calls)
     counted(0, total)
-    stop = threading.Event()
-
-    def run(fn: Callable[[threading.Event], Any]) -> Any:
-        if stop.is_set():  # queued when the run was interrupted: never sent
-            return CheckInterrupted("interrupted before it was sent")
-        try:
-            return fn(stop)
-        except Exception as err:  # returned to the caller, which reports it per probe
-            return err
 
     results: dict[str, Any] = {}
-    with ctrl_c_noted(stop) as pressed:
+    with ctrl_c_noted() as pressed:
         pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHECKS, total))
         try:
-            futures = {pool.submit(run, fn): pair for pair, fn in calls.items()}
+            futures = {pool.submit(outcome_of, fn): pair for pair, fn in calls.items()}
             for future in as_completed(futures):
                 if pressed.is_set():
                     raise KeyboardInterrupt
                 results[futures[future]] = future.result()
                 counted(len(results), total)
         finally:
-            stop.set()  # nothing is left running once this returns or raises
             pool.shutdown(wait=True, cancel_futures=True)
     return results
 
@@ -302,10 +284,10 @@ def _checks(
     observed: Observed,
     addresses: dict[str, str],
     port: int,
-) -> dict[str, Callable[[threading.Event], Any]]:
+) -> dict[str, Callable[[], Any]]:
     """One connectivity check per ordered pair, from the source's region's watcher."""
     watchers = {w.location: w for w in observed.watchers}
-    calls: dict[str, Callable[[threading.Event], Any]] = {}
+    calls: dict[str, Callable[[], Any]] = {}
     for src in vms:
         vm = observed.get(src.key)
         watcher = watchers.get(src.location)
@@ -335,7 +317,7 @@ def _measured(want: Probe, address: str, result: Any) -> Probe:
 
 def _check(
     clients: Clients, watcher: Any, vm_id: str, address: str, port: int
-) -> Callable[[threading.Event], Any]:
+) -> Callable[[], Any]:
     from azure.mgmt.network import models as n
 
     parts = watcher.id.split("/")
@@ -346,14 +328,8 @@ def _check(
         protocol="Tcp",
     )
 
-    def check(stop: threading.Event) -> Any:
-        poller = clients.network.network_watchers.begin_check_connectivity(
+    return lambda: result_of(
+        clients.network.network_watchers.begin_check_connectivity(
             group, name, params, polling=clients.polling().answering_json()
         )
-        while not poller.done():  # its polls run in the poller's (daemon) thread
-            if stop.is_set():
-                raise CheckInterrupted("interrupted before Azure answered")
-            poller.wait(CHECK_WAKE_S)
-        return poller.result()
-
-    return check
+    )

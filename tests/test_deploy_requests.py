@@ -33,6 +33,7 @@ from hubvpn.azure import Clients
 from hubvpn.config import load_topology
 from hubvpn.deploy import deploy
 from hubvpn.emulator.arm import LRO_FAILURE_CODES
+from hubvpn.interrupts import NOTED, Interrupted
 from hubvpn.kinds import KINDS, Kind
 from hubvpn.plan import Plan, Step, build_plan
 
@@ -171,6 +172,28 @@ def test_delete_polls_once_after_retry_after(
         since = logged(slow)
         assert kinds.begin_delete(slow, GROUP, Kind.PUBLIC_IP, "ip", None)() is None
         assert sent(slow, since) == [("DELETE", "publicIPAddresses"), ("GET", "poll")]
+
+
+def test_delete_wait_gives_up_once_ctrl_c_is_noted(
+    clients: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """deploy --prune waits for deletes in its pool's threads: after a Ctrl-C they stop
+    waiting (the delete goes on in Azure) instead of holding the process until it ends."""
+    resource_group(clients)
+    clients.network.public_ip_addresses.begin_create_or_update(
+        GROUP, "ip", public_ip_model()
+    ).result()
+    # At 0.05 Azure seconds per second the delete (5 Azure seconds) takes 100 s.
+    with connect_at(state_dir, monkeypatch, speed=0.05) as slow:
+        wait = kinds.begin_delete(slow, GROUP, Kind.PUBLIC_IP, "ip", None)
+        NOTED.set()
+        try:
+            with pytest.raises(Interrupted):
+                wait()
+        finally:
+            NOTED.clear()
+        state = slow.network.public_ip_addresses.get(GROUP, "ip").provisioning_state
+    assert state == "Deleting"  # still going on in Azure
 
 
 def test_deploy_reference_sends_each_write_one_poll_and_reads_back_only_what_it_reads(

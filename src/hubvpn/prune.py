@@ -21,6 +21,7 @@ from typing import Any
 from hubvpn import kinds
 from hubvpn.azure import Clients
 from hubvpn.converge import Action, Orphan, decide_orphan
+from hubvpn.interrupts import NOTED
 from hubvpn.observe import Observed, parallel
 
 
@@ -34,7 +35,7 @@ def _gone(
     """Wait for a delete started by an earlier run: until the GET answers 404 (True),
     or Ctrl-C (False: the delete goes on in Azure; a re-run waits for it again)."""
     while kinds.get(clients, group, orphan.kind, orphan.name, orphan.parent) is not None:
-        if cancel.wait(poll_s):
+        if NOTED.wait(poll_s) or cancel.is_set():
             return False
     return True
 

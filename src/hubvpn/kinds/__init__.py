@@ -18,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from hubvpn.interrupts import result_of
 
 if TYPE_CHECKING:
     from hubvpn.azure import Clients
@@ -236,8 +239,9 @@ def get(clients: Clients, group: str, kind: str, name: str, parent: str | None) 
 def begin_delete(
     clients: Clients, group: str, kind: str, name: str, parent: str | None
 ) -> Callable[[], Any]:
-    """Start the delete of one resource; returns the wait for Azure's answer."""
+    """Start the delete of one resource; returns the wait for Azure's answer (given up
+    on Ctrl-C: the delete goes on in Azure)."""
     poller = _operations(clients, kind).begin_delete(
         *_address(group, name, parent, kind), polling=clients.polling()
     )
-    return poller.result  # type: ignore[no-any-return]
+    return partial(result_of, poller)

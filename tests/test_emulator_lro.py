@@ -369,7 +369,8 @@ def test_azure_hints_first_answer_per_kind_then_arm_series(
 ) -> None:
     """HUBVPN_EMULATOR_RETRY_AFTER=azure: a write's first answer says what ARM said in
     the recordings for its kind (VNet 3 s, public IP 1 s, gateway 10 s), and a running
-    operation's status answers 10, 20, 40, 80, 160, then 100 s, whatever is left."""
+    operation's status answers 10, 20, 20, 40, 40, 80, 160, then 100 s, whatever is
+    left."""
     monkeypatch.setenv("HUBVPN_EMULATOR_RETRY_AFTER", "azure")
     speed = 180.0  # the gateway takes 10 s: it is still running while it is polled
     with connect_at(state_dir, monkeypatch, speed=speed) as armlike:
@@ -415,14 +416,14 @@ def test_azure_hints_first_answer_per_kind_then_arm_series(
         first["gateway"] = retry_hint_s(headers)[0] * speed
         polls = []
         assert armlike.emulator is not None
-        for _ in range(7):
+        for _ in range(9):
             response = EmulatorTransport(armlike.emulator).send(
                 HttpRequest("GET", headers["Azure-AsyncOperation"])
             )
             assert response.json()["status"] == "InProgress"
             polls.append(round(retry_hint_s(response.headers)[0] * speed))
     assert {k: round(v) for k, v in first.items()} == {"vnet": 3, "public ip": 1, "gateway": 10}
-    assert polls == [10, 20, 40, 80, 160, 100, 100]
+    assert polls == [10, 20, 20, 40, 40, 80, 160, 100, 100]
 
 
 def test_azure_hints_deploy_converges_polling_running_operations_again(

@@ -141,8 +141,9 @@ class Settings:
     # write unless the subscription opted out (HUBVPN_EMULATOR_NO_AUTO_WATCHER=1: False).
     auto_network_watcher: bool = True
     # When to poll again: "remaining" (the operation's time left: one poll lands when it
-    # ends) or "azure" (ARM's hints as recorded: a kind's first answer, then 10, 20, 40,
-    # 80, 160, 100, 100 ... Azure seconds, whatever is left). HUBVPN_EMULATOR_RETRY_AFTER.
+    # ends) or "azure" (ARM's hints as recorded: a kind's first answer, then 10, 20, 20,
+    # 40, 40, 80, 160, 100, 100 ... Azure seconds, whatever is left).
+    # HUBVPN_EMULATOR_RETRY_AFTER.
     retry_after: str = "remaining"
 
     def __post_init__(self) -> None:
@@ -298,11 +299,13 @@ def parse_subscription(rid: str) -> str:
     return rid.strip("/").split("/")[1]
 
 
-# ARM's retry hints as recorded (Azure/azure-sdk-assets, go/.../armnetwork recordings,
-# TestVirtualNetworkGatewayTestSuite): an operation's first answer says 10 s for most
-# kinds; while it runs, its status answers 10, 20, 40, 80, 160, then 100 s.
+# ARM's retry hints as recorded: an operation's first answer says 10 s for most kinds;
+# while it runs, its status answers 10, 20, 20, 40, 40, 80, 160, then 100 s, by poll,
+# whenever the client polls (a gateway create polled by the Go SDK as told and by .NET
+# after 1 s: TestVirtualNetworkGatewayTestSuite, VirtualNetworkGatewayConnectionWithBgpTest
+# in Azure/azure-sdk-assets; connection creates and deletes start the same way).
 AZURE_HINT_S = 10.0
-AZURE_POLL_HINTS_S = (10.0, 20.0, 40.0, 80.0, 160.0)
+AZURE_POLL_HINTS_S = (10.0, 20.0, 20.0, 40.0, 40.0, 80.0, 160.0)
 AZURE_LATER_HINT_S = 100.0
 RETRY_AFTER_MODES = ("remaining", "azure")
 

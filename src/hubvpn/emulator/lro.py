@@ -112,8 +112,8 @@ def _operation(w: World, op_id: str) -> Record:
 
 
 def _hint(w: World, op: Record) -> dict[str, str]:
-    """When to poll again. With ARM's hints (``retry_after="azure"``): 10, 20, 40, 80,
-    160, then 100 s of Azure time, whatever is left. Otherwise deletes back off as ARM's
+    """When to poll again. With ARM's hints (``retry_after="azure"``): 10, 20, 20, 40,
+    40, 80, 160, then 100 s of Azure time, whatever is left. Otherwise deletes back off as ARM's
     do (10 s, 20 s, 40 s ...) never past the operation's end, and the rest get the
     time remaining."""
     azure = w.settings.retry_after == "azure"

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
 
 WAKE_S = 0.2  # how soon a thread waiting for an operation notices a Ctrl-C
@@ -80,3 +81,15 @@ def outcome_of(fn: Callable[[], Any]) -> Any:
         return fn()
     except Exception as err:  # returned to the caller, which decides per call
         return err
+
+
+def completed(futures: Iterable[Future[Any]], pressed: threading.Event) -> Iterator[Future[Any]]:
+    """``as_completed`` for a caller inside ``ctrl_c_noted``: each future as it ends, and
+    KeyboardInterrupt, raised here, once ``pressed`` is set. It wakes every WAKE_S: a
+    SIGINT another thread received is only handled when the main thread runs again."""
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, timeout=WAKE_S, return_when=FIRST_COMPLETED)
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        yield from done

@@ -11,7 +11,6 @@ calls the caller adds (status's BGP queries, verify's connectivity checks)::
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 from hubvpn import naming
 from hubvpn.azure import PARALLEL_READS, Clients
 from hubvpn.errors import OwnershipError
-from hubvpn.interrupts import WAKE_S, ctrl_c_noted, outcome_of
+from hubvpn.interrupts import completed, ctrl_c_noted, outcome_of
 from hubvpn.kinds import KINDS
 from hubvpn.plan import step_key
 
@@ -103,19 +102,11 @@ def parallel(
     with ctrl_c_noted() as pressed:
         try:
             futures = {
-                name: pool.submit(outcome_of, fn)
+                pool.submit(outcome_of, fn): name
                 for pool, group in pools
                 for name, fn in group.items()
             }
-            results = {}
-            for name, future in futures.items():
-                while not pressed.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        results[name] = future.result(timeout=WAKE_S)
-                        break
-                if pressed.is_set():
-                    raise KeyboardInterrupt
-            return results
+            return {futures[f]: f.result() for f in completed(futures, pressed)}
         finally:
             for pool, _ in pools:
                 pool.shutdown(cancel_futures=True)

@@ -14,7 +14,7 @@ reported as mismatches::
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from hubvpn.azure import Clients, error_code, error_message
 from hubvpn.diagnostics import Progress, bgp_peer_calls, incomplete, no_progress, settle
 from hubvpn.explain import Cause, causes, extras, unreachable_reason
-from hubvpn.interrupts import WAKE_S, ctrl_c_noted, outcome_of, result_of
+from hubvpn.interrupts import completed, ctrl_c_noted, outcome_of, result_of
 from hubvpn.observe import Observed, observe
 from hubvpn.plan import Plan, Step, VmSpec, step_key
 from hubvpn.predict import Probe, predicted_probes
@@ -254,16 +254,9 @@ def run_checks(calls: dict[str, Callable[[], Any]], counted: Counted) -> dict[st
         pool = ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_CHECKS, total))
         try:
             futures = {pool.submit(outcome_of, fn): pair for pair, fn in calls.items()}
-            pending = set(futures)
-            while pending:
-                # Woken every WAKE_S: a SIGINT another thread received is only handled
-                # when the main thread runs again.
-                done, pending = wait(pending, timeout=WAKE_S, return_when=FIRST_COMPLETED)
-                if pressed.is_set():
-                    raise KeyboardInterrupt
-                for future in done:
-                    results[futures[future]] = future.result()
-                    counted(len(results), total)
+            for future in completed(futures, pressed):
+                results[futures[future]] = future.result()
+                counted(len(results), total)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     return results

@@ -287,8 +287,9 @@ def test_delete_answers_202_then_get_404(clients: Clients) -> None:
 def test_delete_polls_grow_their_retry_after(
     hub_without_gateway: Clients, state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # ARM backs a delete's pollers off: 10 s, 20 s, 40 s of Azure time, never past the
-    # end. At speed 1 a gateway delete takes 600 s, so no hint is capped here.
+    # ARM backs a delete's pollers off as recorded: 10 s, 20 s, 20 s, 40 s of Azure time
+    # (arm.azure_poll_hint_s), never past the end. At speed 1 a gateway delete takes
+    # 600 s, so no hint is capped here.
     virtual_network_gateway(hub_without_gateway, "gw", "hub", "hub-ip")
     with connect_at(state_dir, monkeypatch, speed=1) as slow:
         responses = Responses()
@@ -298,9 +299,9 @@ def test_delete_polls_grow_their_retry_after(
         _, headers = responses.first("DELETE")
         assert slow.emulator is not None
         transport = EmulatorTransport(slow.emulator)
-        answers = [transport.send(HttpRequest("GET", headers["Location"])) for _ in range(3)]
-    assert [a.status_code for a in answers] == [202, 202, 202]
-    assert [a.headers["Retry-After"] for a in answers] == ["10", "20", "40"]
+        answers = [transport.send(HttpRequest("GET", headers["Location"])) for _ in range(4)]
+    assert [a.status_code for a in answers] == [202, 202, 202, 202]
+    assert [a.headers["Retry-After"] for a in answers] == ["10", "20", "20", "40"]
 
 
 def test_delete_resource_group_removes_its_resources(clients: Clients) -> None:

@@ -6,8 +6,9 @@ result URL) and a ``Retry-After`` hint (``accepted``). Polling the status URL
 answers ``InProgress`` until the operation's time has come, then
 ``Succeeded``/``Failed`` (``status``); the result URL answers 202 until then,
 then the outcome: 204, a POST action's result, or the failure (``result``).
-Deletes are polled with ARM's back-off. When a delete's time has come, the
-resource (a group: everything in it) goes (``remove``, called by ``settle``).
+Deletes are polled with ARM's recorded hints (``arm.azure_poll_hint_s``). When a
+delete's time has come, the resource (a group: everything in it) goes (``remove``,
+called by ``settle``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from hubvpn.emulator import errors
 from hubvpn.emulator.arm import AZURE_HINT_S, RG_TYPE, Body, World, azure_poll_hint_s, retry_after
 from hubvpn.emulator.routes import Response
 from hubvpn.emulator.store import Record, Tx, utc_iso
-
-DELETE_POLL_S = 10.0  # Azure seconds before a delete's first re-poll; doubles after
 
 
 def accepted(
@@ -112,17 +111,15 @@ def _operation(w: World, op_id: str) -> Record:
 
 
 def _hint(w: World, op: Record) -> dict[str, str]:
-    """When to poll again. With ARM's hints (``retry_after="azure"``): 10, 20, 20, 40,
-    40, 80, 160, then 100 s of Azure time, whatever is left. Otherwise deletes back off as ARM's
-    do (10 s, 20 s, 40 s ...) never past the operation's end, and the rest get the
-    time remaining."""
+    """When to poll again: ARM's hint for this poll (10, 20, 20, 40, 40, 80, 160, then
+    100 s of Azure time: ``azure_poll_hint_s``), whatever is left with
+    ``retry_after="azure"``. Otherwise deletes get it never past the operation's end,
+    and the rest the time remaining."""
     azure = w.settings.retry_after == "azure"
     if not azure and op["kind"] != "delete":
         return retry_after(op["until"] - w.now)
     polls = int(op.get("polls", 0))
     op["polls"] = polls + 1
     w.tx.put_operation(op)
-    if azure:
-        return retry_after(w.settings.wall_s(azure_poll_hint_s(polls)))
-    backoff_s = w.settings.wall_s(DELETE_POLL_S * 2**polls)
-    return retry_after(min(op["until"] - w.now, backoff_s))
+    hint_s = w.settings.wall_s(azure_poll_hint_s(polls))
+    return retry_after(hint_s if azure else min(op["until"] - w.now, hint_s))

@@ -287,13 +287,6 @@ class World:
             f"{base}/operationResults/{op['name']}{query}",
         )
 
-    def first_hint(self, until: float, azure_s: float) -> dict[str, str]:
-        """The retry hint of the answer that started an operation ending at ``until``:
-        the time left, or (``retry_after="azure"``) ARM's recorded ``azure_s``."""
-        if self.settings.retry_after == "azure":
-            return retry_after(self.settings.wall_s(azure_s))
-        return retry_after(until - self.now)
-
 
 def parse_subscription(rid: str) -> str:
     return rid.strip("/").split("/")[1]

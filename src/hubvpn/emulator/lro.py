@@ -37,7 +37,7 @@ def accepted(
         headers["Azure-AsyncOperation"] = async_url
     if location:
         headers["Location"] = location_url
-    headers.update(w.first_hint(op["until"], hint_s))
+    headers.update(_hint(w, op, first_s=hint_s))
     return headers
 
 
@@ -110,12 +110,15 @@ def _operation(w: World, op_id: str) -> Record:
     return op
 
 
-def _hint(w: World, op: Record) -> dict[str, str]:
-    """When to poll again: ARM's hint for this poll (10, 20, 20, 40, 40, 80, 160, then
-    100 s of Azure time: ``azure_poll_hint_s``), whatever is left with
-    ``retry_after="azure"``. Otherwise deletes get it never past the operation's end,
-    and the rest the time remaining."""
+def _hint(w: World, op: Record, first_s: float | None = None) -> dict[str, str]:
+    """When to poll again. ``first_s``: the answer that started ``op``, which ARM gives
+    its kind's hint; then each InProgress answer ARM's hint for that poll (10, 20, 20,
+    40, 40, 80, 160, then 100 s of Azure time: ``azure_poll_hint_s``). With
+    ``retry_after="azure"`` those, whatever is left; otherwise deletes' polls get them
+    never past the operation's end, and the rest the time remaining."""
     azure = w.settings.retry_after == "azure"
+    if first_s is not None:
+        return retry_after(w.settings.wall_s(first_s) if azure else op["until"] - w.now)
     if not azure and op["kind"] != "delete":
         return retry_after(op["until"] - w.now)
     polls = int(op.get("polls", 0))
